@@ -137,6 +137,88 @@ test('moto: a source that throws after 20 MiB leaves no object and no multipart 
   }
 });
 
+test('s3s-fs: a source that throws after 20 MiB leaves no object and no upload parts', async (t) => {
+  // A server of its own: other tests' uploads in flight would show up in its root.
+  const s = await startServer('s3s-fs');
+  t.teardown(() => s.stop());
+  t.truthy(s.root, 'needs a server started by this process');
+  const bucket = await createBucket(s);
+  const backend = new S3Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, retry: FAST_RETRY });
+  const MiB = 1024 * 1024;
+  async function* failing() {
+    for (let i = 0; i < 20; i++) yield Buffer.alloc(MiB, i);
+    throw new Error('source broke after 20 MiB');
+  }
+  try {
+    await t.throwsAsync(backend.write('big.bin', failing(), W), { message: /source broke after 20 MiB/ });
+    t.false(await backend.exists('big.bin'));
+    // s3s-fs has no ListMultipartUploads; its uploads are `.upload*` files in its root.
+    t.deepEqual(readdirSync(s.root!).filter((n) => n.startsWith('.upload')), []);
+    t.deepEqual(readdirSync(`${s.root}/${bucket}`), []);
+  } finally {
+    await backend.close();
+  }
+});
+
+for (const kind of ['s3s-fs', 'moto'] as const) {
+  test(`${kind}: a streamed multipart write (20 MiB) round-trips; abort via signal leaves nothing`, async (t) => {
+    const { backend } = await backendOn(kind);
+    const MiB = 1024 * 1024;
+    try {
+      const data = Buffer.alloc(20 * MiB + 123, 7);
+      const r = await backend.write('multi.bin', Readable.from([data.subarray(0, 9 * MiB), data.subarray(9 * MiB)]), W);
+      t.is(r.size, data.length);
+      t.is((await backend.getFileInfo('multi.bin')).size, data.length);
+      t.true((await backend.readBytes('multi.bin')).equals(data));
+      t.true((await backend.readRange('multi.bin', 20 * MiB, 1000)).equals(data.subarray(20 * MiB)));
+      // a stream to an existing key with overwrite:false fails before its body is read
+      let pulled = 0;
+      const lazy = Readable.from((async function* () { pulled++; yield data; })());
+      await t.throwsAsync(backend.write('multi.bin', lazy, W), { instanceOf: AlreadyExists });
+      t.is(pulled, 0);
+      const ac = new AbortController();
+      async function* slow() {
+        for (let i = 0; i < 30; i++) {
+          if (i === 12) ac.abort();
+          yield Buffer.alloc(MiB, i);
+        }
+      }
+      const err = await t.throwsAsync(backend.write('aborted.bin', slow(), { ...W, signal: ac.signal }));
+      t.is(err?.name, 'AbortError');
+      t.false(await backend.exists('aborted.bin'));
+    } finally {
+      await backend.close();
+    }
+  });
+}
+
+test('moto: flat namespace — a file and a folder of the same name coexist; ancestor check is opt-in', async (t) => {
+  const { backend, bucket, s } = await backendOn('moto');
+  try {
+    await backend.write('a', 'file a', W);
+    await backend.write('a/b', 'file under a', W);
+    t.true(await backend.isFile('a'));
+    t.true(await backend.isFolder('a'));
+    t.is((await backend.readBytes('a')).toString(), 'file a');
+    const strict = new S3Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, reject_write_under_file_ancestor: true });
+    const err = await t.throwsAsync(strict.write('a/x/y', 'z', W), { instanceOf: InvalidPath });
+    t.regex(err!.message, /'a' is a file/);
+    t.regex(err!.message, /a\/x\/y/);
+    await strict.write('c/d', 'ok', W);
+    await strict.close();
+    // no marker objects were written
+    const admin = adminClient(s);
+    const objs = await admin.send(new ListObjectsV2Command({ Bucket: bucket }));
+    admin.destroy();
+    t.deepEqual(objs.Contents?.map((o) => o.Key).sort(), ['a', 'a/b', 'c/d']);
+    await backend.delete('a', { missingOk: false });
+    t.true(await backend.isFolder('a'));
+    await t.throwsAsync(backend.delete('a', { missingOk: true }), { instanceOf: InvalidPath });
+  } finally {
+    await backend.close();
+  }
+});
+
 // ---- TLS ----------------------------------------------------------------------------
 
 test.serial('TLS: self-signed server works with tls_ca_bundle, with AWS_CA_BUNDLE, and fails clearly without', async (t) => {

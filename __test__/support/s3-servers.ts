@@ -35,6 +35,8 @@ export interface S3Server {
   accessKey: string;
   secretKey: string;
   region: string;
+  /** s3s-fs only, when started here: its data directory (uploads in progress live there as `.upload*` files). */
+  root?: string;
   /** Stops the server (no-op for servers shared through env vars). Idempotent. */
   stop(): Promise<void>;
 }
@@ -237,6 +239,7 @@ export async function startS3sFs(): Promise<S3Server> {
     return {
       kind: 's3s-fs',
       endpoint: `http://127.0.0.1:${port}`,
+      root,
       accessKey,
       secretKey,
       region: REGION,

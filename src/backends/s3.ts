@@ -4,7 +4,13 @@ import { Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  type CompletedPart,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  type UploadPartCommandOutput,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -17,7 +23,6 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
@@ -130,8 +135,9 @@ interface ErrorShape {
 }
 
 /**
- * A store in an S3 bucket, everything through `@aws-sdk/client-s3` (and
- * `@aws-sdk/lib-storage` for streamed multipart uploads). Flat namespace: folders are
+ * A store in an S3 bucket, everything through `@aws-sdk/client-s3` (streamed writes use
+ * our own multipart upload rather than lib-storage's Upload, which aborts the upload while
+ * parts are still in flight and so can leave orphaned parts). Flat namespace: folders are
  * key prefixes, no marker objects are written and a folder vanishes with its last key.
  *
  * `overwrite: false` is enforced by the server with `If-None-Match: *` on the single PUT,
@@ -280,7 +286,7 @@ export class S3Backend extends BaseBackend implements Backend {
     const sysCode = e.code ?? '';
     const msg = e.message ? `: ${e.message}` : '';
     if (code === 'NoSuchBucket') return new NotFound(`Bucket not found: '${this.bucket}' (path '${key}')`, details);
-    if (code === 'NoSuchKey' || code === 'NotFound' || status === 404) return new NotFound(`Not found: '${key}'`, details);
+    if (code === 'NoSuchKey' || code === 'NoSuchUpload' || code === 'NotFound' || status === 404) return new NotFound(`Not found: '${key}'`, details);
     if (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict' || status === 412) {
       return new AlreadyExists(`File already exists: '${key}'`, details);
     }
@@ -618,54 +624,126 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   /**
-   * Streams content through lib-storage's Upload: one PUT when it fits in a part,
-   * multipart otherwise. Any failure (source error, abort, refused completion) aborts the
-   * multipart upload so neither an object nor orphaned parts remain.
+   * Streams content: one conditional PUT when it fits in a part, a multipart upload
+   * otherwise (parts of 8 MiB, 4 in flight, CRC32 per part like lib-storage). On any
+   * failure (source error, abort, refused completion) it waits for the parts in flight
+   * to settle and only then aborts the upload: a part that lands after
+   * AbortMultipartUpload would otherwise stay behind as an orphan (S3 documents this).
    */
   private async uploadStream(
     key: string,
     content: WriteContent,
-    params: Record<string, unknown>,
+    params: { Bucket: string; Key: string; Metadata?: Record<string, string>; IfNoneMatch?: string },
     options: BackendWriteOptions,
   ): Promise<{ size: number; put: Record<string, string | undefined> }> {
+    const signal = options.signal;
     let size = 0;
-    let sourceError: unknown;
-    const counted = (async function* (chunks: AsyncGenerator<Buffer>) {
-      try {
-        for await (const chunk of chunks) {
-          size += chunk.length;
-          yield chunk;
-        }
-      } catch (err) {
-        sourceError = err;
-        throw err;
+    let pending: Buffer[] = [];
+    let pendingLength = 0;
+    let uploadId: string | undefined;
+    let partNumber = 0;
+    const parts: CompletedPart[] = [];
+    const inflight = new Set<Promise<void>>();
+    let partError: unknown;
+    const { IfNoneMatch, ...createParams } = params;
+
+    const startPart = async (body: Buffer): Promise<void> => {
+      if (uploadId === undefined) {
+        // Not cancelled by the signal: an upload created after we stopped listening could
+        // not be aborted (we would never learn its id). The signal is checked right after.
+        const created = await this.send<{ UploadId?: string }>(
+          new CreateMultipartUploadCommand({ ...createParams, ChecksumAlgorithm: 'CRC32' }),
+          key,
+        );
+        uploadId = created.UploadId;
+        if (!uploadId) throw new RemoteStoreError(`S3 did not return an upload id for '${key}'`, { path: key, backend: this.name });
+        throwIfAborted(signal, key);
       }
-    })(contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key }));
-    const upload = new Upload({
-      client: this.client,
-      params: { ...params, Body: Readable.from(counted, { objectMode: false }) } as never,
-      partSize: PART_SIZE,
-      queueSize: UPLOAD_CONCURRENCY,
-      leavePartsOnError: false,
-    });
-    const onAbort = () => void upload.abort().catch(() => undefined);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+      const n = ++partNumber;
+      const id = uploadId;
+      const task = this.send<UploadPartCommandOutput>(
+        new UploadPartCommand({ Bucket: params.Bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length, ChecksumAlgorithm: 'CRC32' }),
+        key,
+        signal,
+      ).then(
+        (out) => {
+          parts[n - 1] = {
+            PartNumber: n,
+            ETag: out.ETag,
+            ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}),
+          };
+        },
+        (err) => {
+          partError ??= err;
+        },
+      );
+      inflight.add(task);
+      void task.finally(() => inflight.delete(task));
+      while (inflight.size >= UPLOAD_CONCURRENCY) await Promise.race(inflight);
+      if (partError !== undefined) throw partError;
+    };
+
     try {
-      const out = (await upload.done()) as unknown as Record<string, string | undefined>;
-      return { size, put: out };
-    } catch (err) {
-      if (options.signal?.aborted) throw new AbortError(`Write aborted: '${key}'`, { path: key, backend: this.name, cause: err });
-      if (sourceError !== undefined) {
-        if (sourceError instanceof RemoteStoreError || sourceError instanceof TypeError) throw sourceError;
-        throw new RemoteStoreError(`Write of '${key}' failed: the source stream failed: ${(sourceError as Error)?.message ?? sourceError}`, {
-          path: key,
-          backend: this.name,
-          cause: sourceError,
-        });
+      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key })) {
+        size += chunk.length;
+        pending.push(chunk);
+        pendingLength += chunk.length;
+        while (pendingLength >= PART_SIZE) {
+          const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
+          const rest = all.subarray(PART_SIZE);
+          pending = rest.length > 0 ? [rest] : [];
+          pendingLength = rest.length;
+          await startPart(all.subarray(0, PART_SIZE));
+        }
       }
-      throw this.mapError(err, key, 'S3 upload');
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
+      if (uploadId === undefined) {
+        const put = await this.send<Record<string, string | undefined>>(
+          new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }),
+          key,
+          signal,
+        );
+        return { size, put };
+      }
+      if (last.length > 0) await startPart(last);
+      await Promise.all([...inflight]);
+      if (partError !== undefined) throw partError;
+      throwIfAborted(signal, key);
+      const put = await this.send<Record<string, string | undefined>>(
+        new CompleteMultipartUploadCommand({
+          Bucket: params.Bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          ...(IfNoneMatch ? { IfNoneMatch } : {}),
+        }),
+        key,
+        signal,
+      );
+      uploadId = undefined; // committed: nothing to abort
+      return { size, put };
+    } catch (err) {
+      if (uploadId !== undefined) await this.abortUpload(key, uploadId, inflight);
+      if (signal?.aborted) throw new AbortError(`Write aborted: '${key}'`, { path: key, backend: this.name, cause: err });
+      if (err instanceof RemoteStoreError || err instanceof TypeError || err instanceof RangeError) throw err;
+      throw new RemoteStoreError(`Write of '${key}' failed: the source failed: ${(err as Error)?.message ?? String(err)}`, {
+        path: key,
+        backend: this.name,
+        cause: err,
+      });
+    }
+  }
+
+  /** Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run). */
+  private async abortUpload(key: string, uploadId: string, inflight: Set<Promise<void>>): Promise<void> {
+    await Promise.allSettled([...inflight]);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), key);
+        return;
+      } catch (err) {
+        if (err instanceof NotFound) return; // NoSuchUpload: already gone
+      }
     }
   }
 
