@@ -7,8 +7,10 @@ import test from 'ava';
 import { readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { S3Backend } from '../../src/backends/s3';
-import { AlreadyExists, BackendUnavailable, InvalidPath, NotFound } from '../../src/errors';
+import { inspect } from 'node:util';
+import { createS3Backend, S3Backend } from '../../src/backends/s3';
+import { RetryPolicy } from '../../src/retry';
+import { AlreadyExists, BackendUnavailable, InvalidPath, NotFound, PermissionDenied } from '../../src/errors';
 import { adminClient, createBucket, startServer, startTlsProxy, tempFile, type S3Server } from '../support/s3-servers';
 
 const servers = new Map<string, Promise<S3Server>>();
@@ -268,4 +270,39 @@ test('options: endpoint without scheme gets https, bucket required, unwrap gives
   t.is(b.toKey('b'), '');
   t.throws(() => new S3Backend({ bucket: '  ' }), { message: /bucket must be a non-empty string/ });
   t.false(String(b).includes('s'.repeat(0) + "secret: 's'"));
+});
+
+test('s3s-fs: ping and error mapping — missing bucket, wrong secret, unreachable endpoint', async (t) => {
+  const s = await server('s3s-fs');
+  const missing = new S3Backend({ bucket: 'no-such-bucket', key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, retry: FAST_RETRY });
+  await t.throwsAsync(missing.ping(), { instanceOf: NotFound, message: /no-such-bucket/ });
+  t.false(await missing.exists('x'));
+  const files = [];
+  for await (const f of missing.listFiles('', { recursive: true })) files.push(f);
+  t.deepEqual(files, []);
+  await missing.close();
+
+  const bucket = await createBucket(s);
+  const wrong = new S3Backend({ bucket, key: s.accessKey, secret: 'not-the-secret', endpoint_url: s.endpoint, retry: FAST_RETRY });
+  const denied = await t.throwsAsync(wrong.ping(), { instanceOf: PermissionDenied });
+  t.false(denied!.message.includes('not-the-secret'));
+  await wrong.close();
+
+  const { freePort } = await import('../support/s3-servers');
+  const port = await freePort();
+  const down = new S3Backend({ bucket, key: 'k', secret: 's', endpoint_url: `http://127.0.0.1:${port}`, retry: { max_attempts: 2, backoff_base: 0.01, jitter: 0 } });
+  await t.throwsAsync(down.readBytes('x'), { instanceOf: BackendUnavailable });
+  await down.close();
+});
+
+test('secrets never show: inspect, JSON, String', (t) => {
+  const b = new S3Backend({ bucket: 'b', key: 'AKIDSECRETKEY', secret: 'SUPERSECRET', token: 'TOKENSECRET' });
+  const shown = `${String(b)} ${inspect(b, { depth: 5, showHidden: true })} ${JSON.stringify(b)}`;
+  t.false(/AKIDSECRETKEY|SUPERSECRET|TOKENSECRET/.test(shown), shown);
+});
+
+test('registry factory refuses unknown options and takes retry from the context', (t) => {
+  t.throws(() => createS3Backend({ bucket: 'b', endpoint: 'x' }), { message: /Unknown option 'endpoint' for backend type 's3'/ });
+  const b = createS3Backend({ bucket: 'b' }, { retry: new RetryPolicy({ maxAttempts: 7 }) });
+  t.is(b.retry.maxAttempts, 7);
 });

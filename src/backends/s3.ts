@@ -136,7 +136,7 @@ interface ErrorShape {
 
 /**
  * A store in an S3 bucket, everything through `@aws-sdk/client-s3` (streamed writes use
- * our own multipart upload rather than lib-storage's Upload, which aborts the upload while
+ * our own multipart upload rather than lib-storage's Upload, which can abort the upload while
  * parts are still in flight and so can leave orphaned parts). Flat namespace: folders are
  * key prefixes, no marker objects are written and a folder vanishes with its last key.
  *
@@ -928,3 +928,33 @@ export class S3Backend extends BaseBackend implements Backend {
 
 /** Compile-time check. */
 export type _S3IsBackend = S3Backend extends Backend ? true : never;
+
+/** The option names the `s3` backend type accepts in a registry config (snake_case). */
+export const S3_OPTION_NAMES = [
+  'bucket',
+  'key',
+  'secret',
+  'token',
+  'region_name',
+  'endpoint_url',
+  'tls_ca_bundle',
+  'client_options',
+  'retry',
+  'reject_write_under_file_ancestor',
+  'max_sockets',
+] as const;
+
+/**
+ * The registry factory of type `s3`: refuses unknown options (naming them), takes the
+ * backend's `retry` from the config entry when the options do not carry one.
+ * Register with `Registry.registerBackend('s3', createS3Backend)`.
+ */
+export function createS3Backend(options: Record<string, unknown>, context: { name?: string; retry?: RetryPolicy } = {}): S3Backend {
+  const known: readonly string[] = S3_OPTION_NAMES;
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option '${key}' for backend type 's3'. Known options: [${known.join(', ')}]`);
+    }
+  }
+  return new S3Backend({ ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry });
+}
