@@ -11,6 +11,12 @@ mkdir -p "$CACHE"
 
 die() { echo "install-s3-servers: ERROR: $*" >&2; exit 1; }
 
+# Test processes may call this at the same time: one installs, the others wait and reuse.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE/.install.lock"
+  flock 9
+fi
+
 # --- s3s-fs -------------------------------------------------------------------
 S3S_BIN="$CACHE/bin/s3s-fs"
 if [ -x "$S3S_BIN" ] && "$S3S_BIN" --version 2>/dev/null | grep -q "$S3S_VERSION"; then

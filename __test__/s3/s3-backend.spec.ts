@@ -286,12 +286,14 @@ test('s3s-fs: ping and error mapping — missing bucket, wrong secret, unreachab
   const wrong = new S3Backend({ bucket, key: s.accessKey, secret: 'not-the-secret', endpoint_url: s.endpoint, retry: FAST_RETRY });
   const denied = await t.throwsAsync(wrong.ping(), { instanceOf: PermissionDenied });
   t.false(denied!.message.includes('not-the-secret'));
+  t.is((denied!.cause as { $metadata?: { attempts?: number } }).$metadata?.attempts, 1, 'a 403 is not retried');
   await wrong.close();
 
   const { freePort } = await import('../support/s3-servers');
   const port = await freePort();
   const down = new S3Backend({ bucket, key: 'k', secret: 's', endpoint_url: `http://127.0.0.1:${port}`, retry: { max_attempts: 2, backoff_base: 0.01, jitter: 0 } });
-  await t.throwsAsync(down.readBytes('x'), { instanceOf: BackendUnavailable });
+  const unavailable = await t.throwsAsync(down.readBytes('x'), { instanceOf: BackendUnavailable });
+  t.is((unavailable!.cause as { $metadata?: { attempts?: number } }).$metadata?.attempts, 2, 'connection errors are retried up to max_attempts');
   await down.close();
 });
 
