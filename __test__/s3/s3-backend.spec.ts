@@ -194,6 +194,57 @@ for (const kind of ['s3s-fs', 'moto'] as const) {
   });
 }
 
+test('moto: overwrite:false on a multipart write — a key created meanwhile makes completion fail with AlreadyExists and the upload is aborted', async (t) => {
+  const { backend, bucket, s } = await backendOn('moto');
+  const MiB = 1024 * 1024;
+  const other = new S3Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, retry: FAST_RETRY });
+  async function* source(contest = true) {
+    for (let i = 0; i < 18; i++) {
+      if (contest && i === 10) await other.write('contested.bin', 'the other writer', W);
+      yield Buffer.alloc(MiB, i);
+    }
+  }
+  try {
+    await t.throwsAsync(backend.write('contested.bin', source(), { ...W, metadata: { who: 'loser' } }), { instanceOf: AlreadyExists });
+    t.is((await backend.readBytes('contested.bin')).toString(), 'the other writer');
+    const admin = adminClient(s);
+    const uploads = await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    admin.destroy();
+    t.deepEqual(uploads.Uploads ?? [], []);
+    // metadata travels with CreateMultipartUpload
+    const r = await backend.write('meta.bin', source(false), { overwrite: true, metadata: { who: 'multipart' } });
+    t.is(r.size, 18 * MiB);
+    t.deepEqual((await backend.getFileInfo('meta.bin')).metadata, { who: 'multipart' });
+  } finally {
+    await other.close();
+    await backend.close();
+  }
+});
+
+for (const kind of ['s3s-fs', 'moto'] as const) {
+  test(`${kind}: aborting a read stream mid-way rejects with AbortError`, async (t) => {
+    const { backend } = await backendOn(kind);
+    try {
+      await backend.write('r.bin', Buffer.alloc(8 * 1024 * 1024, 1), W);
+      const ac = new AbortController();
+      const stream = await backend.read('r.bin', { signal: ac.signal });
+      let got = 0;
+      const err = await t.throwsAsync(async () => {
+        for await (const chunk of stream) {
+          got += (chunk as Buffer).length;
+          if (got > 1024 * 1024) ac.abort();
+        }
+      });
+      t.is(err?.name, 'AbortError');
+      t.true(got < 8 * 1024 * 1024);
+      // the backend still works (the socket was released, not wedged)
+      t.is((await backend.readRange('r.bin', 0, 4)).length, 4);
+    } finally {
+      await backend.close();
+    }
+  });
+}
+
 test('moto: flat namespace — a file and a folder of the same name coexist; ancestor check is opt-in', async (t) => {
   const { backend, bucket, s } = await backendOn('moto');
   try {
