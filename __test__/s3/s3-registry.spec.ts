@@ -29,3 +29,26 @@ test("Registry builds type 's3' lazily from snake_case config and closes it", as
   await registry.close();
   await t.throwsAsync(store.exists('report.csv'), { instanceOf: BackendUnavailable });
 });
+
+test('credentials nested in client_options survive the registry wrapping them in Secret', async (t) => {
+  const s = await startServer('s3s-fs');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  const registry = new Registry({
+    backends: {
+      s3: {
+        type: 's3',
+        options: {
+          bucket,
+          endpoint_url: s.endpoint,
+          client_options: { credentials: { accessKeyId: s.accessKey, secretAccessKey: s.secretKey } },
+        },
+      },
+    },
+    stores: { data: { backend: 's3' } },
+  });
+  const store = registry.getStore('data');
+  await store.write('x.txt', 'ok');
+  t.is(await store.readText('x.txt'), 'ok');
+  await registry.close();
+});

@@ -115,6 +115,16 @@ function retryStrategy(policy: RetryPolicy): ConfiguredRetryStrategy {
   });
 }
 
+/** A copy of plain objects/arrays with every Secret replaced by its value; other objects kept as they are. */
+function revealDeep(value: unknown): unknown {
+  if (value instanceof Secret) return value.reveal();
+  if (Array.isArray(value)) return value.map(revealDeep);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealDeep(v)]));
+  }
+  return value;
+}
+
 /** A 5xx answer (after retries). */
 function isServerError(err: unknown): boolean {
   const status = ((err as RemoteStoreError)?.cause as ErrorShape | undefined)?.$metadata?.httpStatusCode;
@@ -190,7 +200,9 @@ export class S3Backend extends BaseBackend implements Backend {
     this.rejectWriteUnderFileAncestor = Boolean(pick<boolean>(o, 'reject_write_under_file_ancestor', 'rejectWriteUnderFileAncestor'));
     const clientOptions = pick<Record<string, unknown>>(o, 'client_options', 'clientOptions') ?? {};
     if (typeof clientOptions !== 'object' || Array.isArray(clientOptions)) throw new TypeError("s3 option 'client_options' must be an object");
-    this.#clientOptions = { ...clientOptions };
+    // The registry wraps credential-named values in Secret, nested ones too
+    // (client_options.credentials.secretAccessKey): the SDK needs them plain.
+    this.#clientOptions = revealDeep(clientOptions) as Record<string, unknown>;
     const maxSockets = pick<number>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
     if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${maxSockets}`);
     this.#maxSockets = maxSockets;
