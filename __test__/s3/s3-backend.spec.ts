@@ -359,3 +359,39 @@ test('registry factory refuses unknown options and takes retry from the context'
   const b = createS3Backend({ bucket: 'b' }, { retry: new RetryPolicy({ maxAttempts: 7 }) });
   t.is(b.retry.maxAttempts, 7);
 });
+
+test.serial('without key/secret the SDK default credential chain is used (env vars)', async (t) => {
+  const s = await server('s3s-fs');
+  const bucket = await createBucket(s);
+  const saved = { ...process.env };
+  try {
+    process.env.AWS_ACCESS_KEY_ID = s.accessKey;
+    process.env.AWS_SECRET_ACCESS_KEY = s.secretKey;
+    const b = new S3Backend({ bucket, endpoint_url: s.endpoint, retry: FAST_RETRY });
+    await b.write('env.txt', 'from env credentials', W);
+    t.is((await b.readBytes('env.txt')).toString(), 'from env credentials');
+    await b.close();
+    t.throws(() => new S3Backend({ bucket, key: 'only-key' }), { message: /'key' and 'secret' must be given together/ });
+  } finally {
+    process.env = saved;
+  }
+});
+
+test('retry timeout: a server that never answers gives BackendUnavailable naming the timeout', async (t) => {
+  const { createServer } = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const silent = createServer((sock) => void sockets.push(sock));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  const b = new S3Backend({ bucket: 'b', key: 'k', secret: 's', endpoint_url: `http://127.0.0.1:${port}`, retry: { max_attempts: 2, backoff_base: 0.01, timeout: 0.5 } });
+  const started = Date.now();
+  try {
+    const err = await t.throwsAsync(b.readBytes('x'), { instanceOf: BackendUnavailable });
+    t.regex(err!.message, /timed out after 0.5s/);
+    t.true(Date.now() - started < 5000);
+  } finally {
+    await b.close();
+    for (const sock of sockets) sock.destroy();
+    silent.close();
+  }
+});
