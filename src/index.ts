@@ -24,3 +24,4 @@ export type { Backend, WriteContent, ProgressCallback, SignalOptions, Unwrappabl
 export type { FileInfo, FolderEntry, FolderInfo, WriteResult, ContentDigest, ChildEntry } from './models';
 export { LocalBackend, type LocalBackendOptions } from './backends/local';
 export { MemoryBackend } from './backends/memory';
+export { S3Backend, type S3BackendOptions } from './backends/s3';

@@ -175,3 +175,8 @@ Registry.registerBackend('memory', (options) => {
   const { MemoryBackend } = require('./backends/memory') as typeof import('./backends/memory');
   return new MemoryBackend();
 });
+Registry.registerBackend('s3', (options, context) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createS3Backend } = require('./backends/s3') as typeof import('./backends/s3');
+  return createS3Backend(options, context);
+});

@@ -1,0 +1,972 @@
+import { statSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  type CompletedPart,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  type UploadPartCommandOutput,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConfiguredRetryStrategy } from '@smithy/util-retry';
+import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
+import { Capability, CapabilitySet } from '../capabilities';
+import { checkContent, contentChunks, isInMemory, memoryToBuffer } from '../content';
+import {
+  AbortError,
+  AlreadyExists,
+  BackendUnavailable,
+  DirectoryNotEmpty,
+  InvalidPath,
+  isAbortError,
+  NotFound,
+  PermissionDenied,
+  RemoteStoreError,
+  throwIfAborted,
+} from '../errors';
+import type { ChildEntry, ContentDigest, FileInfo, FolderEntry, FolderInfo, WriteResult } from '../models';
+import { ancestors, baseName } from '../path';
+import { RetryPolicy } from '../retry';
+import { Secret } from '../secret';
+import { BaseBackend } from './base';
+
+/** Options of {@link S3Backend} (snake_case as in the config; camelCase accepted too). */
+export interface S3BackendOptions {
+  bucket: string;
+  key?: string | Secret;
+  secret?: string | Secret;
+  token?: string | Secret;
+  region_name?: string;
+  regionName?: string;
+  endpoint_url?: string;
+  endpointUrl?: string;
+  tls_ca_bundle?: string;
+  tlsCaBundle?: string;
+  /** Merged into the SDK's `S3ClientConfig` (explicit options above win). */
+  client_options?: Partial<S3ClientConfig> & Record<string, unknown>;
+  clientOptions?: Partial<S3ClientConfig> & Record<string, unknown>;
+  retry?: RetryPolicy | Record<string, unknown>;
+  reject_write_under_file_ancestor?: boolean;
+  rejectWriteUnderFileAncestor?: boolean;
+  /** Sockets per host of the keep-alive agent (default 256; the SDK's own default of 50 queues silently). */
+  max_sockets?: number;
+  maxSockets?: number;
+}
+
+/** Parts of streamed uploads; S3 needs at least 5 MiB per part but the last. */
+const PART_SIZE = 8 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 4;
+const DEFAULT_MAX_SOCKETS = 256;
+
+function reveal(v: string | Secret | undefined): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return v instanceof Secret ? v.reveal() : String(v);
+}
+
+/** `host:port` → `https://host:port`; trimmed; empty → undefined. */
+export function normalizeEndpoint(endpoint: string | undefined): string | undefined {
+  if (endpoint === undefined || endpoint === null) return undefined;
+  if (typeof endpoint !== 'string') throw new TypeError(`s3 option 'endpoint_url' must be a string, got ${typeof endpoint}`);
+  const e = endpoint.trim();
+  if (e === '') return undefined;
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(e) ? e : `https://${e}`;
+}
+
+/**
+ * The CA bundle to trust: the explicit option, else `AWS_CA_BUNDLE`, else
+ * `REQUESTS_CA_BUNDLE`, else `SSL_CERT_FILE` (empty counts as unset). A path that is not
+ * an existing regular file is an error at construction.
+ */
+export function resolveCaBundle(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [explicit, env.AWS_CA_BUNDLE, env.REQUESTS_CA_BUNDLE, env.SSL_CERT_FILE];
+  const path = candidates.find((c) => typeof c === 'string' && c.trim() !== '');
+  if (path === undefined) return undefined;
+  let ok = false;
+  try {
+    ok = statSync(path).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new TypeError(`tls_ca_bundle path does not exist or is not a file: ${path}`);
+  return path;
+}
+
+/** The RetryPolicy as an SDK retry strategy: same attempt count and backoff curve. */
+function retryStrategy(policy: RetryPolicy): ConfiguredRetryStrategy {
+  return new ConfiguredRetryStrategy(policy.maxAttempts, (attempt: number) => {
+    const seconds = policy.backoff(attempt) + Math.random() * policy.jitter;
+    return Math.round(seconds * 1000);
+  });
+}
+
+/** A copy of plain objects/arrays with every Secret replaced by its value; other objects kept as they are. */
+function revealDeep(value: unknown): unknown {
+  if (value instanceof Secret) return value.reveal();
+  if (Array.isArray(value)) return value.map(revealDeep);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealDeep(v)]));
+  }
+  return value;
+}
+
+/** A 5xx answer (after retries). */
+function isServerError(err: unknown): boolean {
+  const status = ((err as RemoteStoreError)?.cause as ErrorShape | undefined)?.$metadata?.httpStatusCode;
+  return err instanceof BackendUnavailable && status !== undefined && status >= 500;
+}
+
+function pick<T>(o: Record<string, unknown>, snake: string, camel: string): T | undefined {
+  return (o[snake] ?? o[camel]) as T | undefined;
+}
+
+interface ErrorShape {
+  name?: string;
+  Code?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
+}
+
+/**
+ * A store in an S3 bucket, everything through `@aws-sdk/client-s3` (streamed writes use
+ * our own multipart upload rather than lib-storage's Upload, which can abort the upload while
+ * parts are still in flight and so can leave orphaned parts). Flat namespace: folders are
+ * key prefixes, no marker objects are written and a folder vanishes with its last key.
+ *
+ * `overwrite: false` is enforced by the server with `If-None-Match: *` on the single PUT,
+ * on CompleteMultipartUpload and on CopyObject, so of concurrent writers to a new key at
+ * most one wins on servers that honour it (AWS S3 does). Still racy: move/copy destination
+ * checks on servers that ignore If-None-Match on CopyObject, the ancestor check of
+ * `reject_write_under_file_ancestor`, and the delete half of move.
+ *
+ * A streamed write whose source fails aborts its multipart upload: no truncated object,
+ * no orphaned parts.
+ */
+export class S3Backend extends BaseBackend implements Backend {
+  readonly name: string = 's3';
+  readonly hierarchical = false;
+  readonly capabilities = CapabilitySet.allExcept(Capability.ATOMIC_MOVE);
+  protected override readonly closeIsTerminal = true;
+
+  readonly bucket: string;
+  readonly endpointUrl: string | undefined;
+  readonly regionName: string | undefined;
+  readonly caBundle: string | undefined;
+  readonly retry: RetryPolicy;
+  readonly rejectWriteUnderFileAncestor: boolean;
+  readonly #key: string | undefined;
+  readonly #secret: string | undefined;
+  readonly #token: string | undefined;
+  readonly #clientOptions: Record<string, unknown>;
+  readonly #maxSockets: number;
+  #client: S3Client | undefined;
+
+  constructor(options: S3BackendOptions) {
+    super();
+    if (options === null || typeof options !== 'object') throw new TypeError('s3 backend options must be an object');
+    const o = options as unknown as Record<string, unknown>;
+    const bucket = o.bucket;
+    if (typeof bucket !== 'string' || bucket.trim() === '') throw new TypeError('bucket must be a non-empty string');
+    this.bucket = bucket.trim();
+    this.#key = reveal(o.key as string | Secret | undefined);
+    this.#secret = reveal(o.secret as string | Secret | undefined);
+    this.#token = reveal(o.token as string | Secret | undefined);
+    if ((this.#key === undefined) !== (this.#secret === undefined)) {
+      throw new TypeError("s3 options 'key' and 'secret' must be given together (or neither, for the AWS default credential chain)");
+    }
+    this.endpointUrl = normalizeEndpoint(pick<string>(o, 'endpoint_url', 'endpointUrl'));
+    const region = pick<string>(o, 'region_name', 'regionName');
+    this.regionName = typeof region === 'string' && region.trim() !== '' ? region.trim() : undefined;
+    this.caBundle = resolveCaBundle(pick<string>(o, 'tls_ca_bundle', 'tlsCaBundle'));
+    const retry = o.retry;
+    this.retry = retry === undefined || retry === null ? new RetryPolicy() : RetryPolicy.from(retry);
+    this.rejectWriteUnderFileAncestor = Boolean(pick<boolean>(o, 'reject_write_under_file_ancestor', 'rejectWriteUnderFileAncestor'));
+    const clientOptions = pick<Record<string, unknown>>(o, 'client_options', 'clientOptions') ?? {};
+    if (typeof clientOptions !== 'object' || Array.isArray(clientOptions)) throw new TypeError("s3 option 'client_options' must be an object");
+    // The registry wraps credential-named values in Secret, nested ones too
+    // (client_options.credentials.secretAccessKey): the SDK needs them plain.
+    this.#clientOptions = revealDeep(clientOptions) as Record<string, unknown>;
+    const maxSockets = pick<number>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
+    if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${maxSockets}`);
+    this.#maxSockets = maxSockets;
+  }
+
+  toString(): string {
+    return `S3Backend(bucket='${this.bucket}'${this.endpointUrl ? `, endpoint_url='${this.endpointUrl}'` : ''})`;
+  }
+
+  /** The SDK client, built on first use (no network I/O in the constructor). */
+  protected get client(): S3Client {
+    this.checkOpen();
+    this.#client ??= this.buildClient();
+    return this.#client;
+  }
+
+  private buildClient(): S3Client {
+    const ca = this.caBundle ? readFileSync(this.caBundle) : undefined;
+    const agentOptions = { keepAlive: true, maxSockets: this.#maxSockets, keepAliveMsecs: 1000 };
+    const requestHandler = new NodeHttpHandler({
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent({ ...agentOptions, ...(ca ? { ca } : {}) }),
+      connectionTimeout: 10_000,
+      requestTimeout: 0,
+    });
+    const config: S3ClientConfig = {
+      ...(this.#clientOptions as S3ClientConfig),
+      region: this.regionName ?? (this.#clientOptions.region as string | undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      retryStrategy: retryStrategy(this.retry),
+      requestHandler: (this.#clientOptions.requestHandler as S3ClientConfig['requestHandler']) ?? requestHandler,
+    };
+    if (this.endpointUrl) {
+      config.endpoint = this.endpointUrl;
+      config.forcePathStyle = (this.#clientOptions.forcePathStyle as boolean | undefined) ?? true;
+    }
+    if (this.#key !== undefined && this.#secret !== undefined) {
+      config.credentials = { accessKeyId: this.#key, secretAccessKey: this.#secret, ...(this.#token ? { sessionToken: this.#token } : {}) };
+    }
+    return new S3Client(config);
+  }
+
+  override nativePath(key: string): string {
+    return key === '' ? this.bucket : `${this.bucket}/${key}`;
+  }
+
+  override toKey(native: string): string {
+    if (native === this.bucket || native === `${this.bucket}/`) return '';
+    if (native.startsWith(`${this.bucket}/`)) return native.slice(this.bucket.length + 1);
+    return super.toKey(native);
+  }
+
+  override unwrap<T>(type: Unwrappable<T>): T {
+    if (type === (S3Client as unknown)) return this.client as unknown as T;
+    return super.unwrap(type);
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+    const client = this.#client;
+    this.#client = undefined;
+    client?.destroy();
+  }
+
+  // ---- plumbing --------------------------------------------------------------------
+
+  /** Sends a command with the operation's signal and the retry timeout. */
+  protected async send<T>(command: { input: unknown }, key: string, signal?: AbortSignal): Promise<T> {
+    throwIfAborted(signal, key);
+    const signals: AbortSignal[] = [];
+    if (signal) signals.push(signal);
+    if (this.retry.timeout !== undefined) signals.push(AbortSignal.timeout(this.retry.timeout * 1000));
+    const abortSignal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return (await this.client.send(command as any, abortSignal ? { abortSignal } : {})) as T;
+    } catch (err) {
+      if (signal?.aborted) throw new AbortError(`Operation aborted: '${key}'`, { path: key, backend: this.name, cause: err });
+      if (abortSignal?.aborted && this.retry.timeout !== undefined) {
+        throw new BackendUnavailable(`S3 request timed out after ${this.retry.timeout}s: '${key}'`, { path: key, backend: this.name, cause: err });
+      }
+      throw this.mapError(err, key);
+    }
+  }
+
+  /** SDK error → our error classes. The SDK error is kept as `cause`. */
+  mapError(err: unknown, key: string, what = 'S3 operation'): RemoteStoreError {
+    if (err instanceof RemoteStoreError) return err;
+    const details = { path: key, backend: this.name, cause: err };
+    if (isAbortError(err)) return new AbortError(`Operation aborted: '${key}'`, details);
+    const e = (err ?? {}) as ErrorShape;
+    const code = e.name ?? e.Code ?? '';
+    const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+    const sysCode = e.code ?? '';
+    const msg = e.message ? `: ${e.message}` : '';
+    if (code === 'NoSuchBucket') return new NotFound(`Bucket not found: '${this.bucket}' (path '${key}')`, details);
+    if (code === 'NoSuchKey' || code === 'NoSuchUpload' || code === 'NotFound' || status === 404) return new NotFound(`Not found: '${key}'`, details);
+    if (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict' || status === 412) {
+      return new AlreadyExists(`File already exists: '${key}'`, details);
+    }
+    if (
+      ['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'AllAccessDisabled'].includes(code) ||
+      status === 403 ||
+      status === 401
+    ) {
+      return new PermissionDenied(`Permission denied for '${key}' (${code || status})`, details);
+    }
+    if (
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'ENETUNREACH'].includes(sysCode) ||
+      ['TimeoutError', 'RequestTimeout', 'ServiceUnavailable', 'SlowDown', 'InternalError', 'ThrottlingException'].includes(code) ||
+      (status !== undefined && (status >= 500 || status === 429))
+    ) {
+      return new BackendUnavailable(`S3 endpoint unavailable for '${key}' (${code || sysCode || status})${msg}`, details);
+    }
+    if (/certificate|self[- ]signed|SSL|TLS|UNABLE_TO_VERIFY|DEPTH_ZERO/i.test(`${sysCode} ${e.message ?? ''}`)) {
+      return new BackendUnavailable(
+        `TLS verification failed talking to ${this.endpointUrl ?? 'S3'} for '${key}'${msg}. ` +
+          'Set tls_ca_bundle (or AWS_CA_BUNDLE) to the CA certificate that signed the server certificate.',
+        details,
+      );
+    }
+    return new RemoteStoreError(`${what} failed on '${key}' (${code || sysCode || status || 'error'})${msg}`, details);
+  }
+
+  /** HEAD of a key; undefined when there is no such object. */
+  protected async head(key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput | undefined> {
+    try {
+      return await this.send<HeadObjectCommandOutput>(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+        key,
+        signal,
+      );
+    } catch (err) {
+      if (err instanceof NotFound) return undefined;
+      // s3s-fs (keys stored as files) answers 500 for a HEAD of a key that is a directory
+      // on its disk; a listing tells whether such a key really exists as an object.
+      if (isServerError(err) && !(await this.keyListed(key, signal))) return undefined;
+      throw err;
+    }
+  }
+
+  /** True when some key lies below `key/` (one listing with MaxKeys=1). */
+  protected async hasChildren(key: string, signal?: AbortSignal): Promise<boolean> {
+    const prefix = key === '' ? '' : `${key}/`;
+    try {
+      const out = await this.send<ListObjectsV2CommandOutput>(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1 }),
+        key,
+        signal,
+      );
+      return (out.KeyCount ?? (out.Contents?.length ?? 0) + (out.CommonPrefixes?.length ?? 0)) > 0;
+    } catch (err) {
+      if (err instanceof NotFound) return false; // missing bucket reads as an absent path
+      throw err;
+    }
+  }
+
+  /** True when `key` itself is listed as an object (fallback when HEAD/GET fail with 5xx); fails closed. */
+  private async keyListed(key: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      const out = await this.send<ListObjectsV2CommandOutput>(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }),
+        key,
+        signal,
+      );
+      return out.Contents?.[0]?.Key === key;
+    } catch (err) {
+      if (err instanceof AbortError) throw err;
+      return true;
+    }
+  }
+
+  /** Fail-open variant of hasChildren for error-path probes. */
+  private async probeFolder(key: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      return await this.hasChildren(key, signal);
+    } catch (err) {
+      if (err instanceof AbortError) throw err;
+      return false;
+    }
+  }
+
+  private async probeFile(key: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      return (await this.head(key, signal)) !== undefined;
+    } catch (err) {
+      if (err instanceof AbortError) throw err;
+      return false;
+    }
+  }
+
+  private notFoundOrFolder(key: string, isFolder: boolean, what = 'File'): RemoteStoreError {
+    return isFolder
+      ? new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name })
+      : new NotFound(`${what} not found: '${key}'`, { path: key, backend: this.name });
+  }
+
+  /** HEAD of a key that must be a file: NotFound when missing, InvalidPath for a folder. */
+  protected async headFile(key: string, signal?: AbortSignal, what = 'File'): Promise<HeadObjectCommandOutput> {
+    if (key === '') throw new InvalidPath("Path is the root folder, not a file: ''", { path: key, backend: this.name });
+    const h = await this.head(key, signal);
+    if (h) return h;
+    throw this.notFoundOrFolder(key, await this.probeFolder(key, signal), what);
+  }
+
+  private digestOf(h: { ChecksumSHA256?: string; ChecksumSHA1?: string; ChecksumCRC32?: string; ChecksumCRC32C?: string; ChecksumCRC64NVME?: string }): ContentDigest | undefined {
+    const choices: Array<[string, string | undefined]> = [
+      ['sha256', h.ChecksumSHA256],
+      ['sha1', h.ChecksumSHA1],
+      ['crc32', h.ChecksumCRC32],
+      ['crc32c', h.ChecksumCRC32C],
+      ['crc64nvme', h.ChecksumCRC64NVME],
+    ];
+    for (const [algorithm, b64] of choices) {
+      // Multipart objects carry a checksum-of-checksums `xxx-N`; not a content digest.
+      if (b64 && !b64.includes('-')) return { algorithm, value: Buffer.from(b64, 'base64').toString('hex') };
+    }
+    return undefined;
+  }
+
+  private static etag(raw: string | undefined): string | undefined {
+    return raw ? raw.replace(/^W\//, '').replace(/"/g, '').toLowerCase() : undefined;
+  }
+
+  private fileInfoFromHead(key: string, h: HeadObjectCommandOutput): FileInfo {
+    const info: FileInfo = {
+      path: key,
+      name: baseName(key),
+      size: h.ContentLength ?? 0,
+      modifiedAt: h.LastModified ?? new Date(0),
+    };
+    const etag = S3Backend.etag(h.ETag);
+    if (etag) info.etag = etag;
+    const digest = this.digestOf(h);
+    if (digest) info.digest = digest;
+    if (h.ContentType) info.contentType = h.ContentType;
+    if (h.Metadata && Object.keys(h.Metadata).length > 0) info.metadata = { ...h.Metadata };
+    return info;
+  }
+
+  // ---- probes ----------------------------------------------------------------------
+
+  async exists(key: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkOpen();
+    if (key === '') return true;
+    if ((await this.head(key, options.signal)) !== undefined) return true;
+    return this.hasChildren(key, options.signal);
+  }
+
+  async isFile(key: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkOpen();
+    if (key === '') return false;
+    return (await this.head(key, options.signal)) !== undefined;
+  }
+
+  async isFolder(key: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkOpen();
+    if (key === '') return true;
+    return this.hasChildren(key, options.signal);
+  }
+
+  async getFileInfo(key: string, options: SignalOptions = {}): Promise<FileInfo> {
+    this.checkOpen();
+    return this.fileInfoFromHead(key, await this.headFile(key, options.signal));
+  }
+
+  override async getFolderInfo(key: string, options: SignalOptions = {}): Promise<FolderInfo> {
+    this.checkOpen();
+    let fileCount = 0;
+    let totalSize = 0;
+    let modifiedAt: Date | undefined;
+    for await (const file of this.listFiles(key, { recursive: true, signal: options.signal })) {
+      fileCount++;
+      totalSize += file.size;
+      if (!modifiedAt || file.modifiedAt > modifiedAt) modifiedAt = file.modifiedAt;
+    }
+    if (fileCount === 0 && key !== '') {
+      if (await this.probeFile(key, options.signal)) {
+        throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+      }
+      throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
+    }
+    return { path: key, fileCount, totalSize, modifiedAt };
+  }
+
+  async ping(options: SignalOptions = {}): Promise<void> {
+    this.checkOpen();
+    try {
+      await this.send(new HeadBucketCommand({ Bucket: this.bucket }), '', options.signal);
+    } catch (err) {
+      if (err instanceof NotFound) {
+        throw new NotFound(`Bucket not found: '${this.bucket}'`, { path: '', backend: this.name, cause: err.cause });
+      }
+      throw err;
+    }
+  }
+
+  // ---- reads -----------------------------------------------------------------------
+
+  private async getObject(key: string, range: string | undefined, signal?: AbortSignal): Promise<{ body: Readable; length: number }> {
+    if (key === '') throw new InvalidPath("Path is the root folder, not a file: ''", { path: key, backend: this.name });
+    try {
+      const out = await this.send<{ Body?: unknown; ContentLength?: number }>(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }),
+        key,
+        signal,
+      );
+      const body = out.Body as Readable | undefined;
+      return { body: body ?? Readable.from([]), length: out.ContentLength ?? 0 };
+    } catch (err) {
+      if (err instanceof NotFound) throw this.notFoundOrFolder(key, await this.probeFolder(key, signal));
+      if (isServerError(err) && !(await this.keyListed(key, signal))) throw this.notFoundOrFolder(key, await this.probeFolder(key, signal));
+      throw err;
+    }
+  }
+
+  /** Wraps an SDK body: errors mapped, aborted by the signal, the socket released on destroy. */
+  private wrapBody(key: string, body: Readable, signal?: AbortSignal): Readable {
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    body.on('error', (err) => out.destroy(this.mapError(err, key)));
+    out.on('close', () => {
+      if (!body.destroyed) body.destroy();
+    });
+    body.pipe(out);
+    if (signal) {
+      const onAbort = () => out.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend: this.name, cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      out.on('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return out;
+  }
+
+  private async drain(key: string, body: Readable, length: number, signal?: AbortSignal): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const stream = this.wrapBody(key, body, signal);
+    try {
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+    } catch (err) {
+      stream.destroy();
+      throw this.mapError(err, key);
+    }
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length || undefined);
+  }
+
+  async read(key: string, options: SignalOptions = {}): Promise<Readable> {
+    this.checkOpen();
+    const { body } = await this.getObject(key, undefined, options.signal);
+    return this.wrapBody(key, body, options.signal);
+  }
+
+  async readBytes(key: string, options: SignalOptions = {}): Promise<Buffer> {
+    this.checkOpen();
+    const { body, length } = await this.getObject(key, undefined, options.signal);
+    return this.drain(key, body, length, options.signal);
+  }
+
+  async readRange(key: string, offset: number, length: number | undefined, options: SignalOptions = {}): Promise<Buffer> {
+    this.checkOpen();
+    if (length === 0) {
+      await this.headFile(key, options.signal);
+      return Buffer.alloc(0);
+    }
+    const range = length === undefined ? `bytes=${offset}-` : `bytes=${offset}-${offset + length - 1}`;
+    try {
+      const { body, length: n } = await this.getObject(key, range, options.signal);
+      return await this.drain(key, body, n, options.signal);
+    } catch (err) {
+      // Past the end: S3 answers 416 InvalidRange; the contract gives an empty buffer.
+      const cause = (err as RemoteStoreError).cause as ErrorShape | undefined;
+      if (cause && (cause.name === 'InvalidRange' || cause.$metadata?.httpStatusCode === 416)) return Buffer.alloc(0);
+      throw err;
+    }
+  }
+
+  // ---- writes ----------------------------------------------------------------------
+
+  /** The opt-in ancestor check: each slash-aligned ancestor HEADed; fail-open on probe errors. */
+  private async checkAncestors(key: string, signal?: AbortSignal): Promise<void> {
+    if (!this.rejectWriteUnderFileAncestor) return;
+    for (const ancestor of ancestors(key)) {
+      if (await this.probeFile(ancestor, signal)) {
+        throw new InvalidPath(`Cannot write under file ancestor: '${ancestor}' is a file (path='${key}')`, { path: key, backend: this.name });
+      }
+    }
+  }
+
+  async checkWriteTarget(key: string, options: { overwrite: boolean } & SignalOptions): Promise<void> {
+    this.checkOpen();
+    if (!options.overwrite && (await this.head(key, options.signal)) !== undefined) {
+      throw new AlreadyExists(`File already exists: '${key}'`, { path: key, backend: this.name });
+    }
+    await this.checkAncestors(key, options.signal);
+  }
+
+  async write(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
+    this.checkOpen();
+    checkContent(content);
+    throwIfAborted(options.signal, key);
+    const inMemory = isInMemory(content);
+    // For buffers the conditional PUT alone decides; a stream gets an early HEAD so an
+    // existing target fails before its body is consumed (the condition still closes the race).
+    if (!inMemory || this.rejectWriteUnderFileAncestor) {
+      await this.checkWriteTarget(key, { overwrite: options.overwrite || inMemory, signal: options.signal });
+    }
+    const common = {
+      Bucket: this.bucket,
+      Key: key,
+      ...(options.metadata && Object.keys(options.metadata).length > 0 ? { Metadata: options.metadata } : {}),
+      ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
+    };
+    let size: number;
+    let put: { ETag?: string; VersionId?: string; ChecksumCRC32?: string; ChecksumCRC32C?: string; ChecksumSHA1?: string; ChecksumSHA256?: string; ChecksumCRC64NVME?: string };
+    if (inMemory) {
+      const body = memoryToBuffer(content as Buffer);
+      size = body.length;
+      put = await this.send(new PutObjectCommand({ ...common, Body: body, ContentLength: body.length }), key, options.signal);
+      options.onProgress?.({ bytes: size, total: size });
+    } else {
+      ({ size, put } = await this.uploadStream(key, content, common, options));
+    }
+    const h = await this.head(key, options.signal).catch(() => undefined);
+    const result: WriteResult = { path: key, size, source: 'native' };
+    const etag = S3Backend.etag(put.ETag ?? h?.ETag);
+    if (etag) result.etag = etag;
+    const digest = this.digestOf(put) ?? (h ? this.digestOf(h) : undefined);
+    if (digest) result.digest = digest;
+    const versionId = put.VersionId ?? h?.VersionId;
+    if (versionId) result.versionId = versionId;
+    if (h?.LastModified) result.lastModified = h.LastModified;
+    if (options.metadata && Object.keys(options.metadata).length > 0) result.metadata = { ...options.metadata };
+    return result;
+  }
+
+  /**
+   * Streams content: one conditional PUT when it fits in a part, a multipart upload
+   * otherwise (parts of 8 MiB, 4 in flight, CRC32 per part like lib-storage). On any
+   * failure (source error, abort, refused completion) it waits for the parts in flight
+   * to settle and only then aborts the upload: a part that lands after
+   * AbortMultipartUpload would otherwise stay behind as an orphan (S3 documents this).
+   */
+  private async uploadStream(
+    key: string,
+    content: WriteContent,
+    params: { Bucket: string; Key: string; Metadata?: Record<string, string>; IfNoneMatch?: string },
+    options: BackendWriteOptions,
+  ): Promise<{ size: number; put: Record<string, string | undefined> }> {
+    const signal = options.signal;
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingLength = 0;
+    let uploadId: string | undefined;
+    let partNumber = 0;
+    const parts: CompletedPart[] = [];
+    const inflight = new Set<Promise<void>>();
+    let partError: unknown;
+    const { IfNoneMatch, ...createParams } = params;
+
+    const startPart = async (body: Buffer): Promise<void> => {
+      if (uploadId === undefined) {
+        // Not cancelled by the signal: an upload created after we stopped listening could
+        // not be aborted (we would never learn its id). The signal is checked right after.
+        const created = await this.send<{ UploadId?: string }>(
+          new CreateMultipartUploadCommand({ ...createParams, ChecksumAlgorithm: 'CRC32' }),
+          key,
+        );
+        uploadId = created.UploadId;
+        if (!uploadId) throw new RemoteStoreError(`S3 did not return an upload id for '${key}'`, { path: key, backend: this.name });
+        throwIfAborted(signal, key);
+      }
+      const n = ++partNumber;
+      const id = uploadId;
+      const task = this.send<UploadPartCommandOutput>(
+        new UploadPartCommand({ Bucket: params.Bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length, ChecksumAlgorithm: 'CRC32' }),
+        key,
+        signal,
+      ).then(
+        (out) => {
+          parts[n - 1] = {
+            PartNumber: n,
+            ETag: out.ETag,
+            ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}),
+          };
+        },
+        (err) => {
+          partError ??= err;
+        },
+      );
+      inflight.add(task);
+      void task.finally(() => inflight.delete(task));
+      while (inflight.size >= UPLOAD_CONCURRENCY) await Promise.race(inflight);
+      if (partError !== undefined) throw partError;
+    };
+
+    try {
+      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key })) {
+        size += chunk.length;
+        pending.push(chunk);
+        pendingLength += chunk.length;
+        while (pendingLength >= PART_SIZE) {
+          const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
+          const rest = all.subarray(PART_SIZE);
+          pending = rest.length > 0 ? [rest] : [];
+          pendingLength = rest.length;
+          await startPart(all.subarray(0, PART_SIZE));
+        }
+      }
+      const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
+      if (uploadId === undefined) {
+        const put = await this.send<Record<string, string | undefined>>(
+          new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }),
+          key,
+          signal,
+        );
+        return { size, put };
+      }
+      if (last.length > 0) await startPart(last);
+      await Promise.all([...inflight]);
+      if (partError !== undefined) throw partError;
+      throwIfAborted(signal, key);
+      const put = await this.send<Record<string, string | undefined>>(
+        new CompleteMultipartUploadCommand({
+          Bucket: params.Bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          ...(IfNoneMatch ? { IfNoneMatch } : {}),
+        }),
+        key,
+        signal,
+      );
+      uploadId = undefined; // committed: nothing to abort
+      return { size, put };
+    } catch (err) {
+      if (uploadId !== undefined) await this.abortUpload(key, uploadId, inflight);
+      if (signal?.aborted) throw new AbortError(`Write aborted: '${key}'`, { path: key, backend: this.name, cause: err });
+      if (err instanceof RemoteStoreError || err instanceof TypeError || err instanceof RangeError) throw err;
+      throw new RemoteStoreError(`Write of '${key}' failed: the source failed: ${(err as Error)?.message ?? String(err)}`, {
+        path: key,
+        backend: this.name,
+        cause: err,
+      });
+    }
+  }
+
+  /** Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run). */
+  private async abortUpload(key: string, uploadId: string, inflight: Set<Promise<void>>): Promise<void> {
+    await Promise.allSettled([...inflight]);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), key);
+        return;
+      } catch (err) {
+        if (err instanceof NotFound) return; // NoSuchUpload: already gone
+      }
+    }
+  }
+
+  /** A PUT is atomic, and streamed writes abort their multipart upload on failure. */
+  writeAtomic(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
+    return this.write(key, content, options);
+  }
+
+  // ---- deletes ---------------------------------------------------------------------
+
+  async delete(key: string, options: { missingOk: boolean } & SignalOptions): Promise<void> {
+    this.checkOpen();
+    if ((await this.head(key, options.signal)) === undefined) {
+      if (await this.probeFolder(key, options.signal)) {
+        throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+      }
+      if (options.missingOk) return;
+      throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
+    }
+    await this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), key, options.signal);
+  }
+
+  async deleteFolder(key: string, options: { recursive: boolean; missingOk: boolean } & SignalOptions): Promise<void> {
+    this.checkOpen();
+    if (key === '') throw new InvalidPath("Cannot delete the root folder: ''", { path: key, backend: this.name });
+    if (!(await this.hasChildren(key, options.signal))) {
+      if (await this.probeFile(key, options.signal)) {
+        throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+      }
+      if (options.missingOk) return;
+      throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
+    }
+    if (!options.recursive) throw new DirectoryNotEmpty(`Folder not empty: '${key}'`, { path: key, backend: this.name });
+    let batch: string[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const out = await this.send<{ Errors?: Array<{ Key?: string; Code?: string; Message?: string }> }>(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        key,
+        options.signal,
+      );
+      batch = [];
+      const failed = out.Errors?.filter((e) => e.Code !== 'NoSuchKey') ?? [];
+      if (failed.length > 0) {
+        const first = failed[0];
+        throw this.mapError({ name: first.Code, message: first.Message }, first.Key ?? key, 'S3 delete');
+      }
+    };
+    for await (const page of this.pages(`${key}/`, undefined, options.signal, key)) {
+      for (const obj of page.Contents ?? []) {
+        if (obj.Key !== undefined) batch.push(obj.Key);
+        if (batch.length === 1000) await flush();
+      }
+    }
+    await flush();
+  }
+
+  // ---- listing ---------------------------------------------------------------------
+
+  /** Pages of ListObjectsV2; a missing bucket lists as empty. */
+  private async *pages(prefix: string, delimiter: string | undefined, signal: AbortSignal | undefined, key: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      let out: ListObjectsV2CommandOutput;
+      try {
+        out = await this.send<ListObjectsV2CommandOutput>(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
+          key,
+          signal,
+        );
+      } catch (err) {
+        if (err instanceof NotFound) return;
+        throw err;
+      }
+      yield out;
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private listedFile(objKey: string, o: { Size?: number; LastModified?: Date; ETag?: string }): FileInfo {
+    const info: FileInfo = { path: objKey, name: baseName(objKey), size: o.Size ?? 0, modifiedAt: o.LastModified ?? new Date(0) };
+    const etag = S3Backend.etag(o.ETag);
+    if (etag) info.etag = etag;
+    return info;
+  }
+
+  /** Files and subfolders directly below `key` (one delimiter listing). */
+  private async *level(key: string, signal?: AbortSignal): AsyncGenerator<{ file?: FileInfo; folder?: string }> {
+    const prefix = key === '' ? '' : `${key}/`;
+    for await (const page of this.pages(prefix, '/', signal, key)) {
+      for (const o of page.Contents ?? []) {
+        // A key ending in '/' (a marker some tools write) is not a file.
+        if (o.Key && !o.Key.endsWith('/') && o.Key !== prefix) yield { file: this.listedFile(o.Key, o) };
+      }
+      for (const p of page.CommonPrefixes ?? []) {
+        if (p.Prefix && p.Prefix.length > prefix.length + 1) yield { folder: p.Prefix.slice(0, -1) };
+      }
+    }
+  }
+
+  async *listFiles(key: string, options: BackendListOptions): AsyncGenerator<FileInfo> {
+    this.checkOpen();
+    if (options.recursive && options.maxDepth === undefined) {
+      // One flat stream of the whole subtree.
+      const prefix = key === '' ? '' : `${key}/`;
+      for await (const page of this.pages(prefix, undefined, options.signal, key)) {
+        for (const o of page.Contents ?? []) {
+          if (!o.Key || o.Key.endsWith('/')) continue;
+          // Skip keys with empty segments (`a//b`): they cannot be addressed as store paths.
+          if (o.Key.slice(prefix.length).split('/').includes('')) continue;
+          yield this.listedFile(o.Key, o);
+        }
+      }
+      return;
+    }
+    const walk = async function* (this: S3Backend, folder: string, depth: number): AsyncGenerator<FileInfo> {
+      const subfolders: string[] = [];
+      for await (const entry of this.level(folder, options.signal)) {
+        if (entry.file) yield entry.file;
+        else if (entry.folder) subfolders.push(entry.folder);
+      }
+      if (options.recursive && (options.maxDepth === undefined || depth < options.maxDepth)) {
+        for (const sub of subfolders) yield* walk.call(this, sub, depth + 1);
+      }
+    };
+    yield* walk.call(this, key, 0);
+  }
+
+  async *listFolders(key: string, options: SignalOptions = {}): AsyncGenerator<FolderEntry> {
+    this.checkOpen();
+    for await (const entry of this.level(key, options.signal)) {
+      if (entry.folder) yield this.folderEntry(entry.folder);
+    }
+  }
+
+  override async *iterChildren(key: string, options: SignalOptions = {}): AsyncGenerator<ChildEntry> {
+    this.checkOpen();
+    const folders: string[] = [];
+    for await (const entry of this.level(key, options.signal)) {
+      if (entry.file) yield { kind: 'file', ...entry.file };
+      else if (entry.folder) folders.push(entry.folder);
+    }
+    for (const f of folders) yield { kind: 'folder', ...this.folderEntry(f) };
+  }
+
+  // ---- move / copy -----------------------------------------------------------------
+
+  async copy(src: string, dst: string, options: { overwrite: boolean } & SignalOptions): Promise<void> {
+    this.checkOpen();
+    await this.headFile(src, options.signal, 'Source');
+    if (src === dst) return;
+    await this.checkWriteTarget(dst, options);
+    await this.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: dst,
+        CopySource: `${this.bucket}/${src.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'COPY',
+        ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
+      }),
+      dst,
+      options.signal,
+    );
+  }
+
+  /** Copy, verify, then delete the source: never atomic (a crash can leave both). */
+  async move(src: string, dst: string, options: { overwrite: boolean } & SignalOptions): Promise<void> {
+    this.checkOpen();
+    const h = await this.headFile(src, options.signal, 'Source');
+    if (src === dst) return;
+    await this.copy(src, dst, options);
+    const copied = await this.head(dst, options.signal);
+    if (!copied || (h.ContentLength !== undefined && copied.ContentLength !== h.ContentLength)) {
+      throw new RemoteStoreError(`Move of '${src}' to '${dst}' failed: the copy could not be verified; the source was kept`, {
+        path: src,
+        backend: this.name,
+      });
+    }
+    await this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: src }), src, options.signal);
+  }
+}
+
+/** Compile-time check. */
+export type _S3IsBackend = S3Backend extends Backend ? true : never;
+
+/** The option names the `s3` backend type accepts in a registry config (snake_case). */
+export const S3_OPTION_NAMES = [
+  'bucket',
+  'key',
+  'secret',
+  'token',
+  'region_name',
+  'endpoint_url',
+  'tls_ca_bundle',
+  'client_options',
+  'retry',
+  'reject_write_under_file_ancestor',
+  'max_sockets',
+] as const;
+
+/**
+ * The registry factory of type `s3`: refuses unknown options (naming them), takes the
+ * backend's `retry` from the config entry when the options do not carry one.
+ * Register with `Registry.registerBackend('s3', createS3Backend)`.
+ */
+export function createS3Backend(options: Record<string, unknown>, context: { name?: string; retry?: RetryPolicy } = {}): S3Backend {
+  const known: readonly string[] = S3_OPTION_NAMES;
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option '${key}' for backend type 's3'. Known options: [${known.join(', ')}]`);
+    }
+  }
+  return new S3Backend({ ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry });
+}
