@@ -290,7 +290,7 @@ impl Store {
         }
         let chunk = t.get_chunk_size.max(1) as usize;
         let rest = &mut buf[head_end as usize..];
-        let jobs = rest.chunks_mut(chunk).enumerate().map(|(i, slice)| {
+        let jobs: Vec<futures::future::BoxFuture<'_, Result<()>>> = rest.chunks_mut(chunk).enumerate().map(|(i, slice)| {
             let start = head_end + (i * chunk) as u64;
             let end = start + slice.len() as u64;
             let opts = GetOptions {
@@ -301,11 +301,11 @@ impl Store {
                 ..Default::default()
             };
             let inner = self.inner.clone();
-            async move {
+            Box::pin(async move {
                 let r = inner.get_opts(key, opts).await.map_err(|e| Error::from_store(path, e))?;
                 read_into(path, r.into_stream(), slice).await
-            }
-        });
+            }) as futures::future::BoxFuture<'_, Result<()>>
+        }).collect();
         futures::stream::iter(jobs)
             .buffer_unordered(t.concurrency.max(1))
             .try_collect::<()>()
@@ -357,10 +357,10 @@ impl Store {
         let merged = coalesce(ranges, COALESCE_GAP);
         cancellable(token, path, async {
             let key = &key;
-            let fetched: Vec<(usize, Vec<u8>)> = futures::stream::iter(merged.iter().enumerate().map(|(i, m)| {
+            let jobs: Vec<futures::future::BoxFuture<'_, Result<(usize, Vec<u8>)>>> = merged.iter().enumerate().map(|(i, m)| {
                 let inner = self.inner.clone();
                 let m = m.clone();
-                async move {
+                Box::pin(async move {
                     if m.start == m.end {
                         return Ok((i, Vec::new()));
                     }
@@ -372,8 +372,9 @@ impl Store {
                     let mut buf = vec![0u8; usize_of(path, n)?];
                     read_into(path, r.into_stream(), &mut buf).await?;
                     Ok::<_, Error>((i, buf))
-                }
-            }))
+                }) as futures::future::BoxFuture<'_, Result<(usize, Vec<u8>)>>
+            }).collect();
+            let fetched: Vec<(usize, Vec<u8>)> = futures::stream::iter(jobs)
             .buffer_unordered(self.tuning.concurrency.max(1))
             .try_collect()
             .await?;
