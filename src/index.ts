@@ -1,1 +1,26 @@
-export {};
+/**
+ * remote-store: one storage API for local directories, memory and S3.
+ * See README.md for a tour.
+ */
+export { Store, type WriteOptions, type ListFilesOptions, type StoreOptions } from './store';
+export { Registry, type BackendFactory, type BackendContext } from './registry';
+export { RegistryConfig, resolveEnv, ConfigError, type BackendConfig, type StoreProfile, type FromFileOptions } from './config';
+export { Capability, CapabilitySet } from './capabilities';
+export { Secret } from './secret';
+export { RetryPolicy, type RetryPolicyOptions } from './retry';
+export {
+  RemoteStoreError,
+  NotFound,
+  AlreadyExists,
+  PermissionDenied,
+  InvalidPath,
+  CapabilityNotSupported,
+  DirectoryNotEmpty,
+  BackendUnavailable,
+  AbortError,
+  type ErrorCode,
+} from './errors';
+export type { Backend, WriteContent, ProgressCallback, SignalOptions, Unwrappable } from './backend';
+export type { FileInfo, FolderEntry, FolderInfo, WriteResult, ContentDigest, ChildEntry } from './models';
+export { LocalBackend, type LocalBackendOptions } from './backends/local';
+export { MemoryBackend } from './backends/memory';

@@ -1,0 +1,88 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from './support/tmp';
+
+const run = promisify(execFile);
+const bin = path.join(import.meta.dirname, '..', 'bin', 'remote-store.js');
+
+async function cli(cwd: string, ...args: string[]) {
+  try {
+    const env = { ...process.env };
+    delete env.REMOTE_STORE_ROOT;
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd, env });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('the CLI writes, lists, reads back, copies, moves and removes on the default local store', async (t) => {
+  const { dir, remove } = await tempDir();
+  try {
+    await writeFile(path.join(dir, 'hello.txt'), 'hello from the cli\n');
+    t.is((await cli(dir, 'put', 'hello.txt', 'docs/hello.txt')).code, 0);
+    t.is(await readFile(path.join(dir, '.remote-store', 'docs', 'hello.txt'), 'utf8'), 'hello from the cli\n');
+    t.is((await cli(dir, 'ls')).stdout, 'docs/\n');
+    t.is((await cli(dir, 'ls', '-R')).stdout, 'docs/hello.txt\n');
+    t.is((await cli(dir, 'cat', 'docs/hello.txt')).stdout, 'hello from the cli\n');
+    t.is((await cli(dir, 'cp', 'docs/hello.txt', 'docs/copy.txt')).code, 0);
+    t.is((await cli(dir, 'mv', 'docs/copy.txt', 'moved.txt')).code, 0);
+    t.deepEqual((await cli(dir, 'ls', '-R', '--pattern', '*.txt')).stdout.split('\n').sort(), ['', 'docs/hello.txt', 'moved.txt']);
+    t.is((await cli(dir, 'get', 'moved.txt', 'back.txt')).code, 0);
+    t.is(await readFile(path.join(dir, 'back.txt'), 'utf8'), 'hello from the cli\n');
+    const info = JSON.parse((await cli(dir, 'info', 'docs')).stdout);
+    t.deepEqual([info.path, info.fileCount, info.totalSize], ['docs', 1, 19]);
+    t.is((await cli(dir, 'rm', 'moved.txt')).code, 0);
+    t.is((await cli(dir, 'rm', '-R', 'docs')).code, 0);
+    t.is((await cli(dir, 'ls', '-R')).stdout, '');
+  } finally {
+    await remove();
+  }
+});
+
+test('CLI errors are one line naming the culprit, with a non-zero exit', async (t) => {
+  const { dir, remove } = await tempDir();
+  try {
+    const missing = await cli(dir, 'cat', 'nope.txt');
+    t.is(missing.code, 1);
+    t.is(missing.stderr, "remote-store: File not found: 'nope.txt'\n");
+    const bad = await cli(dir, 'ls', '../up');
+    t.not(bad.code, 0);
+    t.regex(bad.stderr, /'\.\.\/up'/);
+    await writeFile(path.join(dir, 'a.txt'), 'a');
+    t.is((await cli(dir, 'put', 'a.txt')).code, 0);
+    const again = await cli(dir, 'put', 'a.txt');
+    t.is(again.code, 1);
+    t.regex(again.stderr, /already exists: 'a.txt'/);
+    t.is((await cli(dir, 'put', '--overwrite', 'a.txt')).code, 0);
+    const usage = await cli(dir, 'frobnicate');
+    t.is(usage.code, 2);
+  } finally {
+    await remove();
+  }
+});
+
+test('the CLI uses a store from a registry config', async (t) => {
+  const { dir, remove } = await tempDir();
+  try {
+    const config = path.join(dir, 'remote-store.yaml');
+    await writeFile(
+      config,
+      'backends:\n  files:\n    type: local\n    options:\n      root: ${DATA_DIR}\nstores:\n  main:\n    backend: files\n    root_path: area\n',
+    );
+    await writeFile(path.join(dir, 'x.csv'), 'a,b\n');
+    const env = { ...process.env, DATA_DIR: path.join(dir, 'data') };
+    await run(process.execPath, [bin, '--config', config, '--store', 'main', '--resolve-env', 'put', 'x.csv'], { cwd: dir, env });
+    t.is(await readFile(path.join(dir, 'data', 'area', 'x.csv'), 'utf8'), 'a,b\n');
+    const { stdout } = await run(process.execPath, [bin, '-c', config, '--resolve-env', 'ls'], { cwd: dir, env });
+    t.is(stdout, 'x.csv\n');
+    const unknown = await cli(dir, '--config', config, '--store', 'nope', '--resolve-env', 'ls');
+    t.not(unknown.code, 0);
+  } finally {
+    await remove();
+  }
+});

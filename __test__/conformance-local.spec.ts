@@ -1,0 +1,13 @@
+import { LocalBackend, Store } from '../src/index';
+import { conformance } from './conformance/suite';
+import { tempDir } from './support/tmp';
+
+conformance({
+  name: 'local',
+  hierarchical: true,
+  terminalClose: false,
+  async make() {
+    const { dir, remove } = await tempDir();
+    return { store: new Store(new LocalBackend({ root: dir })), cleanup: remove };
+  },
+});

@@ -1,0 +1,3 @@
+'use strict';
+// The package entry for require(): the compiled TypeScript in dist/.
+module.exports = require('./dist/index.js');

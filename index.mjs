@@ -1,0 +1,26 @@
+// The package entry for import: the same objects as require('remote-store').
+import cjs from './index.js';
+
+export const {
+  Store,
+  Registry,
+  RegistryConfig,
+  resolveEnv,
+  ConfigError,
+  Capability,
+  CapabilitySet,
+  Secret,
+  RetryPolicy,
+  RemoteStoreError,
+  NotFound,
+  AlreadyExists,
+  PermissionDenied,
+  InvalidPath,
+  CapabilityNotSupported,
+  DirectoryNotEmpty,
+  BackendUnavailable,
+  AbortError,
+  LocalBackend,
+  MemoryBackend,
+} = cjs;
+export default cjs;

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The whole test suite, as the README's test command runs it: builds what the tests
+// need, runs the Rust tests (when the workspace has crates) and the ava suite, and
+// ends with one line "N passed, N failed" counted from the runners' own reports
+// (ava's TAP output, cargo's "test result" lines). Any runner that exits non-zero
+// without reporting a failed test still counts as one failure: nothing fails silently.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const results = path.join(root, '.test-results');
+mkdirSync(results, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+
+/** Runs a command, echoing its output; resolves with the exit code and the captured stdout. */
+function run(cmd, args, { capture = false, env = {} } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      if (capture) out += chunk;
+    });
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), out }));
+    child.on('error', (err) => {
+      console.error(`cannot run ${cmd}: ${err.message}`);
+      resolve({ code: 127, out });
+    });
+  });
+}
+
+async function step(name, cmd, args, options) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const result = await run(cmd, args, options);
+  if (result.code !== 0 && !options?.counted) {
+    console.error(`=== ${name} failed (exit ${result.code})`);
+  }
+  return result;
+}
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+// 1. Build the TypeScript (the CLI tests run the compiled bin).
+const build = await step('build', npm, ['run', 'build', '--silent']);
+if (build.code !== 0) failed++;
+
+// 2. Rust tests of the core crates, when the workspace exists.
+if (existsSync(path.join(root, 'Cargo.toml'))) {
+  const cargo = await step('cargo test', 'cargo', ['test', '--workspace', '--color', 'never'], { capture: true, counted: true });
+  let reported = 0;
+  for (const m of cargo.out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+    reported += Number(m[2]);
+  }
+  if (cargo.code !== 0 && reported === 0) failed++;
+}
+
+// 3. The ava suite, reported as TAP so that every test result can be counted.
+if (build.code === 0) {
+  const ava = await step('ava', 'npx', ['ava', '--tap'], { capture: true, counted: true });
+  writeFileSync(path.join(results, 'ava.tap'), ava.out);
+  let ok = 0;
+  let notOk = 0;
+  for (const line of ava.out.split('\n')) {
+    if (/^ok \d+/.test(line)) ok++;
+    else if (/^not ok \d+/.test(line)) notOk++;
+  }
+  passed += ok;
+  failed += notOk;
+  if (ava.code !== 0 && notOk === 0) failed++;
+  if (ok + notOk === 0) {
+    console.error('ava reported no test at all');
+    failed++;
+  }
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 ? 0 : 1;

@@ -1,0 +1,93 @@
+import type { Backend, BackendListOptions, SignalOptions, Unwrappable } from '../backend';
+import type { CapabilitySet } from '../capabilities';
+import { BackendUnavailable, CapabilityNotSupported, InvalidPath, NotFound, throwIfAborted } from '../errors';
+import { compileGlob, literalPrefix } from '../glob';
+import type { ChildEntry, FileInfo, FolderEntry, FolderInfo } from '../models';
+import { baseName } from '../path';
+
+/**
+ * Defaults shared by the built-in backends: the closed guard, children, glob and
+ * folder aggregates expressed through listing. A backend overrides what it can do
+ * better natively.
+ */
+export abstract class BaseBackend {
+  abstract readonly name: string;
+  abstract readonly capabilities: CapabilitySet;
+  abstract readonly hierarchical: boolean;
+  /** Terminal backends refuse every call after close(); others re-open lazily. */
+  protected readonly closeIsTerminal: boolean = false;
+  protected closed = false;
+
+  abstract listFiles(key: string, options: BackendListOptions): AsyncIterable<FileInfo>;
+  abstract listFolders(key: string, options?: SignalOptions): AsyncIterable<FolderEntry>;
+  abstract isFile(key: string, options?: SignalOptions): Promise<boolean>;
+  abstract isFolder(key: string, options?: SignalOptions): Promise<boolean>;
+
+  checkOpen(): void {
+    if (this.closed && this.closeIsTerminal) {
+      throw new BackendUnavailable(`${this.name} backend is closed`, { backend: this.name });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async *iterChildren(key: string, options: SignalOptions = {}): AsyncGenerator<ChildEntry> {
+    for await (const file of this.listFiles(key, { recursive: false, signal: options.signal })) yield { kind: 'file', ...file };
+    for await (const folder of this.listFolders(key, options)) yield { kind: 'folder', ...folder };
+  }
+
+  async *glob(pattern: string, options: SignalOptions = {}): AsyncGenerator<FileInfo> {
+    const match = compileGlob(pattern);
+    const prefix = literalPrefix(pattern);
+    // Only descend when some wildcard can span folders or sits in a folder segment.
+    const rest = pattern.split('/').filter((s) => s !== '').slice(prefix === '' ? 0 : prefix.split('/').length);
+    const recursive = rest.length > 1 || rest.includes('**');
+    for await (const file of this.listFiles(prefix, { recursive, signal: options.signal })) {
+      if (match(file.path)) yield file;
+    }
+  }
+
+  async getFolderInfo(key: string, options: SignalOptions = {}): Promise<FolderInfo> {
+    this.checkOpen();
+    if (key !== '' && !(await this.isFolder(key, options))) {
+      if (await this.isFile(key, options)) {
+        throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+      }
+      throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
+    }
+    let fileCount = 0;
+    let totalSize = 0;
+    let modifiedAt: Date | undefined;
+    for await (const file of this.listFiles(key, { recursive: true, signal: options.signal })) {
+      throwIfAborted(options.signal, key);
+      fileCount++;
+      totalSize += file.size;
+      if (!modifiedAt || file.modifiedAt > modifiedAt) modifiedAt = file.modifiedAt;
+    }
+    return { path: key, fileCount, totalSize, modifiedAt };
+  }
+
+  unwrap<T>(type: Unwrappable<T>): T {
+    throw new CapabilityNotSupported(`Backend '${this.name}' cannot be unwrapped to ${type?.name ?? String(type)}`, {
+      capability: 'unwrap',
+      backend: this.name,
+    });
+  }
+
+  nativePath(key: string): string {
+    return key;
+  }
+
+  toKey(native: string): string {
+    return native === '.' ? '' : native;
+  }
+
+  protected folderEntry(key: string): FolderEntry {
+    return { path: key, name: baseName(key) };
+  }
+}
+
+/** Checks a `Backend` implementation against the interface at compile time. */
+export type AssertBackend<T extends Backend> = T;

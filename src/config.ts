@@ -1,0 +1,245 @@
+import { readFile } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { normalizeFolderPath } from './path';
+import { describe, RetryPolicy } from './retry';
+import { wrapSecrets } from './secret';
+
+// smol-toml ships CommonJS under its "require" condition, but its types are ESM-only.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parse: parseToml } = require('smol-toml') as typeof import('smol-toml', { with: { 'resolution-mode': 'import' } });
+
+/**
+ * Registry configuration: named backends (a type plus options) and named stores (a
+ * backend plus a root path). Files written for the Python `remote-store` load
+ * unchanged: snake_case keys (`root_path`, `endpoint_url`, `max_attempts`) and their
+ * camelCase spellings both work, normalised here and nowhere else.
+ */
+
+/** A config value that is malformed, or refers to something that does not exist. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_ERROR';
+  /** Where in the config the problem is, e.g. `$.backends.s3.options.key`. */
+  readonly configPath: string | undefined;
+
+  constructor(message: string, configPath?: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.configPath = configPath;
+  }
+}
+
+export interface BackendConfig {
+  /** The backend type: `local`, `memory`, `s3`, `s3-arrow` (alias `s3-pyarrow`) or a registered one. */
+  readonly type: string;
+  /** Constructor options, top-level keys in snake_case; credential values wrapped in Secret. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly retry?: RetryPolicy;
+}
+
+export interface StoreProfile {
+  readonly backend: string;
+  readonly rootPath: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export interface FromFileOptions {
+  /** Resolve `${VAR}` placeholders from the environment before parsing. Default false. */
+  resolveEnv?: boolean;
+  /** The environment to resolve from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** A nested table to read the config from, e.g. `['tool', 'remote-store']` in pyproject.toml. */
+  table?: string[];
+}
+
+/** `endpointUrl` → `endpoint_url`; snake_case stays as it is. */
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * Top-level option keys in snake_case. Two spellings of one option (`endpointUrl`
+ * and `endpoint_url`) are a conflict, not a silent pick.
+ */
+export function normalizeOptionKeys(options: Record<string, unknown>, where = 'options'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const spelledAs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options)) {
+    const snake = snakeCase(key);
+    if (snake in out) throw new ConfigError(`${where}: '${key}' and '${spelledAs[snake]}' name the same option`, `${where}.${key}`);
+    out[snake] = value;
+    spelledAs[snake] = key;
+  }
+  return out;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function mapping(value: unknown, where: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (!isMapping(value)) throw new ConfigError(`${where} must be a mapping, got ${describe(value)}`, where);
+  return value;
+}
+
+function requireString(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ConfigError(`${where} must be a non-empty string, got ${value === undefined ? 'nothing' : describe(value)}`, where);
+  }
+  return value;
+}
+
+function warnUnknown(entry: Record<string, unknown>, known: string[], where: string): void {
+  for (const key of Object.keys(entry)) {
+    if (!known.includes(key)) process.emitWarning(`${where}: unknown key '${key}' ignored`, { code: 'REMOTE_STORE_CONFIG' });
+  }
+}
+
+export class RegistryConfig {
+  readonly backends: Readonly<Record<string, BackendConfig>>;
+  readonly stores: Readonly<Record<string, StoreProfile>>;
+
+  constructor(backends: Record<string, BackendConfig> = {}, stores: Record<string, StoreProfile> = {}) {
+    this.backends = Object.freeze({ ...backends });
+    this.stores = Object.freeze({ ...stores });
+    this.validate();
+    Object.freeze(this);
+  }
+
+  /** Builds a config from a plain object (e.g. parsed JSON), validating every entry. */
+  static fromObject(data: unknown): RegistryConfig {
+    if (data instanceof RegistryConfig) return data;
+    const root = mapping(data, '$');
+    warnUnknown(root, ['backends', 'stores'], '$');
+    const backends: Record<string, BackendConfig> = {};
+    for (const [name, raw] of Object.entries(mapping(root.backends, '$.backends'))) {
+      const where = `$.backends.${name}`;
+      const entry = normalizeOptionKeys(mapping(raw, where), where);
+      warnUnknown(entry, ['type', 'options', 'retry'], where);
+      const type = requireString(entry.type, `${where}.type`);
+      const options = wrapSecrets(normalizeOptionKeys(mapping(entry.options, `${where}.options`), `${where}.options`));
+      let retry: RetryPolicy | undefined;
+      if (entry.retry !== undefined && entry.retry !== null) {
+        retry = RetryPolicy.from(entry.retry, `${where}.retry`);
+      }
+      backends[name] = Object.freeze({ type, options: Object.freeze(options), ...(retry ? { retry } : {}) });
+    }
+    const stores: Record<string, StoreProfile> = {};
+    for (const [name, raw] of Object.entries(mapping(root.stores, '$.stores'))) {
+      const where = `$.stores.${name}`;
+      const entry = normalizeOptionKeys(mapping(raw, where), where);
+      warnUnknown(entry, ['backend', 'root_path', 'options'], where);
+      const backend = requireString(entry.backend, `${where}.backend`);
+      const rootValue = entry.root_path ?? '';
+      if (typeof rootValue !== 'string') throw new ConfigError(`${where}.root_path must be a string, got ${describe(rootValue)}`, `${where}.root_path`);
+      let rootPath: string;
+      try {
+        rootPath = normalizeFolderPath(rootValue);
+      } catch (err) {
+        throw new ConfigError(`${where}.root_path is not a valid path: ${(err as Error).message}`, `${where}.root_path`);
+      }
+      stores[name] = Object.freeze({ backend, rootPath, options: Object.freeze(wrapSecrets(mapping(entry.options, `${where}.options`))) });
+    }
+    return new RegistryConfig(backends, stores);
+  }
+
+  /**
+   * Reads a config file: `.json`, `.toml` or `.yaml`/`.yml`. Placeholders are
+   * resolved only with `{ resolveEnv: true }`: a config file is code.
+   */
+  static async fromFile(file: string, options: FromFileOptions = {}): Promise<RegistryConfig> {
+    if (typeof file !== 'string' || file === '') throw new ConfigError('fromFile needs a file path');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Cannot read config file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return RegistryConfig.fromText(text, nodePath.extname(file).toLowerCase(), { ...options, source: file });
+  }
+
+  /** Parses config text of the given format (`.json`, `.toml`, `.yaml`). */
+  static fromText(text: string, format: string, options: FromFileOptions & { source?: string } = {}): RegistryConfig {
+    const source = options.source ?? `${format} text`;
+    let data: unknown;
+    try {
+      switch (format.replace(/^\./, '')) {
+        case 'json':
+          data = JSON.parse(text);
+          break;
+        case 'toml':
+          data = parseToml(text);
+          break;
+        case 'yaml':
+        case 'yml':
+          data = parseYaml(text);
+          break;
+        default:
+          throw new ConfigError(`Unsupported config format '${format}' for '${source}': use .json, .toml or .yaml`);
+      }
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`Cannot parse config '${source}': ${(err as Error).message}`);
+    }
+    for (const key of options.table ?? []) {
+      const table = isMapping(data) ? data[key] : undefined;
+      if (table === undefined) throw new ConfigError(`Table key '${key}' not found in '${source}'`);
+      data = table;
+    }
+    if (options.resolveEnv) data = resolveEnv(data, { env: options.env });
+    return RegistryConfig.fromObject(data);
+  }
+
+  /** Throws ConfigError when a store names a backend that is not configured. */
+  validate(): void {
+    for (const [name, store] of Object.entries(this.stores)) {
+      if (!(store.backend in this.backends)) {
+        throw new ConfigError(
+          `Store '${name}' references unknown backend '${store.backend}'. Available backends: [${Object.keys(this.backends).join(', ')}]`,
+          `$.stores.${name}.backend`,
+        );
+      }
+    }
+  }
+
+  /** A JSON form with every credential masked. */
+  toJSON(): Record<string, unknown> {
+    return JSON.parse(
+      JSON.stringify({
+        backends: this.backends,
+        stores: Object.fromEntries(Object.entries(this.stores).map(([k, s]) => [k, { backend: s.backend, root_path: s.rootPath, options: s.options }])),
+      }),
+    );
+  }
+}
+
+const PLACEHOLDER = /\$\$\{|\$\{([^}:]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Returns a deep copy of `data` with `${VAR}` and `${VAR:-default}` replaced from the
+ * environment and `$${` turned into a literal `${`. An unset variable without a
+ * default is a ConfigError naming the variable and where it is used.
+ */
+export function resolveEnv<T>(data: T, options: { env?: Record<string, string | undefined> } = {}): T {
+  const env = options.env ?? process.env;
+  const walk = (value: unknown, where: string): unknown => {
+    if (typeof value === 'string') {
+      return value.replace(PLACEHOLDER, (match, name: string | undefined, fallback: string | undefined) => {
+        if (match === '$${') return '${';
+        if (!name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+          throw new ConfigError(`Invalid placeholder '${match}' at ${where}`, where);
+        }
+        const found = env[name];
+        // As in the Python library: the default applies only when the variable is unset.
+        if (found !== undefined) return found;
+        if (fallback !== undefined) return fallback;
+        throw new ConfigError(`Environment variable '${name}' is not set (used at ${where})`, where);
+      });
+    }
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, `${where}[${i}]`));
+    if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${where}.${k}`)]));
+    return value;
+  };
+  return walk(data, '$') as T;
+}

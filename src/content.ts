@@ -1,0 +1,124 @@
+import { Readable } from 'node:stream';
+import type { ProgressCallback, WriteContent } from './backend';
+import { AbortError, throwIfAborted } from './errors';
+import { describe } from './retry';
+
+const METADATA_LIMIT = 2048;
+
+/**
+ * Validates user metadata before any I/O: string keys and values, keys non-empty,
+ * ASCII, not starting with `_`, and at most 2048 bytes in all (keys as ASCII,
+ * values as UTF-8). Throws TypeError or RangeError naming the key at fault.
+ */
+export function validateMetadata(metadata: unknown): Record<string, string> | undefined {
+  if (metadata === undefined || metadata === null) return undefined;
+  if (typeof metadata !== 'object' || Array.isArray(metadata) || metadata instanceof Map) {
+    throw new TypeError(`metadata must be a plain object of strings, got ${describe(metadata)}`);
+  }
+  let total = 0;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    if (key === '') throw new TypeError('metadata keys must not be empty');
+    if (key.startsWith('_')) throw new TypeError(`metadata key '${key}' must not start with '_'`);
+    if (!/^[\x20-\x7e]+$/.test(key)) throw new TypeError(`metadata key ${JSON.stringify(key)} must be printable ASCII`);
+    if (typeof value !== 'string') throw new TypeError(`metadata value of '${key}' must be a string, got ${describe(value)}`);
+    total += key.length + Buffer.byteLength(value, 'utf8');
+    out[key] = value;
+  }
+  if (total > METADATA_LIMIT) {
+    throw new RangeError(`metadata is ${total} bytes; at most ${METADATA_LIMIT} bytes of keys and values are allowed`);
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/** True when content is already all in memory. */
+export function isInMemory(content: WriteContent): content is Buffer | Uint8Array | ArrayBuffer | string {
+  return typeof content === 'string' || content instanceof Uint8Array || content instanceof ArrayBuffer;
+}
+
+/** In-memory content as a Buffer (no copy for Buffers and Uint8Arrays). */
+export function memoryToBuffer(content: Buffer | Uint8Array | ArrayBuffer | string): Buffer {
+  if (typeof content === 'string') return Buffer.from(content, 'utf8');
+  if (content instanceof ArrayBuffer) return Buffer.from(content);
+  return Buffer.isBuffer(content) ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+}
+
+/** Checks the content's type up front so a wrong argument fails before any I/O. */
+export function checkContent(content: unknown): asserts content is WriteContent {
+  if (
+    typeof content === 'string' ||
+    content instanceof Uint8Array ||
+    content instanceof ArrayBuffer ||
+    content instanceof Readable ||
+    (content !== null && typeof content === 'object' && (Symbol.asyncIterator in content || Symbol.iterator in content))
+  ) {
+    return;
+  }
+  throw new TypeError(`content must be a Buffer, Uint8Array, string, Readable or (async) iterable of Uint8Array, got ${describe(content)}`);
+}
+
+export interface ChunkOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  /** Used in error messages. */
+  path?: string;
+}
+
+/**
+ * The content as a stream of Buffers, read from the stream's current position,
+ * stopping with {@link AbortError} when the signal fires and reporting progress.
+ */
+export async function* contentChunks(content: WriteContent, options: ChunkOptions = {}): AsyncGenerator<Buffer> {
+  const { signal, onProgress, path } = options;
+  throwIfAborted(signal, path);
+  if (isInMemory(content)) {
+    const buf = memoryToBuffer(content);
+    if (buf.length > 0) yield buf;
+    onProgress?.({ bytes: buf.length, total: buf.length });
+    return;
+  }
+  let bytes = 0;
+  for await (const chunk of content as AsyncIterable<unknown>) {
+    throwIfAborted(signal, path);
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk instanceof Uint8Array ? memoryToBuffer(chunk) : undefined;
+    if (!buf) throw new TypeError(`content yielded ${describe(chunk)}; only Uint8Array chunks are accepted`);
+    if (buf.length === 0) continue;
+    bytes += buf.length;
+    yield buf;
+    onProgress?.({ bytes });
+  }
+  throwIfAborted(signal, path);
+}
+
+/** Reads all content into one Buffer. */
+export async function collectContent(content: WriteContent, options: ChunkOptions = {}): Promise<Buffer> {
+  if (isInMemory(content)) {
+    throwIfAborted(options.signal, options.path);
+    const buf = memoryToBuffer(content);
+    options.onProgress?.({ bytes: buf.length, total: buf.length });
+    return buf;
+  }
+  const parts: Buffer[] = [];
+  for await (const chunk of contentChunks(content, options)) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** Rejects with AbortError when the signal fires; resolves/rejects with `work` otherwise. */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, path?: string): Promise<T> {
+  if (!signal) return work;
+  throwIfAborted(signal, path);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError(`Operation aborted: ${path ?? ''}`.trimEnd(), { path, cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

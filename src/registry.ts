@@ -1,0 +1,177 @@
+import { inspect } from 'node:util';
+import type { Backend } from './backend';
+import { type BackendConfig, ConfigError, RegistryConfig } from './config';
+import type { RetryPolicy } from './retry';
+import { Store } from './store';
+
+/** What a backend factory receives besides its options. */
+export interface BackendContext {
+  /** The backend's name in the config. */
+  name: string;
+  retry?: RetryPolicy;
+}
+
+/** Builds a backend from its (snake_case, secret-wrapped) options. */
+export type BackendFactory = (options: Record<string, unknown>, context: BackendContext) => Backend;
+
+const factories = new Map<string, BackendFactory>();
+const aliases = new Map<string, string>([['s3-pyarrow', 's3-arrow']]);
+
+/** Refuses options a backend does not know, naming them and the backend. */
+export function checkBackendOptions(type: string, options: Record<string, unknown>, known: string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option '${key}' for backend type '${type}'. Known options: [${known.join(', ')}]`);
+    }
+  }
+}
+
+/**
+ * Named stores over lazily built, shared backends. Backends are built on first use
+ * (no I/O before), shared by every store that names them, and closed by `close()`;
+ * the stores it hands out never close their backend.
+ *
+ * @example
+ * const registry = new Registry({
+ *   backends: { files: { type: 'local', options: { root: './data' } } },
+ *   stores: { reports: { backend: 'files', root_path: 'reports' } },
+ * });
+ * await registry.getStore('reports').write('q1.csv', 'a,b\n');
+ * await registry.close();
+ */
+export class Registry {
+  readonly config: RegistryConfig;
+  readonly #backends = new Map<string, Backend>();
+
+  constructor(config: RegistryConfig | object = {}) {
+    this.config = RegistryConfig.fromObject(config);
+    for (const [name, backend] of Object.entries(this.config.backends)) {
+      if (!factories.has(resolveType(backend.type))) {
+        throw new ConfigError(
+          `Backend '${name}' has unknown type '${backend.type}'. Registered types: [${registeredTypes().join(', ')}]`,
+          `$.backends.${name}.type`,
+        );
+      }
+    }
+  }
+
+  /** Reads a config file (`.json`, `.toml`, `.yaml`) and builds a registry from it. */
+  static async fromFile(file: string, options: Parameters<typeof RegistryConfig.fromFile>[1] = {}): Promise<Registry> {
+    return new Registry(await RegistryConfig.fromFile(file, options));
+  }
+
+  /** Makes a backend type available to every registry, e.g. a user-written backend. */
+  static registerBackend(type: string, factory: BackendFactory): void {
+    if (typeof type !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/i.test(type)) {
+      throw new TypeError(`registerBackend: type must be a name like 'my-backend', got ${JSON.stringify(type)}`);
+    }
+    if (typeof factory !== 'function') throw new TypeError(`registerBackend('${type}'): factory must be a function`);
+    factories.set(type, factory);
+  }
+
+  /** The registered backend type names. */
+  static get backendTypes(): string[] {
+    return registeredTypes();
+  }
+
+  /** The store of that name; its backend is built on first use and shared. */
+  getStore(name: string): Store {
+    const profile = this.config.stores[name];
+    if (!profile) {
+      throw new ConfigError(`Unknown store '${name}'. Available stores: [${Object.keys(this.config.stores).join(', ')}]`);
+    }
+    return new Store(this.getBackend(profile.backend), { rootPath: profile.rootPath, ownsBackend: false });
+  }
+
+  /** The backend of that name, built on first use. */
+  getBackend(name: string): Backend {
+    const existing = this.#backends.get(name);
+    if (existing) return existing;
+    const config = this.config.backends[name];
+    if (!config) {
+      throw new ConfigError(`Unknown backend '${name}'. Available backends: [${Object.keys(this.config.backends).join(', ')}]`);
+    }
+    const backend = build(name, config);
+    this.#backends.set(name, backend);
+    return backend;
+  }
+
+  /** Names of the configured stores. */
+  get storeNames(): string[] {
+    return Object.keys(this.config.stores);
+  }
+
+  /**
+   * Closes every backend built so far. A failure does not stop the others from
+   * closing; the first one is rethrown at the end. A later getStore builds anew.
+   */
+  async close(): Promise<void> {
+    const backends = [...this.#backends.values()];
+    this.#backends.clear();
+    let first: unknown;
+    for (const backend of backends) {
+      try {
+        await backend.close();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  toString(): string {
+    return `Registry(stores=[${this.storeNames.join(', ')}], backends=[${Object.entries(this.config.backends)
+      .map(([n, b]) => `${n}:${b.type}`)
+      .join(', ')}])`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  toJSON(): Record<string, unknown> {
+    return this.config.toJSON();
+  }
+}
+
+function resolveType(type: string): string {
+  return aliases.get(type) ?? type;
+}
+
+function registeredTypes(): string[] {
+  return [...factories.keys(), ...aliases.keys()].sort();
+}
+
+function build(name: string, config: BackendConfig): Backend {
+  const factory = factories.get(resolveType(config.type));
+  if (!factory) {
+    throw new ConfigError(`Backend '${name}' has unknown type '${config.type}'. Registered types: [${registeredTypes().join(', ')}]`);
+  }
+  try {
+    return factory({ ...config.options }, { name, retry: config.retry });
+  } catch (err) {
+    if (err instanceof TypeError || err instanceof RangeError) {
+      throw new ConfigError(`Invalid options for backend '${name}' (type='${config.type}'): ${err.message}`, `$.backends.${name}.options`);
+    }
+    throw err;
+  }
+}
+
+// Built-in types. Modules load on first use so that, say, the AWS SDK is not loaded
+// by a program that only uses local files.
+Registry.registerBackend('local', (options) => {
+  checkBackendOptions('local', options, ['root']);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { LocalBackend } = require('./backends/local') as typeof import('./backends/local');
+  return new LocalBackend({ root: options.root as string });
+});
+Registry.registerBackend('memory', (options) => {
+  checkBackendOptions('memory', options, []);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MemoryBackend } = require('./backends/memory') as typeof import('./backends/memory');
+  return new MemoryBackend();
+});

@@ -1,0 +1,115 @@
+/**
+ * How a backend retries transient failures (connection errors, 5xx, 429). Answers
+ * 4xx other than 429 are never retried. Each backend maps the policy onto its own
+ * mechanism (the AWS SDK's retry strategy, object_store's RetryConfig); local and
+ * memory backends do not retry.
+ */
+export interface RetryPolicyOptions {
+  /** Attempts in all, the first included. At least 1. Default 3. */
+  maxAttempts?: number;
+  /** First backoff in seconds; doubles per attempt. Default 1. */
+  backoffBase?: number;
+  /** Backoff ceiling in seconds. Default 60. */
+  backoffMax?: number;
+  /** Up to this many random seconds added to each backoff. Default 1. */
+  jitter?: number;
+  /** Seconds all attempts together may take; undefined for no bound. */
+  timeout?: number;
+}
+
+const FIELDS: Record<string, keyof RetryPolicyOptions> = {
+  max_attempts: 'maxAttempts',
+  maxAttempts: 'maxAttempts',
+  backoff_base: 'backoffBase',
+  backoffBase: 'backoffBase',
+  backoff_max: 'backoffMax',
+  backoffMax: 'backoffMax',
+  jitter: 'jitter',
+  timeout: 'timeout',
+};
+
+export class RetryPolicy {
+  readonly maxAttempts: number;
+  readonly backoffBase: number;
+  readonly backoffMax: number;
+  readonly jitter: number;
+  readonly timeout: number | undefined;
+
+  constructor(options: RetryPolicyOptions = {}) {
+    this.maxAttempts = checkNumber('max_attempts', options.maxAttempts ?? 3, { min: 1, integer: true });
+    this.backoffBase = checkNumber('backoff_base', options.backoffBase ?? 1, { min: 0 });
+    this.backoffMax = checkNumber('backoff_max', options.backoffMax ?? 60, { min: 0 });
+    this.jitter = checkNumber('jitter', options.jitter ?? 1, { min: 0 });
+    this.timeout =
+      options.timeout === undefined || options.timeout === null
+        ? undefined
+        : checkNumber('timeout', options.timeout, { min: 0, exclusive: true });
+    Object.freeze(this);
+  }
+
+  /** One attempt, no retries. */
+  static disabled(): RetryPolicy {
+    return new RetryPolicy({ maxAttempts: 1 });
+  }
+
+  /**
+   * Builds a policy from a config mapping with snake_case or camelCase keys.
+   * An unknown key is an error naming it: a typo must not silently fall back to defaults.
+   */
+  static from(value: unknown, where = 'retry'): RetryPolicy {
+    if (value instanceof RetryPolicy) return value;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new TypeError(`${where} must be a mapping of retry options, got ${describe(value)}`);
+    }
+    const options: RetryPolicyOptions = {};
+    for (const [k, v] of Object.entries(value)) {
+      const field = FIELDS[k];
+      if (!field) {
+        throw new TypeError(`${where}: unknown retry option '${k}'. Known: max_attempts, backoff_base, backoff_max, jitter, timeout`);
+      }
+      options[field] = v as number;
+    }
+    try {
+      return new RetryPolicy(options);
+    } catch (err) {
+      (err as Error).message = `${where}: ${(err as Error).message}`;
+      throw err;
+    }
+  }
+
+  /** The delay before retry number `attempt` (1-based), without jitter, in seconds. */
+  backoff(attempt: number): number {
+    return Math.min(this.backoffMax, this.backoffBase * 2 ** Math.max(0, attempt - 1));
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      max_attempts: this.maxAttempts,
+      backoff_base: this.backoffBase,
+      backoff_max: this.backoffMax,
+      jitter: this.jitter,
+      timeout: this.timeout ?? null,
+    };
+  }
+}
+
+function checkNumber(name: string, value: unknown, rule: { min: number; integer?: boolean; exclusive?: boolean }): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`RetryPolicy option '${name}' must be a finite number, got ${describe(value)}`);
+  }
+  if (rule.integer && !Number.isInteger(value)) {
+    throw new RangeError(`RetryPolicy option '${name}' must be a whole number, got ${value}`);
+  }
+  if (rule.exclusive ? value <= rule.min : value < rule.min) {
+    throw new RangeError(`RetryPolicy option '${name}' must be ${rule.exclusive ? '>' : '>='} ${rule.min}, got ${value}`);
+  }
+  return value;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}

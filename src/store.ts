@@ -1,0 +1,505 @@
+import { inspect } from 'node:util';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Backend, ProgressCallback, SignalOptions, Unwrappable, WriteContent } from './backend';
+import { Capability, type CapabilitySet } from './capabilities';
+import { checkContent, validateMetadata } from './content';
+import { InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from './errors';
+import { compileGlob } from './glob';
+import type { ChildEntry, FileInfo, FolderEntry, FolderInfo, WriteResult } from './models';
+import { checkCount, checkOptions } from './options';
+import { joinKey, normalizeFolderPath, normalizePath, relativeTo } from './path';
+
+export interface WriteOptions extends SignalOptions {
+  /** Replace an existing file. Default false: an existing target raises AlreadyExists. */
+  overwrite?: boolean;
+  /** User metadata (string keys and values); needs USER_METADATA. */
+  metadata?: Record<string, string>;
+  /** Called as bytes are sent. */
+  onProgress?: ProgressCallback;
+}
+
+export interface ListFilesOptions extends SignalOptions {
+  recursive?: boolean;
+  /** A glob on the base name, e.g. `*.csv`. */
+  pattern?: string;
+  /** Folder levels to descend (0 = direct children only); decides recursion by itself when given. */
+  maxDepth?: number;
+}
+
+export interface StoreOptions {
+  /** A key prefix no path of this store can escape. */
+  rootPath?: string;
+  /** Whether close() closes the backend. Default true for a Store you build yourself. */
+  ownsBackend?: boolean;
+}
+
+const WRITE_SPEC = { overwrite: 'boolean', metadata: 'object', onProgress: 'function' } as const;
+
+/**
+ * The facade users work with: one backend plus a root prefix. It validates paths and
+ * options, enforces capability gates before any I/O, refuses the root as a file,
+ * and hands out store-relative paths everywhere.
+ *
+ * @example
+ * const store = new Store(new LocalBackend({ root: './data' }));
+ * await store.write('reports/q1.csv', 'a,b\n1,2\n');
+ * for await (const file of store.listFiles('reports')) console.log(file.path, file.size);
+ */
+export class Store {
+  readonly backend: Backend;
+  /** The normalised root prefix, `''` for the backend's root. */
+  readonly rootPath: string;
+  readonly #ownsBackend: boolean;
+
+  constructor(backend: Backend, options: StoreOptions = {}) {
+    if (!backend || typeof backend !== 'object' || typeof backend.checkOpen !== 'function') {
+      throw new TypeError('Store needs a backend instance (LocalBackend, MemoryBackend, S3Backend, …)');
+    }
+    checkOptions('Store', options, { rootPath: 'string', ownsBackend: 'boolean' });
+    this.backend = backend;
+    this.rootPath = normalizeFolderPath(options.rootPath ?? '');
+    this.#ownsBackend = options.ownsBackend ?? true;
+  }
+
+  // ---- plumbing --------------------------------------------------------------
+
+  /** The backend key of a file path (root refused). */
+  private fileKey(path: unknown): string {
+    return joinKey(this.rootPath, normalizePath(path));
+  }
+
+  /** The backend key of a folder or query path (root allowed). */
+  private folderKey(path: unknown): string {
+    return joinKey(this.rootPath, normalizeFolderPath(path));
+  }
+
+  /** A backend key as a store-relative path. */
+  private rel(key: string): string {
+    const rel = relativeTo(key, this.rootPath);
+    if (rel === undefined) {
+      throw new InvalidPath(`Path '${key}' is not under store root '${this.rootPath}'`, { path: key, backend: this.backend.name });
+    }
+    return rel;
+  }
+
+  private gate(cap: Capability): void {
+    this.backend.capabilities.require(cap, this.backend.name);
+  }
+
+  /** Runs a backend call, turning the paths in its errors into store-relative ones. */
+  private async run<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    try {
+      throwIfAborted(signal);
+      return await work();
+    } catch (err) {
+      throw this.rebaseError(err);
+    }
+  }
+
+  private rebaseError(err: unknown): unknown {
+    if (err instanceof RemoteStoreError && err.path !== undefined) {
+      const rel = relativeTo(err.path, this.rootPath);
+      if (rel !== undefined) err.path = rel;
+    }
+    return err;
+  }
+
+  private async *iterate<T extends { path: string }>(source: () => AsyncIterable<T>): AsyncGenerator<T> {
+    try {
+      for await (const item of source()) yield { ...item, path: this.rel(item.path) };
+    } catch (err) {
+      throw this.rebaseError(err);
+    }
+  }
+
+  private fileResult(info: FileInfo): FileInfo {
+    return { ...info, path: this.rel(info.path) };
+  }
+
+  // ---- introspection ---------------------------------------------------------
+
+  get capabilities(): CapabilitySet {
+    return this.backend.capabilities;
+  }
+
+  supports(cap: Capability): boolean {
+    return this.backend.capabilities.supports(cap);
+  }
+
+  /** The backend's native client of the given class (e.g. `S3Client`), or CapabilityNotSupported. */
+  unwrap<T>(type: Unwrappable<T>): T {
+    return this.backend.unwrap(type);
+  }
+
+  /** Where a store path lives for the backend (an absolute file path, `bucket/key`, …). */
+  nativePath(path = ''): string {
+    return this.backend.nativePath(this.folderKey(path));
+  }
+
+  /** The store path of a backend-native location; InvalidPath when it lies outside this store. */
+  toKey(native: string): string {
+    if (typeof native !== 'string') throw new InvalidPath(`toKey needs a string, got ${typeof native}`, { path: String(native) });
+    const key = normalizeFolderPath(this.backend.toKey(native));
+    const rel = relativeTo(key, this.rootPath);
+    if (rel === undefined) {
+      throw new InvalidPath(`Path '${native}' is not under store root '${this.rootPath}'`, { path: native, backend: this.backend.name });
+    }
+    return rel;
+  }
+
+  /** A store for a sub-folder, sharing (and never closing) this store's backend. */
+  child(subpath: string): Store {
+    return new Store(this.backend, { rootPath: joinKey(this.rootPath, normalizePath(subpath)), ownsBackend: false });
+  }
+
+  /** True when both use the same backend object and root. */
+  equals(other: unknown): boolean {
+    return other instanceof Store && other.backend === this.backend && other.rootPath === this.rootPath;
+  }
+
+  toString(): string {
+    return `Store(backend='${this.backend.name}', rootPath='${this.rootPath}')`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------
+
+  /** Checks reachability, credentials and that the container exists, with one request. */
+  async ping(options: SignalOptions = {}): Promise<void> {
+    checkOptions('ping', options, {});
+    this.backend.checkOpen();
+    await this.run(options.signal, () => this.backend.ping(options));
+  }
+
+  /** Closes the backend when this store owns it; stores from child() or a Registry do not. */
+  async close(): Promise<void> {
+    if (this.#ownsBackend) await this.backend.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- probes ------------------------------------------------------------------
+
+  async exists(path: string, options: SignalOptions = {}): Promise<boolean> {
+    checkOptions('exists', options, {});
+    this.backend.checkOpen();
+    const key = this.folderKey(path);
+    return this.run(options.signal, () => this.backend.exists(key, options));
+  }
+
+  async isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
+    checkOptions('isFile', options, {});
+    this.backend.checkOpen();
+    const key = this.folderKey(path);
+    return this.run(options.signal, () => this.backend.isFile(key, options));
+  }
+
+  async isFolder(path: string, options: SignalOptions = {}): Promise<boolean> {
+    checkOptions('isFolder', options, {});
+    this.backend.checkOpen();
+    const key = this.folderKey(path);
+    return this.run(options.signal, () => this.backend.isFolder(key, options));
+  }
+
+  // ---- reads -------------------------------------------------------------------
+
+  /** A stream of the file's bytes from the start. */
+  async read(path: string, options: SignalOptions = {}): Promise<Readable> {
+    checkOptions('read', options, {});
+    this.backend.checkOpen();
+    this.gate(Capability.READ);
+    const key = this.fileKey(path);
+    const stream = await this.run(options.signal, () => this.backend.read(key, options));
+    // Errors that surface mid-stream carry store-relative paths too.
+    const rebase = (err: unknown) => this.rebaseError(err);
+    const emit = stream.emit.bind(stream);
+    stream.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event === 'error') rebase(args[0]);
+      return emit(event, ...args);
+    }) as typeof stream.emit;
+    return stream;
+  }
+
+  async readBytes(path: string, options: SignalOptions = {}): Promise<Buffer> {
+    checkOptions('readBytes', options, {});
+    this.backend.checkOpen();
+    this.gate(Capability.READ);
+    const key = this.fileKey(path);
+    return this.run(options.signal, () => this.backend.readBytes(key, options));
+  }
+
+  /** The file decoded as text; invalid bytes for the encoding raise a TypeError. */
+  async readText(path: string, options: { encoding?: BufferEncoding } & SignalOptions = {}): Promise<string> {
+    checkOptions('readText', options, { encoding: 'string' });
+    const encoding = options.encoding ?? 'utf-8';
+    if (!Buffer.isEncoding(encoding)) throw new TypeError(`readText: unknown encoding '${encoding}'`);
+    const bytes = await this.readBytes(path, { signal: options.signal });
+    if (encoding === 'utf8' || encoding === 'utf-8') return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return bytes.toString(encoding);
+  }
+
+  /** Exactly the bytes `[offset, offset + length)` (fewer at the end of the file). */
+  async readRange(path: string, options: { offset: number; length?: number } & SignalOptions): Promise<Buffer> {
+    checkOptions('readRange', options, { offset: 'count', length: 'count' });
+    if (options?.offset === undefined) throw new TypeError("readRange: option 'offset' is required");
+    this.backend.checkOpen();
+    this.gate(Capability.READ);
+    this.gate(Capability.SEEKABLE_READ);
+    const key = this.fileKey(path);
+    return this.run(options.signal, () => this.backend.readRange(key, options.offset, options.length, options));
+  }
+
+  // ---- writes ------------------------------------------------------------------
+
+  private prepareWrite(method: string, path: string, content: unknown, options: WriteOptions, cap: Capability) {
+    checkOptions(method, options, WRITE_SPEC);
+    this.backend.checkOpen();
+    this.gate(cap);
+    const metadata = validateMetadata(options.metadata);
+    if (metadata) this.gate(Capability.USER_METADATA);
+    const key = this.fileKey(path);
+    checkContent(content);
+    return { key, opts: { overwrite: options.overwrite ?? false, metadata, signal: options.signal, onProgress: options.onProgress } };
+  }
+
+  private writeResult(result: WriteResult): WriteResult {
+    return { ...result, path: this.rel(result.path) };
+  }
+
+  /** Writes a file. Parents are implicit; an existing file needs `overwrite: true`. */
+  async write(path: string, content: WriteContent, options: WriteOptions = {}): Promise<WriteResult> {
+    const { key, opts } = this.prepareWrite('write', path, content, options, Capability.WRITE);
+    return this.writeResult(await this.run(opts.signal, () => this.backend.write(key, content, opts)));
+  }
+
+  async writeText(path: string, text: string, options: WriteOptions & { encoding?: BufferEncoding } = {}): Promise<WriteResult> {
+    const { encoding, ...rest } = options ?? {};
+    if (typeof text !== 'string') throw new TypeError(`writeText: text must be a string, got ${typeof text}`);
+    if (encoding !== undefined && !Buffer.isEncoding(encoding)) throw new TypeError(`writeText: unknown encoding '${encoding}'`);
+    return this.write(path, Buffer.from(text, encoding ?? 'utf8'), rest);
+  }
+
+  /** Writes so that readers never see a partial file; a failing source commits nothing. */
+  async writeAtomic(path: string, content: WriteContent, options: WriteOptions = {}): Promise<WriteResult> {
+    const { key, opts } = this.prepareWrite('writeAtomic', path, content, options, Capability.ATOMIC_WRITE);
+    return this.writeResult(await this.run(opts.signal, () => this.backend.writeAtomic(key, content, opts)));
+  }
+
+  /**
+   * Gives `fn` a writable stream; what it writes is committed atomically when `fn`
+   * resolves and discarded when it throws (its error propagates unchanged).
+   * AlreadyExists is raised before `fn` runs.
+   */
+  async openAtomic(
+    path: string,
+    options: WriteOptions,
+    fn: (writable: Writable) => Promise<void> | void,
+  ): Promise<WriteResult> {
+    if (typeof options === 'function' && fn === undefined) {
+      fn = options as typeof fn;
+      options = {};
+    }
+    if (typeof fn !== 'function') throw new TypeError('openAtomic: the last argument must be a callback (writable) => …');
+    const { key, opts } = this.prepareWrite('openAtomic', path, Buffer.alloc(0), options ?? {}, Capability.ATOMIC_WRITE);
+    await this.run(opts.signal, () => this.backend.checkWriteTarget(key, opts));
+    const pipe = new PassThrough();
+    // The backend reads the failure from the stream's state; no 'error' listener may be there yet.
+    pipe.on('error', () => undefined);
+    const writing = this.backend.writeAtomic(key, pipe, opts);
+    // If the backend gives up early, make the caller's writes fail instead of waiting forever.
+    writing.catch((err) => pipe.destroy(err));
+    try {
+      await fn(pipe);
+    } catch (err) {
+      pipe.destroy(err instanceof Error ? err : new Error(String(err)));
+      await writing.catch(() => undefined);
+      throw err;
+    }
+    pipe.end();
+    return this.writeResult(await this.run(undefined, () => writing));
+  }
+
+  // ---- deletes -----------------------------------------------------------------
+
+  async delete(path: string, options: { missingOk?: boolean } & SignalOptions = {}): Promise<void> {
+    checkOptions('delete', options, { missingOk: 'boolean' });
+    this.backend.checkOpen();
+    this.gate(Capability.DELETE);
+    const key = this.fileKey(path);
+    await this.run(options.signal, () => this.backend.delete(key, { missingOk: options.missingOk ?? false, signal: options.signal }));
+  }
+
+  async deleteFolder(path: string, options: { recursive?: boolean; missingOk?: boolean } & SignalOptions = {}): Promise<void> {
+    checkOptions('deleteFolder', options, { recursive: 'boolean', missingOk: 'boolean' });
+    this.backend.checkOpen();
+    const rel = normalizeFolderPath(path);
+    if (rel === '') throw new InvalidPath('Cannot delete the store root', { path: String(path), backend: this.backend.name });
+    this.gate(Capability.DELETE);
+    const key = joinKey(this.rootPath, rel);
+    await this.run(options.signal, () =>
+      this.backend.deleteFolder(key, { recursive: options.recursive ?? false, missingOk: options.missingOk ?? false, signal: options.signal }),
+    );
+  }
+
+  // ---- listing -----------------------------------------------------------------
+
+  /** Files in a folder; a missing folder, a file or a path under a file yields nothing. */
+  listFiles(path = '', options: ListFilesOptions = {}): AsyncIterable<FileInfo> {
+    checkOptions('listFiles', options, { recursive: 'boolean', pattern: 'string', maxDepth: 'count' });
+    this.backend.checkOpen();
+    this.gate(Capability.LIST);
+    const rel = normalizeFolderPath(path);
+    const key = joinKey(this.rootPath, rel);
+    const match = options.pattern === undefined ? undefined : compileGlob(options.pattern);
+    const maxDepth = options.maxDepth;
+    const recursive = maxDepth === undefined ? (options.recursive ?? false) : maxDepth > 0;
+    const baseDepth = rel === '' ? 0 : rel.split('/').length;
+    const source = () => this.backend.listFiles(key, { recursive, maxDepth: recursive ? maxDepth : undefined, signal: options.signal });
+    const files = this.iterate(source);
+    return (async function* () {
+      for await (const file of files) {
+        // Depth and pattern are enforced here too, whatever the backend pruned.
+        if (maxDepth !== undefined && file.path.split('/').length - 1 - baseDepth > maxDepth) continue;
+        if (match && !match(file.name)) continue;
+        yield file;
+      }
+    })();
+  }
+
+  /** Sub-folders: immediate ones, or `maxDepth` levels deeper; `pattern` filters names only. */
+  listFolders(path = '', options: { pattern?: string; maxDepth?: number } & SignalOptions = {}): AsyncIterable<FolderEntry> {
+    checkOptions('listFolders', options, { pattern: 'string', maxDepth: 'count' });
+    this.backend.checkOpen();
+    this.gate(Capability.LIST);
+    const key = this.folderKey(path);
+    const match = options.pattern === undefined ? undefined : compileGlob(options.pattern);
+    const maxDepth = options.maxDepth ?? 0;
+    const backend = this.backend;
+    const signal = options.signal;
+    const walk = async function* (): AsyncGenerator<FolderEntry> {
+      let level = [key];
+      for (let depth = 0; depth <= maxDepth && level.length > 0; depth++) {
+        const next: string[] = [];
+        for (const folder of level) {
+          for await (const entry of backend.listFolders(folder, { signal })) {
+            next.push(entry.path);
+            if (!match || match(entry.name)) yield entry;
+          }
+        }
+        level = next;
+      }
+    };
+    return this.iterate(walk);
+  }
+
+  /** Immediate files and folders in one pass. */
+  iterChildren(path = '', options: SignalOptions = {}): AsyncIterable<ChildEntry> {
+    checkOptions('iterChildren', options, {});
+    this.backend.checkOpen();
+    this.gate(Capability.LIST);
+    const key = this.folderKey(path);
+    return this.iterate(() => this.backend.iterChildren(key, options));
+  }
+
+  /** Files whose whole store path matches the pattern (`*`, `?`, `[abc]`, `[!abc]`, `**\/`). */
+  glob(pattern: string, options: SignalOptions = {}): AsyncIterable<FileInfo> {
+    checkOptions('glob', options, {});
+    this.backend.checkOpen();
+    this.gate(Capability.GLOB);
+    compileGlob(pattern);
+    const full = this.rootPath === '' ? pattern.replace(/^\/+/, '') : `${this.rootPath}/${pattern.replace(/^\/+/, '')}`;
+    return this.iterate(() => this.backend.glob(full, options));
+  }
+
+  // ---- move / copy -----------------------------------------------------------------
+
+  private async transfer(kind: 'move' | 'copy', src: string, dst: string, options: { overwrite?: boolean } & SignalOptions) {
+    checkOptions(kind, options, { overwrite: 'boolean' });
+    this.backend.checkOpen();
+    this.gate(kind === 'move' ? Capability.MOVE : Capability.COPY);
+    const from = this.fileKey(src);
+    const to = this.fileKey(dst);
+    await this.run(options.signal, async () => {
+      if (from === to) {
+        // Moving or copying a file onto itself changes nothing; anything else is an error.
+        if (await this.backend.isFile(from, options)) return;
+        if (await this.backend.isFolder(from, options)) {
+          throw new InvalidPath(`Source is a folder, not a file: '${from}'`, { path: from, backend: this.backend.name });
+        }
+        throw new NotFound(`Source not found: '${from}'`, { path: from, backend: this.backend.name });
+      }
+      const opts = { overwrite: options.overwrite ?? false, signal: options.signal };
+      await (kind === 'move' ? this.backend.move(from, to, opts) : this.backend.copy(from, to, opts));
+    });
+  }
+
+  /** Moves a file. Atomic only where the backend declares ATOMIC_MOVE. */
+  move(src: string, dst: string, options: { overwrite?: boolean } & SignalOptions = {}): Promise<void> {
+    return this.transfer('move', src, dst, options);
+  }
+
+  copy(src: string, dst: string, options: { overwrite?: boolean } & SignalOptions = {}): Promise<void> {
+    return this.transfer('copy', src, dst, options);
+  }
+
+  // ---- metadata ------------------------------------------------------------------
+
+  async getFileInfo(path: string, options: SignalOptions = {}): Promise<FileInfo> {
+    checkOptions('getFileInfo', options, {});
+    this.backend.checkOpen();
+    this.gate(Capability.METADATA);
+    const key = this.fileKey(path);
+    return this.fileResult(await this.run(options.signal, () => this.backend.getFileInfo(key, options)));
+  }
+
+  /** Aggregates a folder's subtree, or only `maxDepth` levels of it. */
+  async getFolderInfo(path = '', options: { maxDepth?: number } & SignalOptions = {}): Promise<FolderInfo> {
+    checkOptions('getFolderInfo', options, { maxDepth: 'count' });
+    this.backend.checkOpen();
+    const rel = normalizeFolderPath(path);
+    const key = joinKey(this.rootPath, rel);
+    if (options.maxDepth === undefined) {
+      this.gate(Capability.METADATA);
+      const info = await this.run(options.signal, () => this.backend.getFolderInfo(key, options));
+      return { ...info, path: this.rel(info.path) };
+    }
+    this.gate(Capability.LIST);
+    await this.run(options.signal, async () => {
+      if (rel !== '' && !(await this.backend.isFolder(key, options))) {
+        if (await this.backend.isFile(key, options)) {
+          throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.backend.name });
+        }
+        throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.backend.name });
+      }
+    });
+    let fileCount = 0;
+    let totalSize = 0;
+    let modifiedAt: Date | undefined;
+    for await (const file of this.listFiles(rel, { maxDepth: options.maxDepth, signal: options.signal })) {
+      fileCount++;
+      totalSize += file.size;
+      if (!modifiedAt || file.modifiedAt > modifiedAt) modifiedAt = file.modifiedAt;
+    }
+    return { path: rel, fileCount, totalSize, modifiedAt };
+  }
+
+  /** A WriteResult for an existing file, built from its info (`source: 'sidecar'`). */
+  async head(path: string, options: SignalOptions = {}): Promise<WriteResult> {
+    const info = await this.getFileInfo(path, options);
+    return {
+      path: info.path,
+      size: info.size,
+      source: 'sidecar',
+      lastModified: info.modifiedAt,
+      ...(info.etag !== undefined ? { etag: info.etag } : {}),
+      ...(info.digest !== undefined ? { digest: info.digest } : {}),
+      ...(info.metadata !== undefined ? { metadata: info.metadata } : {}),
+    };
+  }
+}
+
