@@ -110,6 +110,45 @@ try {
   /* plain cargo below */
 }
 
+/**
+ * napi-rs's glibc-2.17 gcc toolchain (the one `napi build --use-napi-cross` uses), from the npm
+ * package @napi-rs/cross-toolchain-<host>-target-<arch>. We unpack it with the system `tar`
+ * (the CLI's own unpacker needs @napi-rs/lzma, whose binary does not install on Node 20) into
+ * the same cache folder the CLI uses, and set the same variables it sets.
+ */
+function crossToolchainEnv(target) {
+  const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
+  const targetArch = target.split('-')[0];
+  const pkg = `@napi-rs/cross-toolchain-${hostArch}-target-${targetArch}`;
+  let tarball;
+  try {
+    tarball = require(pkg).toolchainPath;
+  } catch {
+    log(`installing ${pkg} from npm (not saved to package.json)…`);
+    const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', pkg], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) fail(`cannot install ${pkg}`);
+    tarball = require(pkg).toolchainPath;
+  }
+  const version = require(`${pkg}/package.json`).version;
+  const dir = join(homedir(), '.napi-rs', 'cross-toolchain', version, target);
+  if (!existsSync(join(dir, 'package.json'))) {
+    mkdirSync(dir, { recursive: true });
+    log(`unpacking the glibc 2.17 toolchain into ${dir}`);
+    const r = spawnSync('tar', ['-xJf', tarball, '-C', dir], { stdio: 'inherit' });
+    if (r.status !== 0) fail(`cannot unpack ${tarball} (needs tar with xz support)`);
+  }
+  const upper = target.toUpperCase().replace(/-/g, '_');
+  const bin = (tool) => join(dir, 'bin', `${target}-${tool}`);
+  return {
+    [`CARGO_TARGET_${upper}_LINKER`]: bin('gcc'),
+    TARGET_CC: bin('gcc'),
+    TARGET_CXX: bin('g++'),
+    TARGET_AR: bin('ar'),
+    TARGET_RANLIB: bin('ranlib'),
+    TARGET_SYSROOT: join(dir, target, 'sysroot'),
+  };
+}
+
 let status;
 if (napiCli) {
   const cli = join(dirname(napiCli), 'dist', 'cli.js');
@@ -128,7 +167,8 @@ if (napiCli) {
   if (glibcCompat) {
     const target = rustTarget(suffix);
     if (!target || !suffix.endsWith('-gnu')) fail(`--glibc-compat is for linux gnu targets, not ${suffix}`);
-    napiArgs.push('--use-napi-cross', '--target', target);
+    Object.assign(env, crossToolchainEnv(target));
+    napiArgs.push('--target', target);
   }
   status = spawnSync(process.execPath, napiArgs, { cwd: root, env, stdio: 'inherit' }).status;
 } else {

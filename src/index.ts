@@ -24,3 +24,16 @@ export type { Backend, WriteContent, ProgressCallback, SignalOptions, Unwrappabl
 export type { FileInfo, FolderEntry, FolderInfo, WriteResult, ContentDigest, ChildEntry } from './models';
 export { LocalBackend, type LocalBackendOptions } from './backends/local';
 export { MemoryBackend } from './backends/memory';
+export {
+  NativeObjectStore,
+  NativeUpload,
+  nativeAvailable,
+  type NativeS3Options,
+  type NativeTuning,
+  type NativeCredentials,
+  type NativePutOptions,
+  type NativeUploadOptions,
+  type NativePutResult,
+  type NativeHeadResult,
+  type NativeByteRange,
+} from './native';
