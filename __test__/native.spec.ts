@@ -168,3 +168,78 @@ test('native s3: an unreachable endpoint → BackendUnavailable naming the path,
   t.throws(() => NativeObjectStore.s3({ bucket: '' }), { instanceOf: TypeError });
   t.throws(() => NativeObjectStore.s3({ bucket: 'b', caCertPath: '/nonexistent/ca.pem' }), { message: /nonexistent\/ca\.pem/ });
 });
+
+/* ---- against a real S3 server: moto on 127.0.0.1 (installed with pip when missing) ---- */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startMoto(): Promise<{ endpoint: string; stop: () => void }> {
+  const port = await freePort();
+  const launch = (): ChildProcess => spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  let child = launch();
+  const spawnError = await new Promise<Error | undefined>((resolve) => {
+    child.once('error', resolve);
+    child.once('spawn', () => resolve(undefined));
+  });
+  if (spawnError) {
+    const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', 'moto[server]'], { stdio: 'inherit' });
+    if (pip.status !== 0) throw new Error('cannot install moto[server] for the S3 tests');
+    child = launch();
+  }
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await fetch(endpoint);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`moto_server did not start on ${endpoint}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { endpoint, stop: () => child.kill() };
+}
+
+test('native s3 (moto): put/get, create conflict, failed streaming upload leaves no object and no open multipart upload, refreshable credentials', async (t) => {
+  const moto = await startMoto();
+  t.teardown(moto.stop);
+  t.is((await fetch(`${moto.endpoint}/bkt`, { method: 'PUT' })).status, 200);
+  let credentialCalls = 0;
+  const s = NativeObjectStore.s3({
+    bucket: 'bkt',
+    endpoint: moto.endpoint,
+    credentials: async () => {
+      credentialCalls++;
+      return { accessKeyId: 'testing', secretAccessKey: 'testing', expiration: new Date(Date.now() + 3600_000) };
+    },
+    tuning: { parallelGetThreshold: 1 << 20, getChunkSize: 256 * 1024 },
+  });
+  const data = pattern(3 * 1024 * 1024 + 11, 5);
+  await s.put('d/obj.bin', data);
+  t.true((await s.get('d/obj.bin')).equals(data));
+  t.true(credentialCalls >= 1, 'the JS credential provider was used');
+  t.is(credentialCalls, 1, 'credentials are cached until they near expiry');
+  await t.throwsAsync(s.put('d/obj.bin', 'x', { mode: 'create' }), { instanceOf: AlreadyExists });
+  await t.throwsAsync(s.get('d/none'), { instanceOf: NotFound });
+
+  const openUploads = async () => ((await (await fetch(`${moto.endpoint}/bkt?uploads`)).text()).match(/<UploadId>/g) ?? []).length;
+  async function* failing() {
+    for (let i = 0; i < 12; i++) yield pattern(1024 * 1024, i);
+    throw new Error('source failed half-way');
+  }
+  await t.throwsAsync(s.upload('d/half.bin', failing(), { partSize: 5 * 1024 * 1024 }), { message: 'source failed half-way' });
+  await t.throwsAsync(s.head('d/half.bin'), { instanceOf: NotFound });
+  t.is(await openUploads(), 0, 'the multipart upload was aborted');
+});
