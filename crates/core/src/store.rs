@@ -284,32 +284,38 @@ impl Store {
         let version = first.meta.version.clone();
         let head_end = first.range.end;
         let mut buf = vec![0u8; usize_of(path, size)?];
-        read_into(path, first.into_stream(), &mut buf[..head_end as usize]).await?;
+        let (head, rest) = buf.split_at_mut(head_end as usize);
+        // The first response's body is read while the other ranges are fetched.
+        let first_body = read_into(path, first.into_stream(), head);
         if head_end >= size {
+            first_body.await?;
             return Ok(buf);
         }
         let chunk = t.get_chunk_size.max(1) as usize;
-        let rest = &mut buf[head_end as usize..];
-        let jobs: Vec<futures::future::BoxFuture<'_, Result<()>>> = rest.chunks_mut(chunk).enumerate().map(|(i, slice)| {
-            let start = head_end + (i * chunk) as u64;
-            let end = start + slice.len() as u64;
-            let opts = GetOptions {
-                range: Some(GetRange::Bounded(start..end)),
-                // The object must not change between chunks.
-                if_match: etag.clone(),
-                version: version.clone(),
-                ..Default::default()
-            };
-            let inner = self.inner.clone();
-            Box::pin(async move {
-                let r = inner.get_opts(key, opts).await.map_err(|e| Error::from_store(path, e))?;
-                read_into(path, r.into_stream(), slice).await
-            }) as futures::future::BoxFuture<'_, Result<()>>
-        }).collect();
-        futures::stream::iter(jobs)
-            .buffer_unordered(t.concurrency.max(1))
-            .try_collect::<()>()
-            .await?;
+        let jobs: Vec<futures::future::BoxFuture<'_, Result<()>>> = rest
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(i, slice)| {
+                let start = head_end + (i * chunk) as u64;
+                let end = start + slice.len() as u64;
+                let opts = GetOptions {
+                    range: Some(GetRange::Bounded(start..end)),
+                    // The object must not change between chunks.
+                    if_match: etag.clone(),
+                    version: version.clone(),
+                    ..Default::default()
+                };
+                let inner = self.inner.clone();
+                Box::pin(async move {
+                    let r = inner.get_opts(key, opts).await.map_err(|e| Error::from_store(path, e))?;
+                    read_into(path, r.into_stream(), slice).await
+                }) as futures::future::BoxFuture<'_, Result<()>>
+            })
+            .collect();
+        let others = futures::stream::iter(jobs)
+            .buffer_unordered(t.concurrency.saturating_sub(1).max(1))
+            .try_collect::<()>();
+        futures::future::try_join(first_body, others).await?;
         Ok(buf)
     }
 
