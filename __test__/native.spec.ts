@@ -65,6 +65,8 @@ test('native: getRange and getRanges (views over coalesced reads)', async (t) =>
   const parts = await s.getRanges('r.bin', ranges);
   t.is(parts.length, 3);
   ranges.forEach((r, i) => t.true(parts[i]!.equals(data.subarray(r.offset, r.offset + r.length))));
+  t.true((await s.getRange('r.bin', data.length - 3)).equals(data.subarray(data.length - 3)), 'to the end');
+  t.is((await s.getRange('r.bin', data.length + 5, 10)).length, 0, 'past the end: empty');
   await t.throwsAsync(s.getRange('missing', 0, 4), { instanceOf: NotFound });
 });
 

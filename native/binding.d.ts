@@ -29,7 +29,8 @@ export declare class NativeObjectStore {
   get kind(): string
   /** Whole object as a Buffer over Rust memory (no copy). */
   get(path: string, token: CancelToken): Promise<Buffer>
-  getRange(path: string, offset: number, length: number, token: CancelToken): Promise<Buffer>
+  /** `length` omitted (null/undefined): to the end. Past the end: an empty Buffer. */
+  getRange(path: string, offset: number, length: number | undefined | null, token: CancelToken): Promise<Buffer>
   getRanges(path: string, ranges: Array<ByteRange>, token: CancelToken): Promise<RangesResult>
   /** Bytes are copied once, on a tokio thread (not on the JS thread). */
   put(path: string, data: Buffer, options: PutOptions | undefined | null, token: CancelToken): Promise<PutResult>

@@ -54,7 +54,7 @@ interface RawUpload {
 interface RawStore {
   readonly kind: string;
   get(path: string, token: NativeCancelToken): Promise<Buffer>;
-  getRange(path: string, offset: number, length: number, token: NativeCancelToken): Promise<Buffer>;
+  getRange(path: string, offset: number, length: number | undefined | null, token: NativeCancelToken): Promise<Buffer>;
   getRanges(
     path: string,
     ranges: { offset: number; length: number }[],
@@ -361,9 +361,9 @@ export class NativeObjectStore {
     return this.#call(path, options.signal, (t) => this.#raw.get(path, t));
   }
 
-  /** `length` bytes from `offset` (fewer at the end of the object). */
-  getRange(path: string, offset: number, length: number, options: NativeSignalOptions = {}): Promise<Buffer> {
-    return this.#call(path, options.signal, (t) => this.#raw.getRange(path, offset, length, t));
+  /** `length` bytes from `offset` (fewer at the end of the object; omitted: to the end; past the end: empty). */
+  getRange(path: string, offset: number, length?: number, options: NativeSignalOptions = {}): Promise<Buffer> {
+    return this.#call(path, options.signal, (t) => this.#raw.getRange(path, offset, length ?? null, t));
   }
 
   /** Many ranges; close ones are fetched together. Returns one Buffer (a view) per range, in order. */

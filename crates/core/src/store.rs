@@ -319,26 +319,42 @@ impl Store {
         Ok(buf)
     }
 
-    /// `length` bytes from `offset` (fewer when the object ends first).
+    /// `length` bytes from `offset` (fewer when the object ends first; `None`: to the end).
+    /// An offset at or past the end gives an empty buffer; a missing object is `NotFound`.
     pub async fn get_range(
         &self,
         path: &str,
         offset: u64,
-        length: u64,
+        length: Option<u64>,
         token: &CancellationToken,
     ) -> Result<Vec<u8>> {
         let key = parse_key(path)?;
         cancellable(token, path, async {
-            if length == 0 {
-                self.inner.head(&key).await.map_err(|e| Error::from_store(path, e))?;
-                return Ok(Vec::new());
-            }
-            let end = offset.checked_add(length).ok_or_else(|| Error::invalid(path, "range overflows"))?;
-            let r = self
-                .inner
-                .get_opts(&key, GetOptions { range: Some(GetRange::Bounded(offset..end)), ..Default::default() })
-                .await
-                .map_err(|e| range_error(path, e))?;
+            let range = match length {
+                Some(0) => {
+                    self.inner.head(&key).await.map_err(|e| Error::from_store(path, e))?;
+                    return Ok(Vec::new());
+                }
+                Some(l) => {
+                    let end = offset.checked_add(l).ok_or_else(|| Error::invalid(path, "range overflows"))?;
+                    GetRange::Bounded(offset..end)
+                }
+                None => GetRange::Offset(offset),
+            };
+            let r = match self.inner.get_opts(&key, GetOptions { range: Some(range), ..Default::default() }).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = range_error(path, e);
+                    if err.kind == ErrorKind::InvalidInput {
+                        // Past the end (416 / invalid range): empty, if the object exists.
+                        let meta = self.inner.head(&key).await.map_err(|e| Error::from_store(path, e))?;
+                        if offset >= meta.size {
+                            return Ok(Vec::new());
+                        }
+                    }
+                    return Err(err);
+                }
+            };
             let n = r.range.end - r.range.start;
             let mut buf = vec![0u8; usize_of(path, n)?];
             read_into(path, r.into_stream(), &mut buf).await?;
@@ -360,8 +376,29 @@ impl Store {
                 return Err(Error::invalid(path, format!("invalid range {}..{}", r.start, r.end)));
             }
         }
-        let merged = coalesce(ranges, COALESCE_GAP);
+        let orig = coalesce(ranges, COALESCE_GAP);
+        let mut merged = orig.clone();
         cancellable(token, path, async {
+            match self.fetch_regions(path, &key, &merged).await {
+                Ok(buffers) => Ok(slices_of(ranges, &orig, buffers)),
+                Err(e) if e.kind == ErrorKind::InvalidInput => {
+                    // Some range starts past the end: clamp to the object's size and retry.
+                    let size = self.inner.head(&key).await.map_err(|e| Error::from_store(path, e))?.size;
+                    for m in merged.iter_mut() {
+                        m.start = m.start.min(size);
+                        m.end = m.end.min(size);
+                    }
+                    let buffers = self.fetch_regions(path, &key, &merged).await?;
+                    Ok(slices_of(ranges, &orig, buffers))
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    async fn fetch_regions(&self, path: &str, key: &Path, merged: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
+        {
             let key = &key;
             let jobs: Vec<futures::future::BoxFuture<'_, Result<(usize, Vec<u8>)>>> = merged.iter().enumerate().map(|(i, m)| {
                 let inner = self.inner.clone();
@@ -388,19 +425,8 @@ impl Store {
             for (i, b) in fetched {
                 buffers[i] = b;
             }
-            let slices = ranges
-                .iter()
-                .map(|r| {
-                    let i = merged.iter().position(|m| m.start <= r.start && r.end <= m.end).unwrap();
-                    let off = (r.start - merged[i].start) as usize;
-                    // Clamp at the object's end like get_range does.
-                    let avail = buffers[i].len().saturating_sub(off);
-                    (i, off.min(buffers[i].len()), ((r.end - r.start) as usize).min(avail))
-                })
-                .collect();
-            Ok(RangesResult { buffers, slices })
-        })
-        .await
+            Ok(buffers)
+        }
     }
 
     pub async fn put(
@@ -494,6 +520,21 @@ impl Store {
     }
 }
 
+/// Where each requested range lies in the fetched regions (`merged` as coalesced, before any
+/// clamping; a region clamped at the object's end keeps its start or is empty).
+fn slices_of(ranges: &[Range<u64>], merged: &[Range<u64>], buffers: Vec<Vec<u8>>) -> RangesResult {
+    let slices = ranges
+        .iter()
+        .map(|r| {
+            let i = merged.iter().position(|m| m.start <= r.start && r.end <= m.end).unwrap();
+            let off = (r.start - merged[i].start) as usize;
+            let len = buffers[i].len();
+            (i, off.min(len), ((r.end - r.start) as usize).min(len.saturating_sub(off)))
+        })
+        .collect();
+    RangesResult { buffers, slices }
+}
+
 fn usize_of(path: &str, n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::invalid(path, format!("object of {n} bytes does not fit in memory")))
 }
@@ -510,8 +551,10 @@ pub(crate) fn create_error(path: &str, mode: WriteMode, e: object_store::Error) 
 
 fn range_error(path: &str, e: object_store::Error) -> Error {
     let mut err = Error::from_store(path, e);
-    if err.kind == ErrorKind::Other && err.message.to_ascii_lowercase().contains("range") {
+    let lower = err.message.to_ascii_lowercase();
+    if err.kind == ErrorKind::Other && (lower.contains("range") || lower.contains("416")) {
         err.kind = ErrorKind::InvalidInput;
+        err.message = err.message.replacen("Other error", "InvalidInput error", 1);
     }
     err
 }

@@ -105,7 +105,10 @@ async fn s3_data_path_against_moto() {
     assert_eq!(s.head("a/big.bin", &t).await.unwrap().size, big.len() as u64);
     s.put("a/empty", Bytes::new(), WriteMode::Overwrite, &[], &t).await.unwrap();
     assert_eq!(s.get("a/empty", &t).await.unwrap().len(), 0, "empty object");
-    assert_eq!(s.get_range("a/big.bin", 10, 5, &t).await.unwrap(), &big[10..15]);
+    assert_eq!(s.get_range("a/big.bin", 10, Some(5), &t).await.unwrap(), &big[10..15]);
+    let n = big.len() as u64;
+    assert_eq!(s.get_range("a/big.bin", n, Some(5), &t).await.unwrap().len(), 0, "416 → empty");
+    assert_eq!(s.get_range("a/big.bin", n - 2, None, &t).await.unwrap(), &big[big.len() - 2..]);
     let r = s.get_ranges("a/big.bin", &[0..3, 3_000_000..3_000_010], &t).await.unwrap();
     assert_eq!(&r.buffers[r.slices[1].0][r.slices[1].1..r.slices[1].1 + 10], &big[3_000_000..3_000_010]);
 

@@ -77,13 +77,23 @@ async fn ranges_and_coalescing() {
     let t = tok();
     let data = pattern(5 * 1024 * 1024);
     store.put("r.bin", Bytes::from(data.clone()), WriteMode::Overwrite, &[], &t).await.unwrap();
-    assert_eq!(store.get_range("r.bin", 10, 20, &t).await.unwrap(), &data[10..30]);
+    assert_eq!(store.get_range("r.bin", 10, Some(20), &t).await.unwrap(), &data[10..30]);
     // past the end: clamped
-    let tail = store.get_range("r.bin", data.len() as u64 - 5, 100, &t).await.unwrap();
+    let tail = store.get_range("r.bin", data.len() as u64 - 5, Some(100), &t).await.unwrap();
     assert_eq!(tail, &data[data.len() - 5..]);
-    assert_eq!(store.get_range("r.bin", 0, 0, &t).await.unwrap().len(), 0);
-    assert_eq!(store.get_range("nope", 0, 0, &t).await.unwrap_err().kind, ErrorKind::NotFound);
-    assert_eq!(store.get_range("nope", 0, 10, &t).await.unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(store.get_range("r.bin", 0, Some(0), &t).await.unwrap().len(), 0);
+    assert_eq!(store.get_range("nope", 0, Some(0), &t).await.unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(store.get_range("nope", 0, Some(10), &t).await.unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(store.get_range("nope", 0, None, &t).await.unwrap_err().kind, ErrorKind::NotFound);
+    // to the end; at or past the end: empty
+    assert_eq!(store.get_range("r.bin", 100, None, &t).await.unwrap(), &data[100..]);
+    let n = data.len() as u64;
+    assert_eq!(store.get_range("r.bin", n, Some(5), &t).await.unwrap().len(), 0);
+    assert_eq!(store.get_range("r.bin", n + 10, Some(5), &t).await.unwrap().len(), 0);
+    assert_eq!(store.get_range("r.bin", n + 10, None, &t).await.unwrap().len(), 0);
+    let past = store.get_ranges("r.bin", &[0..2, n + 5..n + 9, n - 1..n + 3], &t).await.unwrap();
+    let lens: Vec<usize> = past.slices.iter().map(|s| s.2).collect();
+    assert_eq!(lens, vec![2, 0, 1]);
 
     let ranges = vec![4_000_000..4_000_100, 0..10, 5..15, 100..200, 3_000_000..3_000_001];
     let r = store.get_ranges("r.bin", &ranges, &t).await.unwrap();

@@ -326,13 +326,14 @@ impl NativeObjectStore {
         spawn(env, async move { store.get(&path, &t).await }, |_, v| Ok(Buffer::from(v)))
     }
 
+    /// `length` omitted (null/undefined): to the end. Past the end: an empty Buffer.
     #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn get_range<'env>(
         &self,
         env: &'env Env,
         path: String,
         offset: f64,
-        length: f64,
+        length: Option<f64>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, Buffer>> {
         let store = self.inner.clone();
@@ -341,7 +342,10 @@ impl NativeObjectStore {
             env,
             async move {
                 let o = u64_arg(&path, "offset", offset)?;
-                let l = u64_arg(&path, "length", length)?;
+                let l = match length {
+                    Some(l) => Some(u64_arg(&path, "length", l)?),
+                    None => None,
+                };
                 store.get_range(&path, o, l, &t).await
             },
             |_, v| Ok(Buffer::from(v)),
