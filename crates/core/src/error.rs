@@ -48,6 +48,16 @@ impl Error {
         Error { kind, path: path.into(), message: message.into(), source: None }
     }
 
+    /// Replace each secret value in the message with `***`.
+    pub fn redact(mut self, secrets: &[String]) -> Self {
+        for s in secrets {
+            if self.message.contains(s.as_str()) {
+                self.message = self.message.replace(s.as_str(), "***");
+            }
+        }
+        self
+    }
+
     pub fn aborted(path: &str) -> Self {
         Error::new(ErrorKind::Aborted, path, format!("operation on '{path}' was aborted"))
     }
@@ -72,7 +82,18 @@ impl Error {
         };
         // object_store's NotFound on the local store wraps an io::Error whose text repeats the
         // full file system path; keep the message short and keyed on the object path.
-        let detail = err.to_string();
+        // object_store's Display stops at "HTTP error: error sending request"; the cause that
+        // matters (refused connection, unknown certificate issuer, …) is deeper in the chain.
+        let mut detail = err.to_string();
+        let mut cur = std::error::Error::source(&err);
+        while let Some(e) = cur {
+            let text = e.to_string();
+            if !detail.contains(&text) {
+                detail.push_str(": ");
+                detail.push_str(&text);
+            }
+            cur = e.source();
+        }
         let message = match kind {
             ErrorKind::NotFound => format!("object not found: '{path}'"),
             ErrorKind::AlreadyExists => format!("object already exists: '{path}'"),

@@ -72,6 +72,8 @@ pub struct Store {
     kind: StoreKind,
     tuning: Tuning,
     copy_if_not_exists: CopyIfNotExists,
+    /// Credential values never to show in an error message (S3 error bodies can echo the key id).
+    secrets: Arc<Vec<String>>,
 }
 
 /// Run `fut` unless `token` fires first; then the future is dropped (which cancels its
@@ -196,11 +198,18 @@ impl Store {
             err.kind = ErrorKind::InvalidInput;
             err
         })?;
+        let secrets = [&opts.access_key_id, &opts.secret_access_key, &opts.session_token]
+            .into_iter()
+            .flatten()
+            .filter(|s| s.len() >= 4)
+            .cloned()
+            .collect();
         Ok(Store {
             inner: Arc::new(s3),
             kind: StoreKind::S3,
             tuning: opts.tuning.clone(),
             copy_if_not_exists: opts.copy_if_not_exists.clone(),
+            secrets: Arc::new(secrets),
         })
     }
 
@@ -218,6 +227,7 @@ impl Store {
             kind: StoreKind::Local,
             tuning: Tuning::default(),
             copy_if_not_exists: CopyIfNotExists::Multipart,
+            secrets: Arc::default(),
         })
     }
 
@@ -226,12 +236,22 @@ impl Store {
     }
 
     pub fn from_object_store(inner: Arc<dyn ObjectStore>, kind: StoreKind) -> Store {
-        Store { inner, kind, tuning: Tuning::default(), copy_if_not_exists: CopyIfNotExists::Multipart }
+        Store { inner, kind, tuning: Tuning::default(), copy_if_not_exists: CopyIfNotExists::Multipart, secrets: Arc::default() }
     }
 
     pub fn with_tuning(mut self, tuning: Tuning) -> Store {
         self.tuning = tuning;
         self
+    }
+
+    /// [`cancellable`], then credential values scrubbed from any error message.
+    async fn run<T>(
+        &self,
+        token: &CancellationToken,
+        path: &str,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        cancellable(token, path, fut).await.map_err(|e| e.redact(&self.secrets))
     }
 
     pub fn kind(&self) -> StoreKind {
@@ -250,7 +270,7 @@ impl Store {
     /// with `concurrency` ranged GETs writing straight into disjoint slices of that buffer.
     pub async fn get(&self, path: &str, token: &CancellationToken) -> Result<Vec<u8>> {
         let key = parse_key(path)?;
-        cancellable(token, path, self.get_inner(path, &key)).await
+        self.run(token, path, self.get_inner(path, &key)).await
     }
 
     async fn get_inner(&self, path: &str, key: &Path) -> Result<Vec<u8>> {
@@ -329,7 +349,7 @@ impl Store {
         token: &CancellationToken,
     ) -> Result<Vec<u8>> {
         let key = parse_key(path)?;
-        cancellable(token, path, async {
+        self.run(token, path, async {
             let range = match length {
                 Some(0) => {
                     self.inner.head(&key).await.map_err(|e| Error::from_store(path, e))?;
@@ -378,7 +398,7 @@ impl Store {
         }
         let orig = coalesce(ranges, COALESCE_GAP);
         let mut merged = orig.clone();
-        cancellable(token, path, async {
+        self.run(token, path, async {
             match self.fetch_regions(path, &key, &merged).await {
                 Ok(buffers) => Ok(slices_of(ranges, &orig, buffers)),
                 Err(e) if e.kind == ErrorKind::InvalidInput => {
@@ -447,7 +467,7 @@ impl Store {
             attributes: attributes(metadata, None),
             ..Default::default()
         };
-        cancellable(token, path, async {
+        self.run(token, path, async {
             let r = self
                 .inner
                 .put_opts(&key, PutPayload::from(bytes), opts)
@@ -461,7 +481,7 @@ impl Store {
     /// A streaming upload; see [`Upload`].
     pub fn create_upload(&self, path: &str, opts: UploadOptions) -> Result<Upload> {
         let key = parse_key(path)?;
-        Ok(Upload::new(self.inner.clone(), key, path.to_string(), opts, self.tuning.clone()))
+        Ok(Upload::new(self.inner.clone(), key, path.to_string(), opts, self.tuning.clone(), self.secrets.clone()))
     }
 
     /// Server-side copy. `overwrite=false` → `AlreadyExists` when `dst` exists; a missing `src`
@@ -469,7 +489,7 @@ impl Store {
     pub async fn copy(&self, src: &str, dst: &str, overwrite: bool, token: &CancellationToken) -> Result<()> {
         let from = parse_key(src)?;
         let to = parse_key(dst)?;
-        cancellable(token, src, async {
+        self.run(token, src, async {
             let head_then_copy = !overwrite && self.kind == StoreKind::S3 && self.copy_if_not_exists == CopyIfNotExists::HeadThenCopy;
             if head_then_copy {
                 match self.inner.head(&to).await {
@@ -499,7 +519,7 @@ impl Store {
 
     pub async fn head(&self, path: &str, token: &CancellationToken) -> Result<ObjectInfo> {
         let key = parse_key(path)?;
-        cancellable(token, path, async {
+        self.run(token, path, async {
             let m = self.inner.head(&key).await.map_err(|e| Error::from_store(path, e))?;
             Ok(ObjectInfo {
                 size: m.size,
@@ -513,7 +533,7 @@ impl Store {
 
     pub async fn delete(&self, path: &str, token: &CancellationToken) -> Result<()> {
         let key = parse_key(path)?;
-        cancellable(token, path, async {
+        self.run(token, path, async {
             self.inner.delete(&key).await.map_err(|e| Error::from_store(path, e))
         })
         .await

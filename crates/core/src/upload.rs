@@ -57,10 +57,18 @@ pub struct Upload {
     written: std::sync::atomic::AtomicU64,
     state: Mutex<State>,
     runtime: std::sync::Mutex<Option<tokio::runtime::Handle>>,
+    secrets: Arc<Vec<String>>,
 }
 
 impl Upload {
-    pub(crate) fn new(store: Arc<dyn ObjectStore>, key: Path, path: String, opts: UploadOptions, tuning: Tuning) -> Upload {
+    pub(crate) fn new(
+        store: Arc<dyn ObjectStore>,
+        key: Path,
+        path: String,
+        opts: UploadOptions,
+        tuning: Tuning,
+        secrets: Arc<Vec<String>>,
+    ) -> Upload {
         // S3 needs parts of at least 5 MiB (but the last).
         let part_size = opts.part_size.unwrap_or(tuning.part_size).max(5 * 1024 * 1024);
         let concurrency = opts.concurrency.unwrap_or(tuning.concurrency).max(1);
@@ -75,6 +83,7 @@ impl Upload {
             written: 0.into(),
             state: Mutex::new(State::Buffering { chunks: Vec::new(), len: 0 }),
             runtime: std::sync::Mutex::new(None),
+            secrets,
         }
     }
 
@@ -112,7 +121,7 @@ impl Upload {
         if res.is_err() {
             self.fail(&mut state).await;
         }
-        res
+        res.map_err(|e| e.redact(&self.secrets))
     }
 
     async fn write_locked(&self, state: &mut State, chunk: Bytes, token: &CancellationToken) -> Result<()> {
@@ -219,7 +228,7 @@ impl Upload {
             Ok(_) => *state = State::Done,
             Err(_) => self.fail(&mut state).await,
         }
-        res
+        res.map_err(|e| e.redact(&self.secrets))
     }
 
     async fn finish_locked(&self, state: &mut State, token: &CancellationToken) -> Result<PutInfo> {
@@ -268,7 +277,7 @@ impl Upload {
         match std::mem::replace(&mut *state, State::Failed) {
             State::Multipart(mp) => mp.abort().await.map_err(|mut e| {
                 e.path = self.path.clone();
-                e
+                e.redact(&self.secrets)
             }),
             State::Done => {
                 *state = State::Done;

@@ -22,17 +22,22 @@ impl Drop for Moto {
     }
 }
 
-fn spawn_moto(port: u16) -> std::io::Result<Child> {
+fn spawn_moto(port: u16, tls: &[String]) -> std::io::Result<Child> {
     Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .args(tls)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
 }
 
 fn start_moto() -> Moto {
+    start_moto_with(&[])
+}
+
+fn start_moto_with(tls: &[String]) -> Moto {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = match spawn_moto(port) {
+    let child = match spawn_moto(port, tls) {
         Ok(c) => c,
         Err(_) => {
             let st = Command::new("python3")
@@ -40,7 +45,7 @@ fn start_moto() -> Moto {
                 .status()
                 .expect("python3 is needed to install moto for the S3 tests");
             assert!(st.success(), "pip install moto[server] failed");
-            spawn_moto(port).expect("moto_server does not start after installing moto")
+            spawn_moto(port, tls).expect("moto_server does not start after installing moto")
         }
     };
     let started = Instant::now();
@@ -169,4 +174,54 @@ async fn s3_data_path_against_moto() {
     // delete
     s.delete("b/new.txt", &t).await.unwrap();
     assert_eq!(s.head("b/new.txt", &t).await.unwrap_err().kind, ErrorKind::NotFound);
+}
+
+fn run(cmd: &str, args: &[&str], dir: &std::path::Path) {
+    let st = Command::new(cmd).args(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    assert!(matches!(st, Ok(s) if s.success()), "{cmd} {args:?} failed: {st:?}");
+}
+
+/// A private CA and a server certificate for 127.0.0.1, made with the openssl CLI.
+fn make_certs(dir: &std::path::Path) {
+    run("openssl", &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=remote-store test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"], dir);
+    run("openssl", &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1"], dir);
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+    run("openssl", &["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "ext.cnf"], dir);
+}
+
+/// TLS with a private CA: trusted through `ca_cert_path`, refused without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_https_with_custom_ca_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let p = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
+    let m = start_moto_with(&["-s".into(), "-c".into(), p("leaf.pem"), "-k".into(), p("leaf.key")]);
+    // create the bucket over https (python, which moto needs anyway)
+    let code = format!(
+        "import ssl,urllib.request as u; c=ssl.create_default_context(cafile={ca:?}); \
+         print(u.urlopen(u.Request('https://127.0.0.1:{port}/tls', method='PUT'), context=c).status)",
+        ca = p("ca.pem"),
+        port = m.port
+    );
+    let out = Command::new("python3").args(["-c", &code]).output().unwrap();
+    assert!(out.status.success(), "create bucket over https: {}", String::from_utf8_lossy(&out.stderr));
+    let opts = |ca: Option<String>| S3Options {
+        bucket: "tls".into(),
+        endpoint: Some(format!("https://127.0.0.1:{}", m.port)),
+        access_key_id: Some("testing".into()),
+        secret_access_key: Some("testing".into()),
+        ca_cert_path: ca.map(Into::into),
+        retry: RetryOptions { max_attempts: 1, ..Default::default() },
+        ..Default::default()
+    };
+    let t = CancellationToken::new();
+    let s = Store::s3(opts(Some(p("ca.pem")))).unwrap();
+    s.put("k", Bytes::from_static(b"over tls"), WriteMode::Overwrite, &[], &t).await.unwrap();
+    assert_eq!(s.get("k", &t).await.unwrap(), b"over tls");
+    let untrusted = Store::s3(opts(None)).unwrap();
+    let e = untrusted.get("k", &t).await.unwrap_err();
+    eprintln!("without the CA bundle: {:?}: {e}", e.kind);
+    assert_ne!(e.kind, ErrorKind::NotFound, "{e}");
+    assert!(e.message.contains("'k'"), "{e}");
 }

@@ -276,3 +276,10 @@ async fn unreachable_s3_is_unavailable_and_hides_secret() {
     assert!(e.message.contains("k/obj"));
     assert!(!e.message.contains("super-secret"));
 }
+
+#[test]
+fn redact_replaces_secret_values() {
+    let e = remote_store_core::Error::new(ErrorKind::PermissionDenied, "k", "denied for AKIDEXAMPLE on 'k'")
+        .redact(&["AKIDEXAMPLE".to_string()]);
+    assert_eq!(e.message, "denied for *** on 'k'");
+}
