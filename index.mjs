@@ -22,5 +22,6 @@ export const {
   AbortError,
   LocalBackend,
   MemoryBackend,
+  NativeObjectStore,
 } = cjs;
 export default cjs;

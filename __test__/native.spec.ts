@@ -245,3 +245,33 @@ test('native s3 (moto): put/get, create conflict, failed streaming upload leaves
   await t.throwsAsync(s.head('d/half.bin'), { instanceOf: NotFound });
   t.is(await openUploads(), 0, 'the multipart upload was aborted');
 });
+
+test('native: a 256 MiB read grows RSS by about its size (no second copy) and keeps the event loop ticking', async (t) => {
+  const { dir, remove } = await tempDir();
+  t.teardown(remove);
+  const s = NativeObjectStore.local(dir);
+  const size = 256 * 1024 * 1024;
+  {
+    const up = s.createUpload('big.bin', { partSize: 16 * 1024 * 1024 });
+    const chunk = Buffer.alloc(8 * 1024 * 1024, 0x61);
+    for (let i = 0; i < size / chunk.length; i++) await up.write(chunk);
+    await up.finish();
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  const rss0 = process.memoryUsage().rss;
+  let maxGap = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 1);
+  const buf = await s.get('big.bin');
+  clearInterval(timer);
+  const growth = (process.memoryUsage().rss - rss0) / size;
+  t.is(buf.length, size);
+  t.is(buf[size - 1], 0x61);
+  t.log(`RSS growth ${growth.toFixed(2)}x the object, max timer gap ${maxGap.toFixed(1)} ms`);
+  t.true(growth < 1.5, `RSS grew ${growth.toFixed(2)}x the object size`);
+  t.true(maxGap < 250, `event loop stalled ${maxGap.toFixed(0)} ms`);
+});
