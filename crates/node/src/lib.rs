@@ -212,7 +212,7 @@ pub struct ByteRange {
 #[napi(object)]
 pub struct RangesResult {
     pub buffers: Vec<Buffer>,
-    pub slices: Vec<Vec<u32>>,
+    pub slices: Vec<Vec<f64>>,
 }
 
 fn u64_arg(path: &str, what: &str, v: f64) -> core::Result<u64> {
@@ -376,7 +376,7 @@ impl NativeObjectStore {
             |_, r| {
                 Ok(RangesResult {
                     buffers: r.buffers.into_iter().map(Buffer::from).collect(),
-                    slices: r.slices.into_iter().map(|(b, o, l)| vec![b as u32, o as u32, l as u32]).collect(),
+                    slices: r.slices.into_iter().map(|(b, o, l)| vec![b as f64, o as f64, l as f64]).collect(),
                 })
             },
         )
