@@ -244,6 +244,27 @@ test('native s3 (moto): put/get, create conflict, failed streaming upload leaves
   await t.throwsAsync(s.upload('d/half.bin', failing(), { partSize: 5 * 1024 * 1024 }), { message: 'source failed half-way' });
   await t.throwsAsync(s.head('d/half.bin'), { instanceOf: NotFound });
   t.is(await openUploads(), 0, 'the multipart upload was aborted');
+
+  // the signal fires while parts are in flight
+  const ac = new AbortController();
+  async function* endless() {
+    for (let i = 0; ; i++) {
+      if (i === 14) ac.abort();
+      yield pattern(1024 * 1024, i);
+    }
+  }
+  await t.throwsAsync(s.upload('d/aborted.bin', endless(), { partSize: 5 * 1024 * 1024, signal: ac.signal }), { instanceOf: AbortError });
+  await t.throwsAsync(s.head('d/aborted.bin'), { instanceOf: NotFound });
+  t.is(await openUploads(), 0, 'aborted by the signal');
+
+  // a read aborted mid-flight
+  const big = pattern(24 * 1024 * 1024, 9);
+  await s.put('d/big.bin', big);
+  const ac2 = new AbortController();
+  const p = s.get('d/big.bin', { signal: ac2.signal });
+  setTimeout(() => ac2.abort(), 5);
+  await t.throwsAsync(p, { instanceOf: AbortError });
+  t.true((await s.get('d/big.bin')).equals(big));
 });
 
 test('native: a 256 MiB read grows RSS by about its size (no second copy) and keeps the event loop ticking', async (t) => {
