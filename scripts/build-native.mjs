@@ -120,6 +120,13 @@ function crossToolchainEnv(target) {
   const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
   const targetArch = target.split('-')[0];
   const pkg = `@napi-rs/cross-toolchain-${hostArch}-target-${targetArch}`;
+  const cacheRoot = join(homedir(), '.napi-rs', 'cross-toolchain');
+  const cached = existsSync(cacheRoot)
+    ? readdirSync(cacheRoot)
+        .map((v) => join(cacheRoot, v, target))
+        .find((d) => existsSync(join(d, 'package.json')) && existsSync(join(d, 'bin', `${target}-gcc`)))
+    : undefined;
+  if (cached) return toolchainEnv(cached, target);
   let tarball;
   try {
     tarball = require(pkg).toolchainPath;
@@ -137,6 +144,10 @@ function crossToolchainEnv(target) {
     const r = spawnSync('tar', ['-xJf', tarball, '-C', dir], { stdio: 'inherit' });
     if (r.status !== 0) fail(`cannot unpack ${tarball} (needs tar with xz support)`);
   }
+  return toolchainEnv(dir, target);
+}
+
+function toolchainEnv(dir, target) {
   const upper = target.toUpperCase().replace(/-/g, '_');
   const bin = (tool) => join(dir, 'bin', `${target}-${tool}`);
   return {
