@@ -22,5 +22,7 @@ export const {
   AbortError,
   LocalBackend,
   MemoryBackend,
+  S3Backend,
+  NativeObjectStore,
 } = cjs;
 export default cjs;

@@ -25,3 +25,16 @@ export type { FileInfo, FolderEntry, FolderInfo, WriteResult, ContentDigest, Chi
 export { LocalBackend, type LocalBackendOptions } from './backends/local';
 export { MemoryBackend } from './backends/memory';
 export { S3Backend, type S3BackendOptions } from './backends/s3';
+export {
+  NativeObjectStore,
+  NativeUpload,
+  nativeAvailable,
+  type NativeS3Options,
+  type NativeTuning,
+  type NativeCredentials,
+  type NativePutOptions,
+  type NativeUploadOptions,
+  type NativePutResult,
+  type NativeHeadResult,
+  type NativeByteRange,
+} from './native';

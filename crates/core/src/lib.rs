@@ -1,0 +1,14 @@
+//! remote-store native core: the S3/local data path on object_store, free of any Node binding.
+
+pub mod credentials;
+pub mod error;
+pub mod options;
+pub mod store;
+pub mod upload;
+
+pub use error::{Error, ErrorKind, Result};
+pub use options::{AwsCredentialProvider, CopyIfNotExists, RetryOptions, S3Options, Tuning};
+pub use store::{cancellable, coalesce, ObjectInfo, PutInfo, RangesResult, Store, StoreKind, WriteMode};
+pub use tokio_util::sync::CancellationToken;
+pub use upload::{Upload, UploadOptions};
+pub use bytes::Bytes;
