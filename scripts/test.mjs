@@ -6,6 +6,7 @@
 // without reporting a failed test still counts as one failure: nothing fails silently.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,7 +51,14 @@ if (build.code !== 0) failed++;
 
 // 2. Rust tests of the core crates, when the workspace exists.
 if (existsSync(path.join(root, 'Cargo.toml'))) {
-  const cargo = await step('cargo test', 'cargo', ['test', '--workspace', '--color', 'never'], { capture: true, counted: true });
+  // The same target directory outside the clone as the addon build, so a fresh clone reuses earlier builds.
+  const targetDir =
+    process.env.REMOTE_STORE_CARGO_TARGET_DIR || process.env.CARGO_TARGET_DIR || path.join(homedir(), '.cache', 'remote-store', 'cargo-target');
+  const cargo = await step('cargo test', 'cargo', ['test', '--workspace', '--color', 'never'], {
+    capture: true,
+    counted: true,
+    env: { CARGO_TARGET_DIR: targetDir },
+  });
   let reported = 0;
   for (const m of cargo.out.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
     passed += Number(m[1]);
