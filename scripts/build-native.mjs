@@ -6,7 +6,9 @@
 // Flags: --force  rebuild even when a binary exists
 //        --debug  debug profile (faster to compile, slow at run time)
 //        --glibc-compat  link against glibc 2.17 with napi-rs's cross toolchain
-//                        (@napi-rs/cross-toolchain-*, from npm); used for release binaries
+//                        (@napi-rs/cross-toolchain-*, from npm); the default for release builds
+//                        on linux gnu, so that the binary loads on glibc 2.28 and older
+//        --no-glibc-compat  link against this machine's glibc instead
 // Env:   REMOTE_STORE_SKIP_NATIVE_BUILD=1   do nothing
 //        REMOTE_STORE_REQUIRE_NATIVE=1      fail (instead of warn) when the build cannot run
 //        REMOTE_STORE_CARGO_TARGET_DIR      cargo target dir (default ~/.cache/remote-store/cargo-target)
@@ -21,7 +23,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const force = args.has('--force');
 const debug = args.has('--debug');
-const glibcCompat = args.has('--glibc-compat');
+// Release builds on linux gnu link against glibc 2.17: a binary linked against this machine's
+// glibc (2.34+) would not load on older distributions.
+const glibcCompat =
+  args.has('--glibc-compat') ||
+  (!args.has('--no-glibc-compat') && !debug && process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && !isMusl());
 const require = createRequire(join(root, 'package.json'));
 
 function log(msg) {

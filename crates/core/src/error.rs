@@ -116,7 +116,11 @@ fn classify_generic(source: &(dyn std::error::Error + 'static)) -> ErrorKind {
         text.push('\n');
         cur = e.source();
     }
-    let t = text.to_ascii_lowercase();
+    classify_text(&text.to_ascii_lowercase())
+}
+
+/// The kind of a lower-cased error text.
+fn classify_text(t: &str) -> ErrorKind {
     let transient = [
         "error sending request",
         "http error",
@@ -130,7 +134,10 @@ fn classify_generic(source: &(dyn std::error::Error + 'static)) -> ErrorKind {
         "502 bad gateway",
         "503 service",
         "504 gateway",
-        "429",
+        // Status codes only in their "status code: N" / "N reason" spellings: a bare "429"
+        // or "403" also turns up inside URLs (a port such as 44033), request ids and host ids.
+        "status code: 429",
+        "429 too many",
         "slowdown",
         "body error",
         "error decoding response body",
@@ -138,7 +145,10 @@ fn classify_generic(source: &(dyn std::error::Error + 'static)) -> ErrorKind {
     ];
     if transient.iter().any(|p| t.contains(p)) {
         ErrorKind::Unavailable
-    } else if t.contains("access denied") || t.contains("accessdenied") || t.contains("403") {
+    } else if t.contains("access denied")
+        || t.contains("accessdenied")
+        || t.contains("status code: 403")
+        || t.contains("403 forbidden") {
         ErrorKind::PermissionDenied
     } else {
         ErrorKind::Other
@@ -154,5 +164,22 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_ref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_are_read_from_their_spelling_not_from_ports_or_ids() {
+        let range = "error performing get http://127.0.0.1:44033/data/a in 20ms - server returned non-2xx status code: 416 range not satisfiable";
+        assert_eq!(classify_text(range), ErrorKind::Other);
+        let port_429 = "server returned non-2xx status code: 404 not found: http://127.0.0.1:54290/x";
+        assert_eq!(classify_text(port_429), ErrorKind::Other);
+        assert_eq!(classify_text("server returned non-2xx status code: 403 forbidden"), ErrorKind::PermissionDenied);
+        assert_eq!(classify_text("<code>accessdenied</code>"), ErrorKind::PermissionDenied);
+        assert_eq!(classify_text("server returned non-2xx status code: 429 too many requests"), ErrorKind::Unavailable);
+        assert_eq!(classify_text("server returned non-2xx status code: 503 service unavailable"), ErrorKind::Unavailable);
     }
 }
