@@ -53,7 +53,7 @@ export abstract class BaseBackend {
     this.checkOpen();
     if (key !== '' && !(await this.isFolder(key, options))) {
       if (await this.isFile(key, options)) {
-        throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+        throw this.notAFolder(key);
       }
       throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
     }
@@ -82,6 +82,21 @@ export abstract class BaseBackend {
 
   toKey(native: string): string {
     return native === '.' ? '' : native;
+  }
+
+  /** The error for a file operation on a folder. */
+  protected notAFile(key: string): InvalidPath {
+    return new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+  }
+
+  /** The error for a folder operation on a file. */
+  protected notAFolder(key: string): InvalidPath {
+    return new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+  }
+
+  /** The error for a write below a key that is a file. */
+  protected underFile(ancestor: string, key: string): InvalidPath {
+    return new InvalidPath(`Cannot write under file ancestor: '${ancestor}' is a regular file (path='${key}')`, { path: key, backend: this.name });
   }
 
   protected folderEntry(key: string): FolderEntry {

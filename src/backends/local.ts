@@ -173,7 +173,7 @@ export class LocalBackend extends BaseBackend implements Backend {
   private async statFile(key: string): Promise<Stats> {
     const st = await this.statOrUndefined(key);
     if (!st) throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
-    if (st.isDirectory()) throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+    if (st.isDirectory()) throw this.notAFile(key);
     return st;
   }
 
@@ -260,7 +260,7 @@ export class LocalBackend extends BaseBackend implements Backend {
 
   async checkWriteTarget(key: string, options: { overwrite: boolean }): Promise<void> {
     const st = await this.statOrUndefined(key);
-    if (st?.isDirectory()) throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+    if (st?.isDirectory()) throw this.notAFile(key);
     if (!st) await this.checkNoFileAncestor(key);
     else if (!options.overwrite) throw new AlreadyExists(`File already exists: '${key}'`, { path: key, backend: this.name });
   }
@@ -270,10 +270,7 @@ export class LocalBackend extends BaseBackend implements Backend {
       const st = await this.statOrUndefined(ancestor);
       if (!st) return;
       if (!st.isDirectory()) {
-        throw new InvalidPath(`Cannot write under file ancestor: '${ancestor}' is a regular file (path='${key}')`, {
-          path: key,
-          backend: this.name,
-        });
+        throw this.underFile(ancestor, key);
       }
     }
   }
@@ -368,7 +365,7 @@ export class LocalBackend extends BaseBackend implements Backend {
       if (options.missingOk) return;
       throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
     }
-    if (st.isDirectory()) throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+    if (st.isDirectory()) throw this.notAFile(key);
     try {
       await fs.unlink(await this.resolve(key));
     } catch (err) {
@@ -383,7 +380,7 @@ export class LocalBackend extends BaseBackend implements Backend {
       if (options.missingOk) return;
       throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
     }
-    if (!st.isDirectory()) throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+    if (!st.isDirectory()) throw this.notAFolder(key);
     const abs = await this.resolve(key);
     try {
       if (options.recursive) await fs.rm(abs, { recursive: true, force: true });

@@ -56,7 +56,7 @@ export class MemoryBackend extends BaseBackend implements Backend {
   private fileNode(key: string): FileNode {
     const node = this.find(key);
     if (!node) throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
-    if (node.kind === 'folder') throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+    if (node.kind === 'folder') throw this.notAFile(key);
     return node;
   }
 
@@ -72,7 +72,7 @@ export class MemoryBackend extends BaseBackend implements Backend {
         node.children.set(part, next);
       }
       if (next.kind !== 'folder') {
-        throw new InvalidPath(`Cannot write under file ancestor: '${part}' is a regular file (path='${key}')`, { path: key, backend: this.name });
+        throw this.underFile(part, key);
       }
       node = next;
     }
@@ -123,17 +123,14 @@ export class MemoryBackend extends BaseBackend implements Backend {
   /** Synchronous, so that a check and the commit after it cannot interleave with another write. */
   private assertWritable(key: string, overwrite: boolean): void {
     const node = this.find(key);
-    if (node?.kind === 'folder') throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+    if (node?.kind === 'folder') throw this.notAFile(key);
     if (node && !overwrite) throw new AlreadyExists(`File already exists: '${key}'`, { path: key, backend: this.name });
     if (!node) {
       for (const ancestor of ancestors(key)) {
         const a = this.find(ancestor);
         if (!a) break;
         if (a.kind === 'file') {
-          throw new InvalidPath(`Cannot write under file ancestor: '${ancestor}' is a regular file (path='${key}')`, {
-            path: key,
-            backend: this.name,
-          });
+          throw this.underFile(ancestor, key);
         }
       }
     }
@@ -168,7 +165,7 @@ export class MemoryBackend extends BaseBackend implements Backend {
       if (options.missingOk) return;
       throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
     }
-    if (node.kind === 'folder') throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+    if (node.kind === 'folder') throw this.notAFile(key);
     (this.find(parentKey(key)) as FolderNode).children.delete(baseName(key));
   }
 
@@ -178,7 +175,7 @@ export class MemoryBackend extends BaseBackend implements Backend {
       if (options.missingOk) return;
       throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
     }
-    if (node.kind === 'file') throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+    if (node.kind === 'file') throw this.notAFolder(key);
     if (!options.recursive && node.children.size > 0) {
       throw new DirectoryNotEmpty(`Folder not empty: '${key}'`, { path: key, backend: this.name });
     }

@@ -395,7 +395,7 @@ export class S3Backend extends BaseBackend implements Backend {
 
   private notFoundOrFolder(key: string, isFolder: boolean, what = 'File'): RemoteStoreError {
     return isFolder
-      ? new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name })
+      ? this.notAFile(key)
       : new NotFound(`${what} not found: '${key}'`, { path: key, backend: this.name });
   }
 
@@ -480,7 +480,7 @@ export class S3Backend extends BaseBackend implements Backend {
     }
     if (fileCount === 0 && key !== '') {
       if (await this.probeFile(key, options.signal)) {
-        throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+        throw this.notAFolder(key);
       }
       throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
     }
@@ -583,7 +583,7 @@ export class S3Backend extends BaseBackend implements Backend {
     if (!this.rejectWriteUnderFileAncestor) return;
     for (const ancestor of ancestors(key)) {
       if (await this.probeFile(ancestor, signal)) {
-        throw new InvalidPath(`Cannot write under file ancestor: '${ancestor}' is a file (path='${key}')`, { path: key, backend: this.name });
+        throw this.underFile(ancestor, key);
       }
     }
   }
@@ -770,7 +770,7 @@ export class S3Backend extends BaseBackend implements Backend {
     this.checkOpen();
     if ((await this.head(key, options.signal)) === undefined) {
       if (await this.probeFolder(key, options.signal)) {
-        throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+        throw this.notAFile(key);
       }
       if (options.missingOk) return;
       throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
@@ -783,7 +783,7 @@ export class S3Backend extends BaseBackend implements Backend {
     if (key === '') throw new InvalidPath("Cannot delete the root folder: ''", { path: key, backend: this.name });
     if (!(await this.hasChildren(key, options.signal))) {
       if (await this.probeFile(key, options.signal)) {
-        throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+        throw this.notAFolder(key);
       }
       if (options.missingOk) return;
       throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
