@@ -183,9 +183,15 @@ export class FaultProxy {
     req.on('aborted', () => upstream.destroy());
 
     upstream.on('response', (answer) => {
+      const limit = fault?.kind === 'reset-response' || fault?.kind === 'truncate' ? fault.afterBytes : Infinity;
+      if (fault?.kind === 'reset-response' && limit <= 0) {
+        // The connection dies before the answer: the client sees a reset, not a response.
+        answer.destroy();
+        req.socket.resetAndDestroy();
+        return;
+      }
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.headers);
       let down = 0;
-      const limit = fault?.kind === 'reset-response' || fault?.kind === 'truncate' ? fault.afterBytes : Infinity;
       answer.on('data', (chunk: Buffer) => {
         if (down >= limit) return;
         const part = down + chunk.length > limit ? chunk.subarray(0, limit - down) : chunk;
@@ -206,6 +212,7 @@ export class FaultProxy {
       });
       answer.on('end', () => {
         if (down < limit) res.end();
+        else if (limit === 0) res.socket?.end();
       });
       answer.on('error', () => res.destroy());
     });

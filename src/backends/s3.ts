@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -140,7 +141,7 @@ interface ErrorShape {
   Code?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
   $response?: { statusCode?: number };
 }
 
@@ -617,7 +618,11 @@ export class S3Backend extends BaseBackend implements Backend {
     if (inMemory) {
       const body = memoryToBuffer(content as Buffer);
       size = body.length;
-      put = await this.send(new PutObjectCommand({ ...common, Body: body, ContentLength: body.length }), key, options.signal);
+      put = await this.conditional(
+        this.send(new PutObjectCommand({ ...common, Body: body, ContentLength: body.length }), key, options.signal),
+        key,
+        () => md5Hex(body),
+      );
       options.onProgress?.({ bytes: size, total: size });
     } else {
       ({ size, put } = await this.uploadStream(key, content, common, options));
@@ -710,10 +715,10 @@ export class S3Backend extends BaseBackend implements Backend {
       }
       const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
       if (uploadId === undefined) {
-        const put = await this.send<Record<string, string | undefined>>(
-          new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }),
+        const put = await this.conditional(
+          this.send<Record<string, string | undefined>>(new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }), key, signal),
           key,
-          signal,
+          () => md5Hex(last),
         );
         return { size, put };
       }
@@ -721,16 +726,20 @@ export class S3Backend extends BaseBackend implements Backend {
       await Promise.all([...inflight]);
       if (partError !== undefined) throw partError;
       throwIfAborted(signal, key);
-      const put = await this.send<Record<string, string | undefined>>(
-        new CompleteMultipartUploadCommand({
-          Bucket: params.Bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts },
-          ...(IfNoneMatch ? { IfNoneMatch } : {}),
-        }),
+      const put = await this.conditional(
+        this.send<Record<string, string | undefined>>(
+          new CompleteMultipartUploadCommand({
+            Bucket: params.Bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+            ...(IfNoneMatch ? { IfNoneMatch } : {}),
+          }),
+          key,
+          signal,
+        ),
         key,
-        signal,
+        () => multipartEtag(parts.map((p) => p.ETag)),
       );
       uploadId = undefined; // committed: nothing to abort
       return { size, put };
@@ -743,6 +752,26 @@ export class S3Backend extends BaseBackend implements Backend {
         backend: this.name,
         cause: err,
       });
+    }
+  }
+
+  /**
+   * A write whose answer was lost (connection reset after the server committed) is retried
+   * by the SDK, and the retry of a conditional write then fails — 412 for a PUT, NoSuchUpload
+   * for a completed multipart upload — although the object is ours. When the SDK made more
+   * than one attempt, a HEAD decides: an ETag equal to that of what we sent means our write
+   * landed, and the failure is turned back into that success.
+   */
+  private async conditional<T>(sending: Promise<T>, key: string, expectedEtag: () => string | undefined): Promise<T> {
+    try {
+      return await sending;
+    } catch (err) {
+      const attempts = ((err as RemoteStoreError).cause as ErrorShape | undefined)?.$metadata?.attempts ?? 1;
+      if (attempts <= 1 || !(err instanceof AlreadyExists || err instanceof NotFound)) throw err;
+      const h = await this.head(key).catch(() => undefined);
+      const expected = expectedEtag();
+      if (h && expected !== undefined && S3Backend.etag(h.ETag) === expected) return h as T;
+      throw err;
     }
   }
 
@@ -969,4 +998,19 @@ export function createS3Backend(options: Record<string, unknown>, context: { nam
     }
   }
   return new S3Backend({ ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry });
+}
+
+function md5Hex(body: Buffer): string {
+  return createHash('md5').update(body).digest('hex');
+}
+
+/** S3's ETag of a multipart object: md5 of the parts' binary md5s, then '-' and the part count. */
+function multipartEtag(partEtags: Array<string | undefined>): string | undefined {
+  const hash = createHash('md5');
+  for (const etag of partEtags) {
+    const hex = etag?.replace(/"/g, '').toLowerCase();
+    if (!hex || !/^[0-9a-f]{32}$/.test(hex)) return undefined;
+    hash.update(Buffer.from(hex, 'hex'));
+  }
+  return `${hash.digest('hex')}-${partEtags.length}`;
 }

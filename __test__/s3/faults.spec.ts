@@ -1,0 +1,235 @@
+/**
+ * Fault matrix for the S3 backends: each operation meets each network fault through the
+ * fault proxy, in front of a real S3 server (moto). A transient fault must end in the
+ * correct result (checked by content); a persistent one in a typed error within the
+ * retry policy's bounds, with nothing partial at the target and no open multipart upload.
+ */
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { S3Backend } from '../../src/backends/s3';
+import { BackendUnavailable, RemoteStoreError, Store } from '../../src/index';
+import { FaultProxy, type Fault } from '../support/fault-proxy';
+import { adminClient, createBucket, startServer, type S3Server } from '../support/s3-servers';
+
+const RETRY = { max_attempts: 3, backoff_base: 0.02, backoff_max: 0.1, jitter: 0 };
+const MiB = 1024 * 1024;
+
+let server: Promise<S3Server> | undefined;
+test.after.always(async () => {
+  if (server) await (await server).stop();
+});
+
+interface Setup {
+  store: Store;
+  proxy: FaultProxy;
+  bucket: string;
+  s: S3Server;
+  done: () => Promise<void>;
+}
+
+async function setup(): Promise<Setup> {
+  server ??= startServer('moto');
+  const s = await server;
+  const bucket = await createBucket(s);
+  const proxy = await FaultProxy.start(s.endpoint);
+  const backend = new S3Backend({
+    bucket,
+    key: s.accessKey,
+    secret: s.secretKey,
+    endpoint_url: proxy.url,
+    region_name: s.region,
+    retry: RETRY,
+  });
+  const store = new Store(backend);
+  return {
+    store,
+    proxy,
+    bucket,
+    s,
+    done: async () => {
+      await store.close();
+      await proxy.stop();
+    },
+  };
+}
+
+function payload(size: number, seed: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i += 4) buf.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+  return buf;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function openUploads(x: Setup): Promise<number> {
+  const out = await adminClient(x.s).send(new ListMultipartUploadsCommand({ Bucket: x.bucket }));
+  return out.Uploads?.length ?? 0;
+}
+
+interface Op {
+  name: string;
+  /** Which requests the fault hits. */
+  method: string;
+  match?: (url: string) => boolean;
+  prepare: (x: Setup) => Promise<void>;
+  run: (x: Setup) => Promise<void>;
+  /** Checks after success: the result is correct. */
+  verify: (x: Setup) => Promise<void>;
+  /** Checks after failure: nothing partial at the target. */
+  clean: (x: Setup) => Promise<void>;
+}
+
+const SMALL = payload(64 * 1024, 1);
+const BIG = payload(20 * MiB, 2);
+
+function expectEqual(actual: Buffer, expected: Buffer, what: string) {
+  if (sha(actual) !== sha(expected)) throw new Error(`${what}: content differs (${actual.length} vs ${expected.length} bytes)`);
+}
+
+async function absent(x: Setup, path: string) {
+  if (await x.store.exists(path)) throw new Error(`${path} exists after a failed write`);
+  if ((await openUploads(x)) !== 0) throw new Error('a multipart upload was left open');
+}
+
+const OPS: Op[] = [
+  {
+    name: 'GET',
+    method: 'GET',
+    match: (u) => u.includes('x-id=GetObject'),
+    prepare: async (x) => void (await x.store.write('get.bin', BIG)),
+    run: async (x) => expectEqual(await x.store.readBytes('get.bin'), BIG, 'GET'),
+    verify: async () => undefined,
+    clean: async (x) => expectEqual(await x.store.readBytes('get.bin'), BIG, 'source after failed GET'),
+  },
+  {
+    name: 'ranged GET',
+    method: 'GET',
+    match: (u) => u.includes('x-id=GetObject'),
+    prepare: async (x) => void (await x.store.write('range.bin', BIG)),
+    run: async (x) => expectEqual(await x.store.readRange('range.bin', { offset: MiB, length: 3 * MiB }), BIG.subarray(MiB, 4 * MiB), 'range'),
+    verify: async () => undefined,
+    clean: async () => undefined,
+  },
+  {
+    name: 'PUT',
+    method: 'PUT',
+    prepare: async () => undefined,
+    run: async (x) => void (await x.store.write('put.bin', SMALL)),
+    verify: async (x) => expectEqual(await x.store.readBytes('put.bin'), SMALL, 'PUT'),
+    clean: async (x) => absent(x, 'put.bin'),
+  },
+  {
+    name: 'multipart PUT',
+    method: 'PUT',
+    match: (u) => u.includes('partNumber='),
+    prepare: async () => undefined,
+    run: async (x) => void (await x.store.write('mp.bin', Readable.from(chunks(BIG), { objectMode: false }))),
+    verify: async (x) => {
+      expectEqual(await x.store.readBytes('mp.bin'), BIG, 'multipart PUT');
+      if ((await openUploads(x)) !== 0) throw new Error('a multipart upload was left open');
+    },
+    clean: async (x) => absent(x, 'mp.bin'),
+  },
+  {
+    name: 'multipart completion',
+    method: 'POST',
+    match: (u) => u.includes('uploadId='),
+    prepare: async () => undefined,
+    run: async (x) => void (await x.store.write('mpc.bin', Readable.from(chunks(BIG), { objectMode: false }))),
+    verify: async (x) => {
+      expectEqual(await x.store.readBytes('mpc.bin'), BIG, 'multipart completion');
+      if ((await openUploads(x)) !== 0) throw new Error('a multipart upload was left open');
+    },
+    clean: async (x) => absent(x, 'mpc.bin'),
+  },
+  {
+    name: 'copy',
+    method: 'PUT',
+    match: (u) => !u.includes('partNumber='),
+    prepare: async (x) => void (await x.store.write('src.bin', SMALL)),
+    run: async (x) => x.store.copy('src.bin', 'dst.bin'),
+    verify: async (x) => expectEqual(await x.store.readBytes('dst.bin'), SMALL, 'copy'),
+    clean: async (x) => absent(x, 'dst.bin'),
+  },
+  {
+    name: 'list',
+    method: 'GET',
+    match: (u) => u.includes('list-type'),
+    prepare: async (x) => {
+      for (let i = 0; i < 5; i++) await x.store.write(`l/${i}.txt`, `${i}`);
+    },
+    run: async (x) => {
+      const names: string[] = [];
+      for await (const f of x.store.listFiles('l')) names.push(f.name);
+      if (names.sort().join(',') !== '0.txt,1.txt,2.txt,3.txt,4.txt') throw new Error(`listing: ${names.join(',')}`);
+    },
+    verify: async () => undefined,
+    clean: async () => undefined,
+  },
+  {
+    name: 'delete',
+    method: 'DELETE',
+    prepare: async (x) => void (await x.store.write('del.txt', 'x')),
+    run: async (x) => x.store.delete('del.txt'),
+    verify: async (x) => {
+      if (await x.store.exists('del.txt')) throw new Error('still there after delete');
+    },
+    clean: async () => undefined,
+  },
+];
+
+async function* chunks(buf: Buffer, size = MiB): AsyncGenerator<Buffer> {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+interface FaultCase {
+  name: string;
+  fault: Fault;
+  times: number;
+  /** Persistent faults must end in a typed error; transient ones in the right result. */
+  persistent: boolean;
+}
+
+const FAULTS: FaultCase[] = [
+  { name: '503 SlowDown once', fault: { kind: 'status', status: 503 }, times: 1, persistent: false },
+  { name: '500 twice', fault: { kind: 'status', status: 500 }, times: 2, persistent: false },
+  { name: 'connection reset once', fault: { kind: 'reset-response', afterBytes: 0 }, times: 1, persistent: false },
+  { name: '500 always', fault: { kind: 'status', status: 500 }, times: Infinity, persistent: true },
+];
+
+for (const op of OPS) {
+  for (const fc of FAULTS) {
+    test(`s3 › ${op.name} × ${fc.name}`, async (t) => {
+      const x = await setup();
+      try {
+        await op.prepare(x);
+        x.proxy.inject({ method: op.method, match: op.match, fault: fc.fault, times: fc.times });
+        const started = Date.now();
+        let error: unknown;
+        try {
+          await op.run(x);
+        } catch (err) {
+          error = err;
+        }
+        const elapsed = Date.now() - started;
+        x.proxy.heal();
+        t.true(x.proxy.stats.faults >= 1, 'the fault never fired');
+        if (fc.persistent) {
+          t.true(error instanceof RemoteStoreError, `expected a typed error, got ${String(error)}`);
+          t.true(error instanceof BackendUnavailable, `expected BackendUnavailable, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
+          t.true(elapsed < 10_000, `gave up after ${elapsed} ms`);
+          await op.clean(x);
+          t.log(`typed error after ${elapsed} ms: ${(error as Error).name}`);
+        } else {
+          t.is(error, undefined, `transient fault not recovered: ${String(error)}`);
+          await op.verify(x);
+          t.log(`correct result after ${x.proxy.stats.faults} injected fault(s)`);
+        }
+      } finally {
+        await x.done();
+      }
+    });
+  }
+}
