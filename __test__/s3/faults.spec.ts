@@ -196,6 +196,7 @@ const FAULTS: FaultCase[] = [
   { name: '503 SlowDown once', fault: { kind: 'status', status: 503 }, times: 1, persistent: false },
   { name: '500 twice', fault: { kind: 'status', status: 500 }, times: 2, persistent: false },
   { name: 'connection reset once', fault: { kind: 'reset-response', afterBytes: 0 }, times: 1, persistent: false },
+  { name: 'reset mid-body once', fault: { kind: 'reset-response', afterBytes: 100 * 1024 }, times: 1, persistent: false },
   { name: '500 always', fault: { kind: 'status', status: 500 }, times: Infinity, persistent: true },
 ];
 

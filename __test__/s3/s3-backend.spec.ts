@@ -255,7 +255,7 @@ test('moto: flat namespace — a file and a folder of the same name coexist; anc
     t.is((await backend.readBytes('a')).toString(), 'file a');
     const strict = new S3Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, reject_write_under_file_ancestor: true });
     const err = await t.throwsAsync(strict.write('a/x/y', 'z', W), { instanceOf: InvalidPath });
-    t.regex(err!.message, /'a' is a file/);
+    t.regex(err!.message, /'a' is a regular file/);
     t.regex(err!.message, /a\/x\/y/);
     await strict.write('c/d', 'ok', W);
     await strict.close();

@@ -502,16 +502,21 @@ export class S3Backend extends BaseBackend implements Backend {
 
   // ---- reads -----------------------------------------------------------------------
 
-  private async getObject(key: string, range: string | undefined, signal?: AbortSignal): Promise<{ body: Readable; length: number }> {
+  private async getObject(
+    key: string,
+    range: string | undefined,
+    signal?: AbortSignal,
+    ifMatch?: string,
+  ): Promise<{ body: Readable; length: number; etag?: string }> {
     if (key === '') throw new InvalidPath("Path is the root folder, not a file: ''", { path: key, backend: this.name });
     try {
-      const out = await this.send<{ Body?: unknown; ContentLength?: number }>(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }),
+      const out = await this.send<{ Body?: unknown; ContentLength?: number; ETag?: string }>(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range, IfMatch: ifMatch }),
         key,
         signal,
       );
       const body = out.Body as Readable | undefined;
-      return { body: body ?? Readable.from([]), length: out.ContentLength ?? 0 };
+      return { body: body ?? Readable.from([]), length: out.ContentLength ?? 0, etag: out.ETag };
     } catch (err) {
       if (err instanceof NotFound) throw this.notFoundOrFolder(key, await this.probeFolder(key, signal));
       if (isServerError(err) && !(await this.keyListed(key, signal))) throw this.notFoundOrFolder(key, await this.probeFolder(key, signal));
@@ -535,16 +540,49 @@ export class S3Backend extends BaseBackend implements Backend {
     return out;
   }
 
-  private async drain(key: string, body: Readable, length: number, signal?: AbortSignal): Promise<Buffer> {
-    const chunks: Buffer[] = [];
+  /** Reads a body into `chunks`, keeping what arrived when it fails; returns the bytes read. */
+  private async drainInto(key: string, body: Readable, chunks: Buffer[], signal?: AbortSignal): Promise<number> {
+    let n = 0;
     const stream = this.wrapBody(key, body, signal);
     try {
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      for await (const chunk of stream) {
+        chunks.push(chunk as Buffer);
+        n += (chunk as Buffer).length;
+      }
     } catch (err) {
       stream.destroy();
-      throw this.mapError(err, key);
+      throw Object.assign(this.mapError(err, key), { bytesRead: n });
     }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length || undefined);
+    return n;
+  }
+
+  /**
+   * Bytes `[offset, offset + length)` (to the end when length is undefined). A body that
+   * breaks off mid-way is resumed from the last byte received, pinned to the first answer's
+   * ETag so that a replaced object fails instead of mixing versions, up to the retry policy's
+   * attempts: the SDK retries failed requests, not bodies that fail after the headers.
+   */
+  private async fetchBytes(key: string, offset: number, length: number | undefined, signal?: AbortSignal): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let etag: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const start = offset + got;
+      const range =
+        length === undefined ? (start === 0 ? undefined : `bytes=${start}-`) : `bytes=${start}-${offset + length - 1}`;
+      const { body } = await this.getObject(key, range, signal, etag).then((r) => {
+        etag ??= r.etag;
+        return r;
+      });
+      try {
+        got += await this.drainInto(key, body, chunks, signal);
+        return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      } catch (err) {
+        got += (err as { bytesRead?: number }).bytesRead ?? 0;
+        if (!(err instanceof BackendUnavailable) || attempt >= this.retry.maxAttempts || signal?.aborted || etag === undefined) throw err;
+        await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
+      }
+    }
   }
 
   async read(key: string, options: SignalOptions = {}): Promise<Readable> {
@@ -555,8 +593,7 @@ export class S3Backend extends BaseBackend implements Backend {
 
   async readBytes(key: string, options: SignalOptions = {}): Promise<Buffer> {
     this.checkOpen();
-    const { body, length } = await this.getObject(key, undefined, options.signal);
-    return this.drain(key, body, length, options.signal);
+    return this.fetchBytes(key, 0, undefined, options.signal);
   }
 
   async readRange(key: string, offset: number, length: number | undefined, options: SignalOptions = {}): Promise<Buffer> {
@@ -565,10 +602,8 @@ export class S3Backend extends BaseBackend implements Backend {
       await this.headFile(key, options.signal);
       return Buffer.alloc(0);
     }
-    const range = length === undefined ? `bytes=${offset}-` : `bytes=${offset}-${offset + length - 1}`;
     try {
-      const { body, length: n } = await this.getObject(key, range, options.signal);
-      return await this.drain(key, body, n, options.signal);
+      return await this.fetchBytes(key, offset, length, options.signal);
     } catch (err) {
       // Past the end: S3 answers 416 InvalidRange; the contract gives an empty buffer.
       const cause = (err as RemoteStoreError).cause as ErrorShape | undefined;
