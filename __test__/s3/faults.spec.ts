@@ -234,3 +234,53 @@ for (const op of OPS) {
     });
   }
 }
+
+test('s3 › a stalled server ends in BackendUnavailable within the retry timeout, nothing written', async (t) => {
+  server ??= startServer('moto');
+  const s = await server;
+  const bucket = await createBucket(s);
+  const proxy = await FaultProxy.start(s.endpoint);
+  const store = new Store(
+    new S3Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: proxy.url, region_name: s.region, retry: { ...RETRY, timeout: 1 } }),
+  );
+  try {
+    proxy.inject({ method: 'PUT', fault: { kind: 'stall', ms: Infinity }, times: Infinity });
+    const started = Date.now();
+    await t.throwsAsync(() => store.write('stalled.bin', SMALL), { instanceOf: BackendUnavailable });
+    const elapsed = Date.now() - started;
+    t.true(elapsed < 3000, `took ${elapsed} ms`);
+    proxy.heal();
+    t.false(await store.exists('stalled.bin'));
+  } finally {
+    await store.close();
+    await proxy.stop();
+  }
+});
+
+for (const op of ['read', 'write'] as const) {
+  test(`s3 › an abort mid-${op} ends the call within 100 ms with AbortError and leaves nothing`, async (t) => {
+    const x = await setup();
+    try {
+      if (op === 'read') await x.store.write('big.bin', BIG);
+      // Slow the transfer down so that the abort lands in the middle of it.
+      x.proxy.inject({ fault: { kind: 'stall', ms: 2000 }, times: Infinity, method: op === 'read' ? 'GET' : 'PUT' });
+      const controller = new AbortController();
+      const work = op === 'read' ? x.store.readBytes('big.bin', { signal: controller.signal }) : x.store.write('aborted.bin', Readable.from(chunks(BIG), { objectMode: false }), { signal: controller.signal });
+      await new Promise((r) => setTimeout(r, 300));
+      const fired = Date.now();
+      controller.abort();
+      const err = await t.throwsAsync(work);
+      const took = Date.now() - fired;
+      t.is(err?.name, 'AbortError');
+      t.true(took < 100, `ended ${took} ms after the abort`);
+      x.proxy.heal();
+      if (op === 'write') {
+        // The upload's abort may still be on its way; give it the time it takes.
+        for (let i = 0; i < 50 && (await openUploads(x)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+        await absent(x, 'aborted.bin');
+      }
+    } finally {
+      await x.done();
+    }
+  });
+}
