@@ -1,8 +1,9 @@
 import test from 'ava';
 import path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
-import { BackendUnavailable, Capability, NativeObjectStore, Registry, RegistryConfig, S3ArrowBackend, S3Backend, Store } from '../../src/index';
-import { createBucket, startServer, startTlsProxy } from '../support/s3-servers';
+import { Readable } from 'node:stream';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { AbortError, BackendUnavailable, Capability, NativeObjectStore, Registry, RegistryConfig, S3ArrowBackend, S3Backend, Store } from '../../src/index';
+import { adminClient, createBucket, startServer, startTlsProxy } from '../support/s3-servers';
 
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures');
 
@@ -84,4 +85,77 @@ test('tls_ca_bundle applies to both paths; without it TLS verification fails', a
   await t.throwsAsync(untrusted.readBytes('tls.txt'), { instanceOf: BackendUnavailable });
   await t.throwsAsync(untrusted.write('n.txt', 'x'), { instanceOf: BackendUnavailable });
   await untrusted.close();
+});
+
+const MiB = 1024 * 1024;
+
+test('moto: a plain streamed write whose source throws after 20 MiB leaves no object and no multipart upload', async (t) => {
+  const s = await startServer('moto');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  const store = new Store(new S3ArrowBackend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, region_name: s.region }));
+  t.teardown(() => store.close());
+  async function* failing() {
+    for (let i = 0; i < 20; i++) yield Buffer.alloc(MiB, i);
+    throw new Error('source broke after 20 MiB');
+  }
+  await t.throwsAsync(store.write('big.bin', failing()), { message: /source broke after 20 MiB/ });
+  const admin = adminClient(s);
+  try {
+    t.is((await admin.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0, 0);
+    t.deepEqual((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [], []);
+  } finally {
+    admin.destroy();
+  }
+});
+
+test('moto: a 20 MiB streamed (multipart) write keeps its metadata; an aborted one leaves nothing', async (t) => {
+  const s = await startServer('moto');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  const store = new Store(new S3ArrowBackend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, region_name: s.region }));
+  t.teardown(() => store.close());
+  const data = Buffer.alloc(20 * MiB + 123, 7);
+  data[20 * MiB] = 9;
+  const r = await store.write('m.bin', Readable.from([data.subarray(0, 7 * MiB), data.subarray(7 * MiB)]), { metadata: { kind: 'multipart' } });
+  t.is(r.size, data.length);
+  t.deepEqual((await store.getFileInfo('m.bin')).metadata, { kind: 'multipart' });
+  t.true((await store.readBytes('m.bin')).equals(data));
+  await store.copy('m.bin', 'm2.bin');
+  t.deepEqual((await store.getFileInfo('m2.bin')).metadata, { kind: 'multipart' });
+  const ac = new AbortController();
+  async function* slow() {
+    for (let i = 0; i < 40; i++) {
+      if (i === 20) ac.abort();
+      yield Buffer.alloc(MiB, i);
+    }
+  }
+  await t.throwsAsync(store.write('aborted.bin', slow(), { signal: ac.signal }), { instanceOf: AbortError });
+  t.false(await store.exists('aborted.bin'));
+  const admin = adminClient(s);
+  try {
+    t.deepEqual((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [], []);
+  } finally {
+    admin.destroy();
+  }
+});
+
+test('a refreshing credential provider (client_options.credentials) feeds both paths and is asked again before expiry', async (t) => {
+  const s = await startServer('s3s-fs');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  let calls = 0;
+  const provider = async () => {
+    calls++;
+    // Expires within the 5-minute refresh window: every use asks again.
+    return { accessKeyId: s.accessKey, secretAccessKey: s.secretKey, expiration: new Date(Date.now() + 60_000) };
+  };
+  const store = new Store(new S3ArrowBackend({ bucket, endpoint_url: s.endpoint, region_name: s.region, client_options: { credentials: provider } }));
+  t.teardown(() => store.close());
+  await store.write('r.txt', 'one'); // native PUT (+ SDK HEAD for the result)
+  const after1 = calls;
+  t.true(after1 >= 1);
+  // The native handle alone (no SDK request in between) asks the provider again.
+  t.is((await store.unwrap(NativeObjectStore).get('r.txt')).toString(), 'one');
+  t.true(calls > after1, `provider calls: ${calls}`);
 });
