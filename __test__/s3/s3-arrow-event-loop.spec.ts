@@ -99,3 +99,27 @@ test.serial('a 512 MiB in-memory write does not block the event loop', async (t)
   const rss = process.memoryUsage().rss / 2 ** 20;
   t.log(`RSS after the transfers: ${rss.toFixed(0)} MiB`);
 });
+
+test.serial('read of 512 MiB streams in bounded windows (event loop free, content checked)', async (t) => {
+  t.timeout(600_000);
+  const before = process.memoryUsage();
+  let peakExternal = 0;
+  const m = await withTicker(async () => {
+    let n = 0;
+    let firstBytesOk = true;
+    for await (const chunk of await store.read('big.bin')) {
+      const c = chunk as Buffer;
+      if (n % CHUNK === 0 && c[0] !== ((n / CHUNK) & 0xff)) firstBytesOk = false;
+      n += c.length;
+      peakExternal = Math.max(peakExternal, process.memoryUsage().arrayBuffers);
+    }
+    return { n, firstBytesOk };
+  });
+  t.is(m.result.n, SIZE);
+  t.true(m.result.firstBytesOk);
+  t.log(
+    `read 512 MiB (stream, 16 MiB windows): max event-loop delay ${m.maxDelayMs.toFixed(1)} ms, ${m.seconds.toFixed(1)} s (${mib(m.seconds)}); ` +
+      `peak arrayBuffers ${(peakExternal / 2 ** 20).toFixed(0)} MiB (before: ${(before.arrayBuffers / 2 ** 20).toFixed(0)} MiB)`,
+  );
+  t.true(m.maxDelayMs < MAX_DELAY_MS, `max delay ${m.maxDelayMs} ms`);
+});

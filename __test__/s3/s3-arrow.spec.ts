@@ -159,3 +159,29 @@ test('a refreshing credential provider (client_options.credentials) feeds both p
   t.is((await store.unwrap(NativeObjectStore).get('r.txt')).toString(), 'one');
   t.true(calls > after1, `provider calls: ${calls}`);
 });
+
+test('read of a large object streams in windows and fails (never mixes versions) when the object is replaced mid-read', async (t) => {
+  const s = await startServer('s3s-fs');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  const store = new Store(new S3ArrowBackend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, region_name: s.region }));
+  t.teardown(() => store.close());
+  const data = Buffer.alloc(80 * MiB + 5);
+  for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) & 0xff;
+  await store.write('w.bin', data);
+  const parts: Buffer[] = [];
+  for await (const c of await store.read('w.bin')) parts.push(c as Buffer);
+  t.true(Buffer.concat(parts).equals(data));
+  // Replace it after the first chunk: a later window sees another ETag.
+  const stream = await store.read('w.bin');
+  let replaced = false;
+  const err = await t.throwsAsync(async () => {
+    for await (const _ of stream) {
+      if (!replaced) {
+        replaced = true;
+        await store.write('w.bin', Buffer.alloc(80 * MiB + 5, 1), { overwrite: true });
+      }
+    }
+  });
+  t.regex(String(err?.message), /replaced while it was being read|Precondition|changed/i);
+});

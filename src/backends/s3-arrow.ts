@@ -12,6 +12,10 @@ export type S3ArrowBackendOptions = S3BackendOptions;
 
 /** Chunk size of the Readable that `read` hands out over the fetched object. */
 const READ_CHUNK = 1 << 20;
+/** `read` of larger objects streams in windows instead of one allocation. */
+const WINDOWED_READ_THRESHOLD = 64 * 1024 * 1024;
+const READ_WINDOW = 16 * 1024 * 1024;
+const READ_AHEAD = 3;
 
 /**
  * The `s3-arrow` backend: the `s3` backend with its data path in Rust. Reads, ranged reads,
@@ -127,13 +131,68 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     return this.nativeRead(key, options.signal, (n) => n.get(key, { signal: options.signal }));
   }
 
-  /** The object is fetched whole (parallel ranged GETs), then handed out in 1 MiB chunks. */
+  /**
+   * Objects up to 64 MiB are fetched whole (parallel ranged GETs) and handed out in 1 MiB
+   * chunks. Larger ones stream in 16 MiB windows, three in flight, so memory stays bounded;
+   * after each window a HEAD checks the ETag, and an object replaced mid-read fails the
+   * stream instead of mixing versions.
+   */
   override async read(key: string, options: SignalOptions = {}): Promise<Readable> {
-    const buf = await this.readBytes(key, options);
-    function* chunks(): Generator<Buffer> {
-      for (let off = 0; off < buf.length; off += READ_CHUNK) yield buf.subarray(off, Math.min(buf.length, off + READ_CHUNK));
+    this.checkOpen();
+    const signal = options.signal;
+    const head = await this.nativeRead(key, signal, (n) => n.head(key, { signal }));
+    if (head.size <= WINDOWED_READ_THRESHOLD) {
+      const buf = await this.readBytes(key, options);
+      function* chunks(): Generator<Buffer> {
+        for (let off = 0; off < buf.length; off += READ_CHUNK) yield buf.subarray(off, Math.min(buf.length, off + READ_CHUNK));
+      }
+      return Readable.from(chunks(), { objectMode: false });
     }
-    return Readable.from(chunks(), { objectMode: false });
+    const native = this.native;
+    const size = head.size;
+    const backend = this.name;
+    const fetchWindow = async (offset: number): Promise<Buffer> => {
+      const buf = await native.getRange(key, offset, Math.min(READ_WINDOW, size - offset), { signal });
+      const now = await native.head(key, { signal });
+      if (now.etag !== head.etag || now.size !== size) {
+        throw new RemoteStoreError(`Object '${key}' was replaced while it was being read`, { path: key, backend });
+      }
+      return buf;
+    };
+    const windows: Promise<Buffer>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (windows.length < READ_AHEAD && next < size) {
+        const p = fetchWindow(next);
+        p.catch(() => undefined); // observed when its turn comes
+        windows.push(p);
+        next += READ_WINDOW;
+      }
+    };
+    const stream = new Readable({
+      highWaterMark: READ_CHUNK,
+      read() {
+        fill();
+        const p = windows.shift();
+        if (!p) {
+          this.push(null);
+          return;
+        }
+        p.then(
+          (buf) => {
+            for (let off = 0; off < buf.length; off += READ_CHUNK) this.push(buf.subarray(off, Math.min(buf.length, off + READ_CHUNK)));
+            if (windows.length === 0 && next >= size) this.push(null);
+          },
+          (err) => this.destroy(err as Error),
+        );
+      },
+    });
+    if (signal) {
+      const onAbort = () => stream.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend, cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.on('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return stream;
   }
 
   override async readRange(key: string, offset: number, length: number | undefined, options: SignalOptions = {}): Promise<Buffer> {
