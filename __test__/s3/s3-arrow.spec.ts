@@ -185,3 +185,17 @@ test('read of a large object streams in windows and fails (never mixes versions)
   });
   t.regex(String(err?.message), /replaced while it was being read|Precondition|changed/i);
 });
+
+test('an endpoint given only in client_options reaches the native path too', async (t) => {
+  const s = await startServer('s3s-fs');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  const store = new Store(
+    new S3ArrowBackend({ bucket, key: s.accessKey, secret: s.secretKey, region_name: s.region, client_options: { endpoint: s.endpoint, forcePathStyle: true } }),
+  );
+  t.teardown(() => store.close());
+  t.is(store.unwrap(NativeObjectStore).kind, 's3');
+  await store.write('e.txt', 'via client_options'); // native
+  t.is(await store.readText('e.txt'), 'via client_options'); // native
+  t.true(await store.isFile('e.txt')); // SDK
+});

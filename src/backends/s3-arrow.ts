@@ -60,9 +60,10 @@ export class S3ArrowBackend extends S3Backend implements Backend {
       virtualHostedStyle: !this.pathStyle,
       backendName: this.name,
     };
-    if (this.endpointUrl) {
-      options.endpoint = this.endpointUrl;
-      options.allowHttp = this.endpointUrl.toLowerCase().startsWith('http://');
+    const endpoint = this.effectiveEndpoint;
+    if (endpoint) {
+      options.endpoint = endpoint;
+      options.allowHttp = endpoint.toLowerCase().startsWith('http://');
     }
     if (this.caBundle) options.caCertPath = this.caBundle;
     const creds = this.staticCredentials;

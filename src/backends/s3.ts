@@ -230,6 +230,16 @@ export class S3Backend extends BaseBackend implements Backend {
     return explicit ?? this.endpointUrl !== undefined;
   }
 
+  /**
+   * The endpoint the SDK client talks to: `endpoint_url`, else a string
+   * `client_options.endpoint` (the SDK would use it), else undefined (AWS).
+   */
+  protected get effectiveEndpoint(): string | undefined {
+    if (this.endpointUrl) return this.endpointUrl;
+    const e = this.#clientOptions.endpoint;
+    return typeof e === 'string' ? normalizeEndpoint(e) : undefined;
+  }
+
   /** The static credentials from the options, if both key and secret were given. */
   protected get staticCredentials(): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
     if (this.#key === undefined || this.#secret === undefined) return undefined;
