@@ -23,6 +23,7 @@ export const {
   LocalBackend,
   MemoryBackend,
   S3Backend,
+  S3ArrowBackend,
   NativeObjectStore,
 } = cjs;
 export default cjs;

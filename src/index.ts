@@ -25,6 +25,7 @@ export type { FileInfo, FolderEntry, FolderInfo, WriteResult, ContentDigest, Chi
 export { LocalBackend, type LocalBackendOptions } from './backends/local';
 export { MemoryBackend } from './backends/memory';
 export { S3Backend, type S3BackendOptions } from './backends/s3';
+export { S3ArrowBackend, type S3ArrowBackendOptions } from './backends/s3-arrow';
 export {
   NativeObjectStore,
   NativeUpload,

@@ -180,3 +180,8 @@ Registry.registerBackend('s3', (options, context) => {
   const { createS3Backend } = require('./backends/s3') as typeof import('./backends/s3');
   return createS3Backend(options, context);
 });
+Registry.registerBackend('s3-arrow', (options, context) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createS3ArrowBackend } = require('./backends/s3-arrow') as typeof import('./backends/s3-arrow');
+  return createS3ArrowBackend(options, context);
+});

@@ -3,7 +3,7 @@
  * use, stopped when the file's tests end), a fresh bucket per test.
  */
 import test from 'ava';
-import { S3Backend } from '../../src/backends/s3';
+import { S3Backend, type S3BackendOptions } from '../../src/backends/s3';
 import { Store } from '../../src/index';
 import type { Fixture } from '../conformance/suite';
 import { createBucket, startServer, type S3Server, type ServerKind } from './s3-servers';
@@ -11,7 +11,11 @@ import { createBucket, startServer, type S3Server, type ServerKind } from './s3-
 /** Retries stay on (3 attempts) but with short backoffs so error-path probes stay fast. */
 export const FAST_RETRY = { max_attempts: 3, backoff_base: 0.02, jitter: 0 };
 
-export function s3Fixture(kind: ServerKind, extra: Record<string, unknown> = {}): () => Promise<Fixture> {
+export function s3Fixture(
+  kind: ServerKind,
+  extra: Record<string, unknown> = {},
+  Backend: new (options: S3BackendOptions) => S3Backend = S3Backend,
+): () => Promise<Fixture> {
   let server: Promise<S3Server> | undefined;
   test.after.always(async () => {
     if (server) await (await server).stop();
@@ -20,7 +24,7 @@ export function s3Fixture(kind: ServerKind, extra: Record<string, unknown> = {})
     server ??= startServer(kind);
     const s = await server;
     const bucket = await createBucket(s);
-    const backend = new S3Backend({
+    const backend = new Backend({
       bucket,
       key: s.accessKey,
       secret: s.secretKey,

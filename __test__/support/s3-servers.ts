@@ -310,21 +310,30 @@ export async function createBucket(server: S3Server, prefix = 'rs-test'): Promis
 // ---- TLS ----------------------------------------------------------------------------------
 
 /** A self-signed certificate for 127.0.0.1/localhost, made with openssl. */
-export function makeSelfSignedCert(dir: string): { keyFile: string; certFile: string } {
+/**
+ * A test CA and a server certificate it signed (SAN 127.0.0.1, localhost). A chain rather
+ * than one self-signed certificate: rustls (the native data path) refuses a CA certificate
+ * used as the server's own (CaUsedAsEndEntity), as real deployments never do that.
+ */
+export function makeSelfSignedCert(dir: string): { keyFile: string; certFile: string; caFile: string } {
+  const caKey = join(dir, 'ca-key.pem');
+  const caFile = join(dir, 'ca.pem');
   const keyFile = join(dir, 'key.pem');
+  const csrFile = join(dir, 'server.csr');
   const certFile = join(dir, 'cert.pem');
-  const r = spawnSync(
-    'openssl',
-    [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
-      '-keyout', keyFile, '-out', certFile, '-subj', '/CN=remote-store test CA',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`openssl could not make a self-signed certificate: ${r.error ?? r.stderr}`);
-  return { keyFile, certFile };
+  const extFile = join(dir, 'server.ext');
+  writeFileSync(extFile, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  const steps: string[][] = [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-keyout', caKey, '-out', caFile,
+      '-subj', '/CN=remote-store test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-keyout', keyFile, '-out', csrFile, '-subj', '/CN=127.0.0.1'],
+    ['x509', '-req', '-in', csrFile, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-sha256', '-extfile', extFile, '-out', certFile],
+  ];
+  for (const args of steps) {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl could not make a test certificate: ${r.error ?? r.stderr}`);
+  }
+  return { keyFile, certFile, caFile };
 }
 
 /**
@@ -337,7 +346,7 @@ export async function startTlsProxy(server: S3Server): Promise<TlsProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'rs-tls-'));
   tempDirs.add(dir);
   installExitHooks();
-  const { keyFile, certFile } = makeSelfSignedCert(dir);
+  const { keyFile, certFile, caFile } = makeSelfSignedCert(dir);
   const target = new URL(server.endpoint);
   const sockets = new Set<import('node:net').Socket>();
   const proxy: Server = createTlsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (tlsSocket) => {
@@ -361,7 +370,7 @@ export async function startTlsProxy(server: S3Server): Promise<TlsProxy> {
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `https://127.0.0.1:${port}`,
-    caFile: certFile,
+    caFile,
     stop: () =>
       (stopped ??= new Promise<void>((r) => {
         for (const s of sockets) s.destroy();

@@ -127,7 +127,7 @@ function revealDeep(value: unknown): unknown {
 }
 
 /** A 5xx answer (after retries). */
-function isServerError(err: unknown): boolean {
+export function isServerError(err: unknown): boolean {
   const status = ((err as RemoteStoreError)?.cause as ErrorShape | undefined)?.$metadata?.httpStatusCode;
   return err instanceof BackendUnavailable && status !== undefined && status >= 500;
 }
@@ -220,6 +220,33 @@ export class S3Backend extends BaseBackend implements Backend {
     return this.#client;
   }
 
+  /** The region both paths use: the option, else `client_options.region`, else env, else us-east-1. */
+  protected get resolvedRegion(): string {
+    return this.regionName ?? (this.#clientOptions.region as string | undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  }
+
+  /** Path-style addressing (on by default with a custom endpoint; `client_options.forcePathStyle` overrides). */
+  protected get pathStyle(): boolean {
+    const explicit = this.#clientOptions.forcePathStyle as boolean | undefined;
+    return explicit ?? this.endpointUrl !== undefined;
+  }
+
+  /**
+   * The endpoint the SDK client talks to: `endpoint_url`, else a string
+   * `client_options.endpoint` (the SDK would use it), else undefined (AWS).
+   */
+  protected get effectiveEndpoint(): string | undefined {
+    if (this.endpointUrl) return this.endpointUrl;
+    const e = this.#clientOptions.endpoint;
+    return typeof e === 'string' ? normalizeEndpoint(e) : undefined;
+  }
+
+  /** The static credentials from the options, if both key and secret were given. */
+  protected get staticCredentials(): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+    if (this.#key === undefined || this.#secret === undefined) return undefined;
+    return { accessKeyId: this.#key, secretAccessKey: this.#secret, ...(this.#token ? { sessionToken: this.#token } : {}) };
+  }
+
   private buildClient(): S3Client {
     const ca = this.caBundle ? readFileSync(this.caBundle) : undefined;
     const agentOptions = { keepAlive: true, maxSockets: this.#maxSockets, keepAliveMsecs: 1000 };
@@ -231,7 +258,7 @@ export class S3Backend extends BaseBackend implements Backend {
     });
     const config: S3ClientConfig = {
       ...(this.#clientOptions as S3ClientConfig),
-      region: this.regionName ?? (this.#clientOptions.region as string | undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      region: this.resolvedRegion,
       retryStrategy: retryStrategy(this.retry),
       requestHandler: (this.#clientOptions.requestHandler as S3ClientConfig['requestHandler']) ?? requestHandler,
     };
@@ -361,7 +388,7 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   /** True when `key` itself is listed as an object (fallback when HEAD/GET fail with 5xx); fails closed. */
-  private async keyListed(key: string, signal?: AbortSignal): Promise<boolean> {
+  protected async keyListed(key: string, signal?: AbortSignal): Promise<boolean> {
     try {
       const out = await this.send<ListObjectsV2CommandOutput>(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }),
@@ -376,7 +403,7 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   /** Fail-open variant of hasChildren for error-path probes. */
-  private async probeFolder(key: string, signal?: AbortSignal): Promise<boolean> {
+  protected async probeFolder(key: string, signal?: AbortSignal): Promise<boolean> {
     try {
       return await this.hasChildren(key, signal);
     } catch (err) {
@@ -385,7 +412,7 @@ export class S3Backend extends BaseBackend implements Backend {
     }
   }
 
-  private async probeFile(key: string, signal?: AbortSignal): Promise<boolean> {
+  protected async probeFile(key: string, signal?: AbortSignal): Promise<boolean> {
     try {
       return (await this.head(key, signal)) !== undefined;
     } catch (err) {
@@ -394,7 +421,7 @@ export class S3Backend extends BaseBackend implements Backend {
     }
   }
 
-  private notFoundOrFolder(key: string, isFolder: boolean, what = 'File'): RemoteStoreError {
+  protected notFoundOrFolder(key: string, isFolder: boolean, what = 'File'): RemoteStoreError {
     return isFolder
       ? this.notAFile(key)
       : new NotFound(`${what} not found: '${key}'`, { path: key, backend: this.name });
@@ -408,7 +435,7 @@ export class S3Backend extends BaseBackend implements Backend {
     throw this.notFoundOrFolder(key, await this.probeFolder(key, signal), what);
   }
 
-  private digestOf(h: { ChecksumSHA256?: string; ChecksumSHA1?: string; ChecksumCRC32?: string; ChecksumCRC32C?: string; ChecksumCRC64NVME?: string }): ContentDigest | undefined {
+  protected digestOf(h: { ChecksumSHA256?: string; ChecksumSHA1?: string; ChecksumCRC32?: string; ChecksumCRC32C?: string; ChecksumCRC64NVME?: string }): ContentDigest | undefined {
     const choices: Array<[string, string | undefined]> = [
       ['sha256', h.ChecksumSHA256],
       ['sha1', h.ChecksumSHA1],
@@ -423,7 +450,7 @@ export class S3Backend extends BaseBackend implements Backend {
     return undefined;
   }
 
-  private static etag(raw: string | undefined): string | undefined {
+  protected static etag(raw: string | undefined): string | undefined {
     return raw ? raw.replace(/^W\//, '').replace(/"/g, '').toLowerCase() : undefined;
   }
 
@@ -662,6 +689,16 @@ export class S3Backend extends BaseBackend implements Backend {
     } else {
       ({ size, put } = await this.uploadStream(key, content, common, options));
     }
+    return this.writeResult(key, size, put, options);
+  }
+
+  /** The WriteResult of a committed write: the PUT's answer completed by one HEAD. */
+  protected async writeResult(
+    key: string,
+    size: number,
+    put: { ETag?: string; VersionId?: string; ChecksumCRC32?: string; ChecksumCRC32C?: string; ChecksumSHA1?: string; ChecksumSHA256?: string; ChecksumCRC64NVME?: string },
+    options: BackendWriteOptions,
+  ): Promise<WriteResult> {
     const h = await this.head(key, options.signal).catch(() => undefined);
     const result: WriteResult = { path: key, size, source: 'native' };
     const etag = S3Backend.etag(put.ETag ?? h?.ETag);
@@ -1026,13 +1063,18 @@ export const S3_OPTION_NAMES = [
  * Register with `Registry.registerBackend('s3', createS3Backend)`.
  */
 export function createS3Backend(options: Record<string, unknown>, context: { name?: string; retry?: RetryPolicy } = {}): S3Backend {
+  return new S3Backend(s3FactoryOptions('s3', options, context));
+}
+
+/** Shared by the registry factories of `s3` and `s3-arrow`: unknown options refused, the entry's retry applied. */
+export function s3FactoryOptions(type: string, options: Record<string, unknown>, context: { retry?: RetryPolicy }): S3BackendOptions {
   const known: readonly string[] = S3_OPTION_NAMES;
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new TypeError(`Unknown option '${key}' for backend type 's3'. Known options: [${known.join(', ')}]`);
+      throw new TypeError(`Unknown option '${key}' for backend type '${type}'. Known options: [${known.join(', ')}]`);
     }
   }
-  return new S3Backend({ ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry });
+  return { ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry };
 }
 
 function md5Hex(body: Buffer): string {
