@@ -40,6 +40,8 @@ export interface ProxyStats {
   byMethod: Record<string, number>;
   /** Faults fired. */
   faults: number;
+  /** When the first fault fired (ms since the epoch). */
+  firstFaultAt?: number;
 }
 
 export class FaultProxy {
@@ -119,6 +121,7 @@ export class FaultProxy {
       if (rule.match && !rule.match(req.url ?? '/', req)) continue;
       rule.left--;
       this.stats.faults++;
+      this.stats.firstFaultAt ??= Date.now();
       return rule.fault;
     }
     return undefined;

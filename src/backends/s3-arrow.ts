@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import type { Backend, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { checkContent, contentChunks, isInMemory, memoryToBuffer } from '../content';
-import { AbortError, BackendUnavailable, InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from '../errors';
+import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from '../errors';
 import type { WriteResult } from '../models';
 import { NativeObjectStore, type NativeCredentials, type NativeS3Options } from '../native';
 import type { RetryPolicy } from '../retry';
-import { S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
+import { md5Hex, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
 
 /** Options of {@link S3ArrowBackend}: exactly those of {@link S3Backend}. */
 export type S3ArrowBackendOptions = S3BackendOptions;
@@ -225,7 +225,7 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     if (inMemory) {
       const body = memoryToBuffer(content);
       size = body.length;
-      put = await native.put(key, body, { mode, metadata, signal: options.signal });
+      put = await this.putBytes(native, key, body, { mode, metadata, signal: options.signal });
       options.onProgress?.({ bytes: size, total: size });
     } else {
       const upload = native.createUpload(key, { mode, metadata, signal: options.signal });
@@ -249,6 +249,33 @@ export class S3ArrowBackend extends S3Backend implements Backend {
       }
     }
     return this.writeResult(key, size, { ETag: put.etag, VersionId: put.version }, options);
+  }
+
+  /**
+   * One PUT, retried after a transient failure within the retry policy. A connection lost
+   * after the server committed looks like a failure (and its retry in create mode like a
+   * conflict), so before giving up or retrying a HEAD asks whether the object is ours: an
+   * ETag equal to the body's MD5 means the write landed.
+   */
+  private async putBytes(
+    native: NativeObjectStore,
+    key: string,
+    body: Buffer,
+    opts: { mode: 'overwrite' | 'create'; metadata?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<{ etag?: string; version?: string }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await native.put(key, body, opts);
+      } catch (err) {
+        const transient = err instanceof BackendUnavailable;
+        const conflictAfterRetry = err instanceof AlreadyExists && attempt > 1;
+        if (!(transient || conflictAfterRetry) || opts.signal?.aborted) throw err;
+        const h = await this.head(key).catch(() => undefined);
+        if (h && S3ArrowBackend.etag(h.ETag) === md5Hex(body)) return { etag: h.ETag, version: h.VersionId };
+        if (conflictAfterRetry || attempt >= this.retry.maxAttempts) throw err;
+        await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
+      }
+    }
   }
 
   // ---- copy (move inherits: copy here, verify and delete on the SDK) ---------------

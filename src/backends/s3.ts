@@ -1077,7 +1077,8 @@ export function s3FactoryOptions(type: string, options: Record<string, unknown>,
   return { ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry };
 }
 
-function md5Hex(body: Buffer): string {
+/** The ETag S3 gives an object written by one PUT of `body`. */
+export function md5Hex(body: Buffer): string {
   return createHash('md5').update(body).digest('hex');
 }
 
