@@ -262,9 +262,9 @@ test('s3 › a stalled server ends in BackendUnavailable within the retry timeou
   }
 });
 
-for (const op of ['read', 'write'] as const) {
-  test(`s3 › an abort mid-${op} ends the call within 100 ms with AbortError and leaves nothing`, async (t) => {
-    const x = await setup();
+for (const kind of Object.keys(BACKENDS) as BackendName[]) for (const op of ['read', 'write'] as const) {
+  test(`${kind} › an abort mid-${op} ends the call within 100 ms with AbortError and leaves nothing`, async (t) => {
+    const x = await setup(kind);
     try {
       if (op === 'read') await x.store.write('big.bin', BIG);
       // Slow the transfer down so that the abort lands in the middle of it.
