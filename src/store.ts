@@ -6,7 +6,7 @@ import { checkContent, validateMetadata } from './content';
 import { InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from './errors';
 import { compileGlob } from './glob';
 import type { ChildEntry, FileInfo, FolderEntry, FolderInfo, WriteResult } from './models';
-import { checkCount, checkOptions } from './options';
+import { checkOptions } from './options';
 import { joinKey, normalizeFolderPath, normalizePath, relativeTo } from './path';
 
 export interface WriteOptions extends SignalOptions {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Backend, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
-import { checkContent, contentChunks, isInMemory, memoryToBuffer } from '../content';
-import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from '../errors';
+import { contentChunks, memoryToBuffer } from '../content';
+import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, RemoteStoreError } from '../errors';
 import type { WriteResult } from '../models';
 import { NativeObjectStore, type NativeCredentials, type NativeS3Options } from '../native';
 import type { RetryPolicy } from '../retry';
@@ -208,22 +208,14 @@ export class S3ArrowBackend extends S3Backend implements Backend {
   // ---- writes ----------------------------------------------------------------------
 
   override async write(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
-    this.checkOpen();
-    checkContent(content);
-    throwIfAborted(options.signal, key);
-    const inMemory = isInMemory(content);
-    // As in S3Backend: buffers rely on the conditional PUT; a stream gets an early HEAD so an
-    // existing target fails before its body is consumed.
-    if (!inMemory || this.rejectWriteUnderFileAncestor) {
-      await this.checkWriteTarget(key, { overwrite: options.overwrite || inMemory, signal: options.signal });
-    }
+    const inMemory = await this.beginWrite(key, content, options);
     const native = this.native;
     const metadata = options.metadata && Object.keys(options.metadata).length > 0 ? options.metadata : undefined;
     const mode = options.overwrite ? ('overwrite' as const) : ('create' as const);
     let size: number;
     let put: { etag?: string; version?: string };
     if (inMemory) {
-      const body = memoryToBuffer(content);
+      const body = memoryToBuffer(content as Buffer);
       size = body.length;
       put = await this.putBytes(native, key, body, { mode, metadata, signal: options.signal });
       options.onProgress?.({ bytes: size, total: size });

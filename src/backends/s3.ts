@@ -659,16 +659,25 @@ export class S3Backend extends BaseBackend implements Backend {
     await this.checkAncestors(key, options.signal);
   }
 
-  async write(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
+  /**
+   * The checks before a write's first byte, shared by both S3 backends; answers whether the
+   * content is already in memory. For buffers the conditional PUT alone decides; a stream gets
+   * an early HEAD so an existing target fails before its body is consumed (the condition still
+   * closes the race).
+   */
+  protected async beginWrite(key: string, content: WriteContent, options: BackendWriteOptions): Promise<boolean> {
     this.checkOpen();
     checkContent(content);
     throwIfAborted(options.signal, key);
     const inMemory = isInMemory(content);
-    // For buffers the conditional PUT alone decides; a stream gets an early HEAD so an
-    // existing target fails before its body is consumed (the condition still closes the race).
     if (!inMemory || this.rejectWriteUnderFileAncestor) {
       await this.checkWriteTarget(key, { overwrite: options.overwrite || inMemory, signal: options.signal });
     }
+    return inMemory;
+  }
+
+  async write(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
+    const inMemory = await this.beginWrite(key, content, options);
     const common = {
       Bucket: this.bucket,
       Key: key,
