@@ -6,6 +6,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import {
   AbortError,
   AlreadyExists,
@@ -20,6 +21,7 @@ import {
   Store,
   type FileInfo,
 } from '../../src/index';
+import { SECRET_SENTINEL } from '../support/sentinel';
 
 export interface Fixture {
   store: Store;
@@ -77,6 +79,21 @@ async function readStream(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** No credential in what an error shows: message, inspect (cause included) and JSON. */
+export function assertNoSecret(t: ExecutionContext, value: unknown): void {
+  const shown = [String(value), inspect(value, { depth: 8 }), safeJson(value)];
+  if (value instanceof Error) shown.push(value.message);
+  for (const text of shown) t.false(text.includes(SECRET_SENTINEL), `a credential shows in: ${text.slice(0, 300)}`);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
+}
+
 async function expectError<E extends Error>(
   t: ExecutionContext,
   work: () => Promise<unknown> | unknown,
@@ -87,6 +104,7 @@ async function expectError<E extends Error>(
     await work();
   })) as unknown as E;
   t.true(err instanceof type, `expected ${type.name}, got ${err?.constructor?.name}: ${err?.message}`);
+  assertNoSecret(t, err);
   if (path !== undefined && err instanceof RemoteStoreError) {
     t.is(err.path, path, `error.path of ${err.message}`);
     t.true(err.message.includes(path), `message '${err.message}' names '${path}'`);
@@ -963,6 +981,13 @@ export function conformance(target: Target): void {
     t.is(err.code, 'NOT_FOUND');
     t.is(err.backend, s.backend.name);
     t.is(JSON.parse(JSON.stringify(err)).code, 'NOT_FOUND');
+  });
+
+  it('no credential shows in the store, its backend or their JSON', async (t, s) => {
+    assertNoSecret(t, s);
+    assertNoSecret(t, s.backend);
+    assertNoSecret(t, s.child('x'));
+    t.true(inspect(s.backend, { depth: 8 }).length > 0);
   });
 
   it('ping succeeds on a working store', async (t, s) => {

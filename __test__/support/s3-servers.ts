@@ -25,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { request as httpRequest } from 'node:http';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { SECRET_SENTINEL } from './sentinel';
 
 export type ServerKind = 's3s-fs' | 'moto';
 
@@ -56,7 +57,7 @@ export const S3S_FS_BIN = process.env.S3S_FS_BIN || join(CACHE, 'bin', 's3s-fs')
 export const MOTO_SERVER_BIN = process.env.MOTO_SERVER_BIN || join(CACHE, 'moto-venv', 'bin', 'moto_server');
 
 const DEFAULT_KEY = process.env.REMOTE_STORE_S3_KEY || 'test-key';
-const DEFAULT_SECRET = process.env.REMOTE_STORE_S3_SECRET || 'test-secret';
+const DEFAULT_SECRET = process.env.REMOTE_STORE_S3_SECRET || `${SECRET_SENTINEL}-test-secret`;
 const REGION = 'us-east-1';
 
 // ---- child-process hygiene: every server we start dies with this process ----------------
@@ -217,7 +218,7 @@ export async function startS3sFs(): Promise<S3Server> {
     tempDirs.add(root);
     const port = await freePort();
     const accessKey = `AK${randomBytes(8).toString('hex').toUpperCase()}`;
-    const secretKey = randomBytes(20).toString('hex');
+    const secretKey = `${SECRET_SENTINEL}${randomBytes(12).toString('hex')}`;
     const child = spawnGuarded(
       S3S_FS_BIN,
       ['--host', '127.0.0.1', '--port', String(port), '--access-key', accessKey, '--secret-key', secretKey, root],
