@@ -274,20 +274,30 @@ for (const kind of Object.keys(BACKENDS) as BackendName[]) for (const op of ['re
       if (op === 'read') await x.store.write('big.bin', BIG);
       // Slow the transfer down so that the abort lands in the middle of it.
       x.proxy.inject({ fault: { kind: 'stall', ms: 2000 }, times: Infinity, method: op === 'read' ? 'GET' : 'PUT' });
-      const controller = new AbortController();
-      const work = op === 'read' ? x.store.readBytes('big.bin', { signal: controller.signal }) : x.store.write('aborted.bin', Readable.from(chunks(BIG), { objectMode: false }), { signal: controller.signal });
-      await new Promise((r) => setTimeout(r, 300));
-      const fired = Date.now();
-      controller.abort();
-      const err = await t.throwsAsync(work);
-      const took = Date.now() - fired;
-      t.is(err?.name, 'AbortError');
-      t.true(took < 100, `ended ${took} ms after the abort`);
+      // On the shared 2-core runner the OS alone can delay a timer past 100 ms, so a late
+      // answer is measured again (up to three times); a call that ignores the abort is late every time.
+      const times: number[] = [];
+      for (let round = 0; round < 3 && !times.some((ms) => ms < 100); round++) {
+        const controller = new AbortController();
+        const target = `aborted-${round}.bin`;
+        const work =
+          op === 'read'
+            ? x.store.readBytes('big.bin', { signal: controller.signal })
+            : x.store.write(target, Readable.from(chunks(BIG), { objectMode: false }), { signal: controller.signal });
+        await new Promise((r) => setTimeout(r, 300));
+        const fired = Date.now();
+        controller.abort();
+        const err = await t.throwsAsync(work);
+        times.push(Date.now() - fired);
+        t.is(err?.name, 'AbortError');
+      }
+      t.log(`ended ${times.join(', ')} ms after the abort`);
+      t.true(times.some((ms) => ms < 100), `ended ${times.join(', ')} ms after the abort`);
       x.proxy.heal();
       if (op === 'write') {
         // The upload's abort may still be on its way; give it the time it takes.
         for (let i = 0; i < 50 && (await openUploads(x)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
-        await absent(x, 'aborted.bin');
+        for (let round = 0; round < times.length; round++) await absent(x, `aborted-${round}.bin`);
       }
     } finally {
       await x.done();
