@@ -190,6 +190,19 @@ test('credentials are wrapped in Secret and never shown by inspect, JSON or erro
   }
 });
 
+test('numeric and differently named credentials are masked too', (t) => {
+  const config = RegistryConfig.fromObject({
+    backends: { b: { type: 'memory', options: { password: 998877, aws_secret_access_key: 'SENTINEL-A', nested: { sas: 'SENTINEL-B', aws_session_token: 'SENTINEL-C' }, region_name: 'eu-1' } } },
+  });
+  const shown = [JSON.stringify(config), inspect(config, { depth: 10 })];
+  for (const text of shown) {
+    t.false(text.includes('998877'));
+    t.false(/SENTINEL-[ABC]/.test(text), text);
+    t.true(text.includes('eu-1'));
+  }
+  t.is((config.backends.b.options.password as Secret).reveal(), '998877');
+});
+
 test('Secret masks itself everywhere and reveals on request', (t) => {
   const s = new Secret('hunter2');
   t.is(String(s), '***');

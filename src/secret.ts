@@ -74,12 +74,18 @@ const SENSITIVE = new Set([
 
 /** True for option names that hold credentials (`secret`, `sessionToken`, `account_key`, …). */
 export function isSensitiveKey(name: string): boolean {
-  return SENSITIVE.has(name.toLowerCase());
+  const n = name.toLowerCase();
+  return SENSITIVE.has(n) || /secret|password|passphrase|token|credential|private_?key|access_?key|account_?key|(^|_)sas($|_)/.test(n);
 }
 
-/** Returns `value` as a Secret when it is a string; leaves Secrets and other values alone. */
+/**
+ * Returns `value` as a Secret when it is a scalar (a YAML `password: 123456` is a number, and
+ * must be masked too); leaves Secrets, objects and empty values alone.
+ */
 export function asSecret(value: unknown): unknown {
-  return typeof value === 'string' ? new Secret(value) : value;
+  if (typeof value === 'string') return new Secret(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return new Secret(String(value));
+  return value;
 }
 
 /** The plain string of a credential given as a string or a Secret. */
@@ -93,7 +99,8 @@ export function wrapSecrets<T>(value: T): T {
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = isSensitiveKey(k) ? asSecret(v) : wrapSecrets(v);
+      // A sensitive name holding a mapping (e.g. `credentials: {…}`) is searched, not wrapped whole.
+      out[k] = isSensitiveKey(k) && (v === null || typeof v !== 'object') ? asSecret(v) : wrapSecrets(v);
     }
     return out as T;
   }

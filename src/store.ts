@@ -259,10 +259,11 @@ export class Store {
   private prepareWrite(method: string, path: string, content: unknown, options: WriteOptions, cap: Capability) {
     checkOptions(method, options, WRITE_SPEC);
     this.backend.checkOpen();
+    // DESIGN §4: closed backend, then the root refusal, before anything else.
+    const key = this.fileKey(path);
     this.gate(cap);
     const metadata = validateMetadata(options.metadata);
     if (metadata) this.gate(Capability.USER_METADATA);
-    const key = this.fileKey(path);
     checkContent(content);
     return { key, opts: { overwrite: options.overwrite ?? false, metadata, signal: options.signal, onProgress: options.onProgress } };
   }
@@ -412,8 +413,15 @@ export class Store {
     this.backend.checkOpen();
     this.gate(Capability.GLOB);
     compileGlob(pattern);
-    const full = this.rootPath === '' ? pattern.replace(/^\/+/, '') : `${this.rootPath}/${pattern.replace(/^\/+/, '')}`;
-    return this.iterate(() => this.backend.glob(full, options));
+    // The root is literal text: its wildcard characters are escaped, and anything the backend
+    // returns outside the root (it cannot match, but listings may start higher) is dropped.
+    const root = this.rootPath.replace(/[*?[\]\\]/g, '\\$&');
+    const full = root === '' ? pattern.replace(/^\/+/, '') : `${root}/${pattern.replace(/^\/+/, '')}`;
+    const rootPath = this.rootPath;
+    const backend = this.backend;
+    return this.iterate(async function* () {
+      for await (const file of backend.glob(full, options)) if (relativeTo(file.path, rootPath) !== undefined) yield file;
+    });
   }
 
   // ---- move / copy -----------------------------------------------------------------

@@ -771,6 +771,12 @@ export function conformance(target: Target): void {
     t.deepEqual(paths(await collect(s.glob('*/sub/*.txt'))), ['g/sub/c.txt', 'gr/sub/b.txt']);
   });
 
+  it('glob under a root with wildcard characters matches only below that root', async (t, s) => {
+    await s.write('data[1]/a.txt', 'a');
+    await s.write('data1/b.txt', 'b');
+    t.deepEqual(paths(await collect(s.child('data[1]').glob('*.txt'))), ['a.txt']);
+  });
+
   it("a glob with '**' glued to text is a RangeError", async (t, s) => {
     await expectError(t, () => s.glob('a/**error'), RangeError);
   });

@@ -301,7 +301,12 @@ export class S3Backend extends BaseBackend implements Backend {
     throwIfAborted(signal, key);
     const signals: AbortSignal[] = [];
     if (signal) signals.push(signal);
-    if (this.retry.timeout !== undefined) signals.push(AbortSignal.timeout(this.retry.timeout * 1000));
+    // The timeout bounds the request and its retries up to the answer's headers. It is cleared
+    // then: the SDK keeps its abort listener until the body ends, and a body being streamed
+    // (a large download) must not be cut off by it.
+    const timeout = this.retry.timeout === undefined ? undefined : new AbortController();
+    const timer = timeout && setTimeout(() => timeout.abort(), (this.retry.timeout as number) * 1000);
+    if (timeout) signals.push(timeout.signal);
     const abortSignal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -312,6 +317,8 @@ export class S3Backend extends BaseBackend implements Backend {
         throw new BackendUnavailable(`S3 request timed out after ${this.retry.timeout}s: '${key}'`, { path: key, backend: this.name, cause: err });
       }
       throw this.mapError(err, key);
+    } finally {
+      if (timer) clearTimeout(timer);
     }
   }
 
@@ -653,10 +660,11 @@ export class S3Backend extends BaseBackend implements Backend {
 
   async checkWriteTarget(key: string, options: { overwrite: boolean } & SignalOptions): Promise<void> {
     this.checkOpen();
+    // Path validity before the overwrite rule (DESIGN §4).
+    await this.checkAncestors(key, options.signal);
     if (!options.overwrite && (await this.head(key, options.signal)) !== undefined) {
       throw new AlreadyExists(`File already exists: '${key}'`, { path: key, backend: this.name });
     }
-    await this.checkAncestors(key, options.signal);
   }
 
   /**
