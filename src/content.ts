@@ -78,14 +78,30 @@ export async function* contentChunks(content: WriteContent, options: ChunkOption
     return;
   }
   let bytes = 0;
-  for await (const chunk of content as AsyncIterable<unknown>) {
-    throwIfAborted(signal, path);
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk instanceof Uint8Array ? memoryToBuffer(chunk) : undefined;
-    if (!buf) throw new TypeError(`content yielded ${describe(chunk)}; only Uint8Array chunks are accepted`);
-    if (buf.length === 0) continue;
-    bytes += buf.length;
-    yield buf;
-    onProgress?.({ bytes });
+  const source = content as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+  const iterator = (source[Symbol.asyncIterator]?.() ?? (source[Symbol.iterator] as () => Iterator<unknown>)()) as
+    | AsyncIterator<unknown>
+    | Iterator<unknown>;
+  let finished = false;
+  try {
+    for (;;) {
+      // Raced against the signal: an abort must end the write even while the source is idle.
+      const step = await raceAbort(Promise.resolve(iterator.next()), signal, path);
+      if (step.done) {
+        finished = true;
+        break;
+      }
+      const chunk = step.value;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk instanceof Uint8Array ? memoryToBuffer(chunk) : undefined;
+      if (!buf) throw new TypeError(`content yielded ${describe(chunk)}; only Uint8Array chunks are accepted`);
+      if (buf.length === 0) continue;
+      bytes += buf.length;
+      yield buf;
+      onProgress?.({ bytes });
+    }
+  } finally {
+    // Stop the source when we stop early (not awaited: a source stuck in next() would hang it).
+    if (!finished) void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
   throwIfAborted(signal, path);
 }

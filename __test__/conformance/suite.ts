@@ -573,6 +573,19 @@ export function conformance(target: Target): void {
     t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
   });
 
+  it('an abort ends a write whose source has gone quiet', async (t, s) => {
+    const controller = new AbortController();
+    async function* stalls() {
+      yield Buffer.alloc(64 * 1024, 1);
+      await new Promise(() => undefined); // never produces again
+    }
+    const writing = s.write('quiet/x.bin', stalls(), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expectError(t, () => writing, AbortError);
+    t.false(await s.exists('quiet/x.bin'));
+    t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
+  });
+
   // ---------------------------------------------------------------- deletes
   it('delete removes the file and nothing else', async (t, s) => {
     await s.write('d/a.txt', 'a');
