@@ -88,9 +88,10 @@ export function asSecret(value: unknown): unknown {
   return value;
 }
 
-/** The plain string of a credential given as a string or a Secret. */
-export function revealSecret(value: string | Secret | undefined): string | undefined {
-  return value instanceof Secret ? value.reveal() : value;
+/** The plain string of a credential given as a string, a Secret or a scalar; undefined when absent. */
+export function revealSecret(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return value instanceof Secret ? value.reveal() : String(value);
 }
 
 /** Deep-copies options, wrapping the values of sensitive keys in Secret. */

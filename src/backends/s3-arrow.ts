@@ -262,8 +262,8 @@ export class S3ArrowBackend extends S3Backend implements Backend {
         const transient = err instanceof BackendUnavailable;
         const conflictAfterRetry = err instanceof AlreadyExists && attempt > 1;
         if (!(transient || conflictAfterRetry) || opts.signal?.aborted) throw err;
-        const h = await this.head(key).catch(() => undefined);
-        if (h && S3ArrowBackend.etag(h.ETag) === md5Hex(body)) return { etag: h.ETag, version: h.VersionId };
+        const h = await this.landedAs(key, md5Hex(body));
+        if (h) return { etag: h.ETag, version: h.VersionId };
         if (conflictAfterRetry || attempt >= this.retry.maxAttempts) throw err;
         await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
       }

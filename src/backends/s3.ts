@@ -44,7 +44,7 @@ import {
 import type { ChildEntry, ContentDigest, FileInfo, FolderEntry, FolderInfo, WriteResult } from '../models';
 import { ancestors, baseName } from '../path';
 import { RetryPolicy } from '../retry';
-import { Secret } from '../secret';
+import { revealSecret, Secret } from '../secret';
 import { BaseBackend } from './base';
 
 /** Options of {@link S3Backend} (snake_case as in the config; camelCase accepted too). */
@@ -74,11 +74,6 @@ export interface S3BackendOptions {
 const PART_SIZE = 8 * 1024 * 1024;
 const UPLOAD_CONCURRENCY = 4;
 const DEFAULT_MAX_SOCKETS = 256;
-
-function reveal(v: string | Secret | undefined): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  return v instanceof Secret ? v.reveal() : String(v);
-}
 
 /** `host:port` → `https://host:port`; trimmed; empty → undefined. */
 export function normalizeEndpoint(endpoint: string | undefined): string | undefined {
@@ -186,9 +181,9 @@ export class S3Backend extends BaseBackend implements Backend {
     const bucket = o.bucket;
     if (typeof bucket !== 'string' || bucket.trim() === '') throw new TypeError('bucket must be a non-empty string');
     this.bucket = bucket.trim();
-    this.#key = reveal(o.key as string | Secret | undefined);
-    this.#secret = reveal(o.secret as string | Secret | undefined);
-    this.#token = reveal(o.token as string | Secret | undefined);
+    this.#key = revealSecret(o.key);
+    this.#secret = revealSecret(o.secret);
+    this.#token = revealSecret(o.token);
     if ((this.#key === undefined) !== (this.#secret === undefined)) {
       throw new TypeError("s3 options 'key' and 'secret' must be given together (or neither, for the AWS default credential chain)");
     }
@@ -264,11 +259,10 @@ export class S3Backend extends BaseBackend implements Backend {
     };
     if (this.endpointUrl) {
       config.endpoint = this.endpointUrl;
-      config.forcePathStyle = (this.#clientOptions.forcePathStyle as boolean | undefined) ?? true;
+      config.forcePathStyle = this.pathStyle;
     }
-    if (this.#key !== undefined && this.#secret !== undefined) {
-      config.credentials = { accessKeyId: this.#key, secretAccessKey: this.#secret, ...(this.#token ? { sessionToken: this.#token } : {}) };
-    }
+    const credentials = this.staticCredentials;
+    if (credentials) config.credentials = credentials;
     return new S3Client(config);
   }
 
@@ -857,11 +851,17 @@ export class S3Backend extends BaseBackend implements Backend {
     } catch (err) {
       const attempts = ((err as RemoteStoreError).cause as ErrorShape | undefined)?.$metadata?.attempts ?? 1;
       if (attempts <= 1 || !(err instanceof AlreadyExists || err instanceof NotFound)) throw err;
-      const h = await this.head(key).catch(() => undefined);
-      const expected = expectedEtag();
-      if (h && expected !== undefined && S3Backend.etag(h.ETag) === expected) return h as T;
+      const h = await this.landedAs(key, expectedEtag());
+      if (h) return h as T;
       throw err;
     }
+  }
+
+  /** The object's HEAD when its ETag is `expectedEtag`: the write that made it was ours. */
+  protected async landedAs(key: string, expectedEtag: string | undefined): Promise<HeadObjectCommandOutput | undefined> {
+    if (expectedEtag === undefined) return undefined;
+    const h = await this.head(key).catch(() => undefined);
+    return h && S3Backend.etag(h.ETag) === expectedEtag ? h : undefined;
   }
 
   /** Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run). */
