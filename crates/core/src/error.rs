@@ -15,6 +15,10 @@ pub enum ErrorKind {
     /// Cancelled through the operation's cancellation token.
     Aborted,
     InvalidInput,
+    /// A caller's argument is wrong (an unknown column, a malformed filter): not a path problem.
+    InvalidArgument,
+    /// The object's content is not what was asked for (not a Parquet file, corrupt pages).
+    InvalidData,
     Other,
 }
 
@@ -28,6 +32,8 @@ impl ErrorKind {
             ErrorKind::Unavailable => "Unavailable",
             ErrorKind::Aborted => "Aborted",
             ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::InvalidArgument => "InvalidArgument",
+            ErrorKind::InvalidData => "InvalidData",
             ErrorKind::Other => "Other",
         }
     }
@@ -64,6 +70,10 @@ impl Error {
 
     pub fn invalid(path: &str, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidInput, path, message)
+    }
+
+    pub fn argument(path: &str, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, path, message)
     }
 
     /// Map an object_store error to our kinds. `path` is the key the caller asked about.

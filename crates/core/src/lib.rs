@@ -2,13 +2,15 @@
 
 pub mod credentials;
 pub mod error;
+pub mod handover;
 pub mod options;
+pub mod parquet;
 pub mod store;
 pub mod upload;
 
 pub use error::{Error, ErrorKind, Result};
 pub use options::{AwsCredentialProvider, CopyIfNotExists, RetryOptions, S3Options, Tuning};
-pub use store::{cancellable, coalesce, ObjectInfo, PutInfo, RangesResult, Store, StoreKind, WriteMode};
+pub use store::{cancellable, coalesce, coalesce_proportional, ObjectInfo, ObjectVersion, PutInfo, RangesResult, Store, StoreKind, WriteMode};
 pub use tokio_util::sync::CancellationToken;
 pub use upload::{Upload, UploadOptions};
 pub use bytes::Bytes;

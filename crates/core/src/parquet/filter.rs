@@ -1,0 +1,427 @@
+//! Row filters in disjunctive normal form, as pyarrow takes them:
+//! `[[("year", ">=", 2020), ("kind", "in", ["a", "b"])], [...]]` — terms ANDed within a
+//! conjunction, conjunctions ORed. One bound filter serves three purposes:
+//! skipping row groups by their min/max/null statistics, skipping pages by the page index,
+//! and filtering the decoded rows exactly.
+
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, Int64Array, RecordBatch, Scalar as ArrowScalar,
+    StringArray, TimestampMillisecondArray, UInt64Array,
+};
+use arrow_buffer::BooleanBuffer;
+use arrow_cast::cast::{cast_with_options, CastOptions};
+use arrow_schema::{ArrowError, DataType, Schema};
+use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::arrow::arrow_reader::{ArrowPredicateFn, RowFilter, RowSelection, RowSelector};
+use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::ParquetMetaData;
+use parquet::schema::types::SchemaDescriptor;
+
+use crate::error::{Error, Result};
+
+/// A filter value as the host hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Also how integers beyond ±2^53 arrive (parsed against the column's type).
+    Str(String),
+    Bytes(Vec<u8>),
+    /// A point in time (a JS `Date`): milliseconds since the epoch, UTC.
+    TimestampMs(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+}
+
+impl Op {
+    /// pyarrow's spellings.
+    pub fn parse(s: &str) -> Option<Op> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "=" | "==" => Op::Eq,
+            "!=" => Op::Ne,
+            "<" => Op::Lt,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            ">=" => Op::Ge,
+            "in" => Op::In,
+            "not in" => Op::NotIn,
+            _ => return None,
+        })
+    }
+
+    fn takes_list(self) -> bool {
+        matches!(self, Op::In | Op::NotIn)
+    }
+}
+
+/// `column op value` (`values` holds one value, or the list of `in` / `not in`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    pub column: String,
+    pub op: Op,
+    pub values: Vec<Value>,
+}
+
+/// Conjunctions (terms ANDed) ORed together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub any_of: Vec<Vec<Term>>,
+}
+
+struct BoundTerm {
+    name: String,
+    /// Index of the column among the file's top-level fields.
+    root: usize,
+    op: Op,
+    literals: Vec<ArrowScalar<ArrayRef>>,
+    /// Both sides are compared as this type.
+    cmp_type: DataType,
+    /// Byte-array statistics may be truncated: equality with them proves nothing.
+    truncatable: bool,
+}
+
+/// A [`Filter`] resolved against a file's schema.
+pub struct BoundFilter {
+    any_of: Vec<Vec<BoundTerm>>,
+}
+
+fn literal_array(v: &Value) -> ArrayRef {
+    match v {
+        Value::Bool(b) => Arc::new(BooleanArray::from(vec![*b])),
+        Value::Int(i) => Arc::new(Int64Array::from(vec![*i])),
+        Value::Float(f) => Arc::new(Float64Array::from(vec![*f])),
+        Value::Str(s) => Arc::new(StringArray::from(vec![s.as_str()])),
+        Value::Bytes(b) => Arc::new(BinaryArray::from(vec![b.as_slice()])),
+        Value::TimestampMs(ms) => Arc::new(TimestampMillisecondArray::from(vec![*ms]).with_timezone("UTC")),
+    }
+}
+
+fn comparable(t: &DataType) -> bool {
+    use DataType::*;
+    t.is_primitive()
+        || matches!(t, Boolean | Utf8 | LargeUtf8 | Utf8View | Binary | LargeBinary | BinaryView | FixedSizeBinary(_))
+}
+
+fn value_type(t: &DataType) -> &DataType {
+    match t {
+        DataType::Dictionary(_, v) => v.as_ref(),
+        other => other,
+    }
+}
+
+const STRICT: CastOptions<'static> = CastOptions { safe: false, format_options: arrow_cast::display::FormatOptions::new() };
+const LENIENT: CastOptions<'static> = CastOptions { safe: true, format_options: arrow_cast::display::FormatOptions::new() };
+
+impl BoundFilter {
+    /// Check every term against `schema`; errors name the column or value at fault.
+    pub fn bind(filter: &Filter, schema: &Schema, path: &str) -> Result<BoundFilter> {
+        let mut any_of = Vec::with_capacity(filter.any_of.len());
+        for conj in &filter.any_of {
+            if conj.is_empty() {
+                return Err(Error::argument(path, "filter: an empty list of conditions; give at least one [column, op, value]"));
+            }
+            let mut terms = Vec::with_capacity(conj.len());
+            for t in conj {
+                terms.push(bind_term(t, schema, path)?);
+            }
+            any_of.push(terms);
+        }
+        Ok(BoundFilter { any_of })
+    }
+
+    /// The top-level columns the filter reads.
+    pub fn roots(&self) -> Vec<usize> {
+        let mut r: Vec<usize> = self.any_of.iter().flatten().map(|t| t.root).collect();
+        r.sort_unstable();
+        r.dedup();
+        r
+    }
+
+    /// Which row groups of `candidates` may hold a matching row, judged by their statistics.
+    pub fn prune_row_groups(&self, md: &ParquetMetaData, schema: &Schema, candidates: &[usize]) -> Vec<usize> {
+        let pq = md.file_metadata().schema_descr();
+        let rgs = md.row_groups();
+        let n = candidates.len();
+        let may = self.combine(n, |term| {
+            let conv = StatisticsConverter::try_new(&term.name, schema, pq).ok()?;
+            let chosen = candidates.iter().map(|&i| &rgs[i]);
+            let mins = conv.row_group_mins(chosen.clone()).ok()?;
+            let maxes = conv.row_group_maxes(chosen.clone()).ok()?;
+            let nulls = conv.row_group_null_counts(chosen.clone()).ok();
+            let rows = UInt64Array::from_iter_values(candidates.iter().map(|&i| rgs[i].num_rows() as u64));
+            Some(term.may_match(&mins, &maxes, nulls.as_ref(), Some(&rows)))
+        });
+        candidates.iter().zip(may.iter()).filter(|(_, m)| *m).map(|(i, _)| *i).collect()
+    }
+
+    /// Rows of `row_groups` (in order) on pages that may hold a match, from the page index;
+    /// `None` when the file has no page index or no page can be skipped.
+    pub fn page_selection(&self, md: &ParquetMetaData, schema: &Schema, row_groups: &[usize]) -> Option<RowSelection> {
+        let index = md.page_index()?;
+        let pq = md.file_metadata().schema_descr();
+        let rgs = md.row_groups();
+        let mut selectors: Vec<RowSelector> = Vec::new();
+        let mut skipped_any = false;
+        for &rg in row_groups {
+            let rows = rgs[rg].num_rows() as usize;
+            let all = RowSelection::from(vec![RowSelector::select(rows)]);
+            let mut any: Option<RowSelection> = None;
+            for conj in &self.any_of {
+                let mut sel = all.clone();
+                for term in conj {
+                    if let Some(s) = term_pages(term, md, index.as_ref(), schema, pq, rg, rows) {
+                        sel = sel.intersection(&s);
+                    }
+                }
+                any = Some(match any {
+                    None => sel,
+                    Some(a) => a.union(&sel),
+                });
+            }
+            let sel = any.unwrap_or(all);
+            skipped_any |= sel.row_count() < rows;
+            selectors.extend(Vec::<RowSelector>::from(sel));
+        }
+        skipped_any.then(|| RowSelection::from(selectors))
+    }
+
+    /// Exact row filter, `null` counting as no match.
+    pub fn evaluate(&self, batch: &RecordBatch) -> std::result::Result<BooleanArray, ArrowError> {
+        let n = batch.num_rows();
+        let mut any = BooleanBuffer::new_unset(n);
+        for conj in &self.any_of {
+            let mut all = BooleanBuffer::new_set(n);
+            for term in conj {
+                let col = batch
+                    .column_by_name(&term.name)
+                    .ok_or_else(|| ArrowError::SchemaError(format!("filter column '{}' missing from batch", term.name)))?;
+                all = &all & &term.rows(col)?;
+            }
+            any = &any | &all;
+        }
+        Ok(BooleanArray::new(any, None))
+    }
+
+    /// The decoder-side filter: decodes only the filter's columns first, then the rest of
+    /// the projection for the rows that passed.
+    pub fn into_row_filter(self: Arc<Self>, pq: &SchemaDescriptor) -> RowFilter {
+        let mask = ProjectionMask::roots(pq, self.roots());
+        let pred = ArrowPredicateFn::new(mask, move |batch: RecordBatch| self.evaluate(&batch));
+        RowFilter::new(vec![Box::new(pred)])
+    }
+
+    /// OR over conjunctions of AND over terms of `judge(term)` (`None`: cannot tell → true).
+    fn combine(&self, n: usize, judge: impl Fn(&BoundTerm) -> Option<BooleanBuffer>) -> BooleanBuffer {
+        let mut any = BooleanBuffer::new_unset(n);
+        for conj in &self.any_of {
+            let mut all = BooleanBuffer::new_set(n);
+            for term in conj {
+                if let Some(m) = judge(term) {
+                    all = &all & &m;
+                }
+            }
+            any = &any | &all;
+        }
+        any
+    }
+}
+
+fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTerm> {
+    let (root, field) = schema.column_with_name(&t.column).ok_or_else(|| {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        Error::argument(path, format!("filter: unknown column '{}' in '{path}'; its columns are: {}", t.column, names.join(", ")))
+    })?;
+    let col_type = value_type(field.data_type());
+    if !comparable(col_type) {
+        return Err(Error::argument(
+            path,
+            format!("filter: column '{}' of type {} cannot be compared with a value", t.column, field.data_type()),
+        ));
+    }
+    if !t.op.takes_list() && t.values.len() != 1 {
+        return Err(Error::argument(path, format!("filter: the condition on '{}' takes exactly one value", t.column)));
+    }
+    // An integer column compared with 2.5 is compared as floats, not with a truncated 2.
+    let fractional = t.values.iter().any(|v| matches!(v, Value::Float(f) if f.fract() != 0.0 || !f.is_finite()));
+    let cmp_type = if col_type.is_integer() && fractional { DataType::Float64 } else { col_type.clone() };
+    let mut literals = Vec::with_capacity(t.values.len());
+    for v in &t.values {
+        let lit = cast_with_options(&literal_array(v), &cmp_type, &STRICT).map_err(|e| {
+            Error::argument(path, format!("filter: value {} does not fit column '{}' of type {}: {e}", show(v), t.column, field.data_type()))
+        })?;
+        if lit.is_null(0) {
+            return Err(Error::argument(path, format!("filter: value {} does not fit column '{}' of type {}", show(v), t.column, field.data_type())));
+        }
+        literals.push(ArrowScalar::new(lit));
+    }
+    let truncatable = matches!(
+        col_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)
+    );
+    Ok(BoundTerm { name: t.column.clone(), root, op: t.op, literals, cmp_type, truncatable })
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => format!("'{s}'"),
+        Value::Bytes(b) => format!("<{} bytes>", b.len()),
+        Value::TimestampMs(ms) => format!("Date({ms})"),
+    }
+}
+
+/// A comparison's result with unknown (null) entries decided as `null_as`.
+fn definite(b: &BooleanArray, null_as: bool) -> BooleanBuffer {
+    match b.nulls() {
+        None => b.values().clone(),
+        Some(n) if null_as => b.values() | &!n.inner(),
+        Some(n) => b.values() & n.inner(),
+    }
+}
+
+type Kernel = fn(&dyn arrow_array::Datum, &dyn arrow_array::Datum) -> std::result::Result<BooleanArray, ArrowError>;
+
+impl BoundTerm {
+    fn cast(&self, a: &ArrayRef, opts: &CastOptions) -> std::result::Result<ArrayRef, ArrowError> {
+        if a.data_type() == &self.cmp_type {
+            Ok(a.clone())
+        } else {
+            cast_with_options(a, &self.cmp_type, opts)
+        }
+    }
+
+    /// Which rows of `col` match, nulls not.
+    fn rows(&self, col: &ArrayRef) -> std::result::Result<BooleanBuffer, ArrowError> {
+        use arrow_ord::cmp;
+        let col = self.cast(col, &STRICT)?;
+        let n = col.len();
+        let test = |k: Kernel, lit: &ArrowScalar<ArrayRef>| k(&col, lit).map(|b| definite(&b, false));
+        Ok(match self.op {
+            Op::Eq => test(cmp::eq, &self.literals[0])?,
+            Op::Ne => test(cmp::neq, &self.literals[0])?,
+            Op::Lt => test(cmp::lt, &self.literals[0])?,
+            Op::Le => test(cmp::lt_eq, &self.literals[0])?,
+            Op::Gt => test(cmp::gt, &self.literals[0])?,
+            Op::Ge => test(cmp::gt_eq, &self.literals[0])?,
+            Op::In => {
+                let mut acc = BooleanBuffer::new_unset(n);
+                for lit in &self.literals {
+                    acc = &acc | &test(cmp::eq, lit)?;
+                }
+                acc
+            }
+            Op::NotIn => {
+                let mut acc = match col.nulls() {
+                    Some(nulls) => nulls.inner().clone(),
+                    None => BooleanBuffer::new_set(n),
+                };
+                for lit in &self.literals {
+                    acc = &acc & &test(cmp::neq, lit)?;
+                }
+                acc
+            }
+        })
+    }
+
+    /// For each chunk (row group or page) with these statistics: may it hold a match?
+    /// Unknown statistics answer yes.
+    fn may_match(&self, mins: &ArrayRef, maxes: &ArrayRef, nulls: Option<&UInt64Array>, rows: Option<&UInt64Array>) -> BooleanBuffer {
+        use arrow_ord::cmp;
+        let n = mins.len();
+        let (Ok(min), Ok(max)) = (self.cast(mins, &LENIENT), self.cast(maxes, &LENIENT)) else {
+            return BooleanBuffer::new_set(n);
+        };
+        let maybe = |k: Kernel, side: &ArrayRef, lit: &ArrowScalar<ArrayRef>| match k(side, lit) {
+            Ok(b) => definite(&b, true),
+            Err(_) => BooleanBuffer::new_set(n),
+        };
+        let surely_equal = |lit: &ArrowScalar<ArrayRef>| -> BooleanBuffer {
+            if self.truncatable {
+                return BooleanBuffer::new_unset(n);
+            }
+            match (cmp::eq(&min, lit), cmp::eq(&max, lit)) {
+                (Ok(a), Ok(b)) => &definite(&a, false) & &definite(&b, false),
+                _ => BooleanBuffer::new_unset(n),
+            }
+        };
+        let may = match self.op {
+            Op::Eq | Op::In => {
+                let mut acc = BooleanBuffer::new_unset(n);
+                for lit in &self.literals {
+                    acc = &acc | &(&maybe(cmp::lt_eq, &min, lit) & &maybe(cmp::gt_eq, &max, lit));
+                }
+                acc
+            }
+            Op::Ne | Op::NotIn => {
+                let mut acc = BooleanBuffer::new_set(n);
+                for lit in &self.literals {
+                    acc = &acc & &!&surely_equal(lit);
+                }
+                acc
+            }
+            Op::Lt => maybe(cmp::lt, &min, &self.literals[0]),
+            Op::Le => maybe(cmp::lt_eq, &min, &self.literals[0]),
+            Op::Gt => maybe(cmp::gt, &max, &self.literals[0]),
+            Op::Ge => maybe(cmp::gt_eq, &max, &self.literals[0]),
+        };
+        // A chunk of nulls only matches nothing.
+        match (nulls, rows) {
+            (Some(nulls), Some(rows)) if nulls.len() == n && rows.len() == n => {
+                let all_null = BooleanBuffer::collect_bool(n, |i| {
+                    nulls.is_valid(i) && rows.is_valid(i) && nulls.value(i) >= rows.value(i) && rows.value(i) > 0
+                });
+                &may & &!&all_null
+            }
+            _ => may,
+        }
+    }
+}
+
+/// The rows of row group `rg` on pages of `term`'s column that may match; `None` when the
+/// page index cannot tell.
+fn term_pages(
+    term: &BoundTerm,
+    md: &ParquetMetaData,
+    index: &dyn parquet::file::metadata::page_index::PageIndexProvider,
+    schema: &Schema,
+    pq: &SchemaDescriptor,
+    rg: usize,
+    rows: usize,
+) -> Option<RowSelection> {
+    let conv = StatisticsConverter::try_new(&term.name, schema, pq).ok()?;
+    let one = [rg];
+    let mins = conv.data_page_mins(index, one.iter()).ok()?;
+    let maxes = conv.data_page_maxes(index, one.iter()).ok()?;
+    let nulls = conv.data_page_null_counts(index, one.iter()).ok();
+    let counts = conv.data_page_row_counts(index, md.row_groups(), one.iter()).ok()??;
+    if counts.len() != mins.len() || counts.null_count() > 0 || counts.values().iter().sum::<u64>() as usize != rows {
+        return None;
+    }
+    let may = term.may_match(&mins, &maxes, nulls.as_ref(), Some(&counts));
+    let mut selectors: Vec<RowSelector> = Vec::new();
+    for (i, &count) in counts.values().iter().enumerate() {
+        let count = count as usize;
+        let keep = may.value(i);
+        match selectors.last_mut() {
+            Some(last) if last.skip != keep => last.row_count += count,
+            _ => selectors.push(if keep { RowSelector::select(count) } else { RowSelector::skip(count) }),
+        }
+    }
+    Some(RowSelection::from(selectors))
+}
+

@@ -1,0 +1,239 @@
+//! Reading a Parquet object as a stream of record batches, fetching only what the query
+//! needs: the projected columns' chunks of the row groups whose statistics may match the
+//! filter (and, with a page index, only the pages that may), then filtering rows exactly.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use futures::StreamExt;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::async_reader::ParquetRecordBatchStream;
+use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
+use tokio_util::sync::CancellationToken;
+
+use super::filter::{BoundFilter, Filter};
+use super::source::{from_parquet, invalidate, load_metadata, ByteSource, FetchStats, LoadedMetadata, SourceReader};
+use crate::error::{Error, ErrorKind, Result};
+use crate::handover::HostTypes;
+use crate::store::cancellable;
+
+/// What to read. Everything is optional: the default reads the whole file.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Top-level columns, in the order wanted.
+    pub columns: Option<Vec<String>>,
+    pub filter: Option<Filter>,
+    /// Row groups to consider, by index.
+    pub row_groups: Option<Vec<usize>>,
+    /// At most this many rows (after filtering).
+    pub limit: Option<usize>,
+    /// Rows per batch (default 65,536).
+    pub batch_size: Option<usize>,
+    pub host: HostTypes,
+}
+
+pub const DEFAULT_BATCH_SIZE: usize = 64 * 1024;
+
+/// How a scan was planned, for callers that want to see what pruning did.
+#[derive(Debug, Clone, Default)]
+pub struct ScanPlan {
+    pub row_groups_in_file: usize,
+    /// Row groups left after `row_groups` and statistics.
+    pub row_groups: Vec<usize>,
+    /// Rows left after page pruning (before the exact filter).
+    pub rows_selected: u64,
+}
+
+struct Open {
+    stream: ParquetRecordBatchStream<SourceReader>,
+    plan: ScanPlan,
+    /// Columns are decoded in file order; this puts them in the order asked for.
+    order: Option<Vec<usize>>,
+}
+
+/// An open scan. Batches come in file order; memory stays bounded by one row group's
+/// projected column chunks plus one batch.
+pub struct ParquetScan {
+    source: Arc<dyn ByteSource>,
+    opts: ScanOptions,
+    stats: Arc<FetchStats>,
+    schema: SchemaRef,
+    state: tokio::sync::Mutex<State>,
+}
+
+struct State {
+    open: Option<Open>,
+    loaded: LoadedMetadata,
+    yielded: bool,
+}
+
+impl ParquetScan {
+    /// Read the footer (cached per object version) and plan the scan. No data is fetched yet.
+    pub async fn open(source: Arc<dyn ByteSource>, opts: ScanOptions, token: &CancellationToken) -> Result<ParquetScan> {
+        let stats = Arc::new(FetchStats::default());
+        let path = source.path().to_string();
+        let (loaded, open, schema) = cancellable(token, &path, async {
+            let loaded = load_metadata(source.as_ref(), opts.filter.is_some(), &stats).await?;
+            let (open, schema) = plan(&source, &loaded, &opts, &stats)?;
+            Ok((loaded, open, schema))
+        })
+        .await?;
+        Ok(ParquetScan {
+            source,
+            opts,
+            stats,
+            schema,
+            state: tokio::sync::Mutex::new(State { open: Some(open), loaded, yielded: false }),
+        })
+    }
+
+    /// The schema of every batch this scan yields.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    pub fn stats(&self) -> &FetchStats {
+        &self.stats
+    }
+
+    pub async fn plan(&self) -> ScanPlan {
+        self.state.lock().await.open.as_ref().map(|o| o.plan.clone()).unwrap_or_default()
+    }
+
+    /// The next batch, or `None` at the end.
+    pub async fn next(&self, token: &CancellationToken) -> Result<Option<RecordBatch>> {
+        let path = self.source.path().to_string();
+        let mut guard = self.state.lock().await;
+        let state = &mut *guard;
+        loop {
+            let Some(open) = state.open.as_mut() else { return Ok(None) };
+            let item = cancellable(token, &path, async { Ok(open.stream.next().await) }).await?;
+            match item {
+                None => {
+                    state.open = None;
+                    return Ok(None);
+                }
+                Some(Ok(batch)) => {
+                    let batch = match &open.order {
+                        Some(order) => batch.project(order).map_err(|e| Error::new(ErrorKind::Other, &path, e.to_string()))?,
+                        None => batch,
+                    };
+                    state.yielded = true;
+                    return self.opts.host.to_host(batch, &self.schema, &path).map(Some);
+                }
+                Some(Err(e)) => {
+                    let err = from_parquet(&path, e);
+                    if err.kind == ErrorKind::Precondition && state.loaded.cached && !state.yielded {
+                        // The cached footer belonged to an older version: read it again, once.
+                        invalidate(self.source.as_ref());
+                        let loaded = load_metadata(self.source.as_ref(), self.opts.filter.is_some(), &self.stats).await?;
+                        let (open, _) = plan(&self.source, &loaded, &self.opts, &self.stats)?;
+                        state.open = Some(open);
+                        state.loaded = loaded;
+                        continue;
+                    }
+                    state.open = None;
+                    if err.kind == ErrorKind::Precondition {
+                        return Err(Error::new(
+                            ErrorKind::Precondition,
+                            &path,
+                            format!("'{path}' was replaced while it was being read"),
+                        ));
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Stop early and free what the scan holds.
+    pub async fn close(&self) {
+        self.state.lock().await.open = None;
+    }
+}
+
+fn plan(
+    source: &Arc<dyn ByteSource>,
+    loaded: &LoadedMetadata,
+    opts: &ScanOptions,
+    stats: &Arc<FetchStats>,
+) -> Result<(Open, SchemaRef)> {
+    let path = source.path();
+    let md = loaded.metadata.clone();
+    let arrow_md = ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new()).map_err(|e| from_parquet(path, e))?;
+    let file_schema = arrow_md.schema().clone();
+    let pq = md.file_metadata().schema_descr_ptr();
+    let n_groups = md.num_row_groups();
+
+    // Columns: validated by name; decoded in file order, handed out in the order asked for.
+    let (mask, order) = match &opts.columns {
+        None => (ProjectionMask::all(), None),
+        Some(names) => {
+            let mut roots = Vec::with_capacity(names.len());
+            for name in names {
+                let (i, _) = file_schema.column_with_name(name).ok_or_else(|| {
+                    let have: Vec<&str> = file_schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    Error::argument(path, format!("columns: unknown column '{name}' in '{path}'; its columns are: {}", have.join(", ")))
+                })?;
+                if roots.contains(&i) {
+                    return Err(Error::argument(path, format!("columns: '{name}' is listed twice")));
+                }
+                roots.push(i);
+            }
+            let mut sorted = roots.clone();
+            sorted.sort_unstable();
+            let order: Vec<usize> = roots.iter().map(|r| sorted.iter().position(|s| s == r).unwrap()).collect();
+            let identity = order.iter().enumerate().all(|(i, &o)| i == o);
+            (ProjectionMask::roots(&pq, sorted), (!identity).then_some(order))
+        }
+    };
+
+    let mut groups: Vec<usize> = match &opts.row_groups {
+        None => (0..n_groups).collect(),
+        Some(list) => {
+            for &g in list {
+                if g >= n_groups {
+                    return Err(Error::argument(path, format!("rowGroups: '{path}' has {n_groups} row groups; index {g} is out of range")));
+                }
+            }
+            list.clone()
+        }
+    };
+
+    let mut selection = None;
+    let mut row_filter = None;
+    if let Some(f) = &opts.filter {
+        let bound = Arc::new(BoundFilter::bind(f, &file_schema, path)?);
+        groups = bound.prune_row_groups(&md, &file_schema, &groups);
+        selection = bound.page_selection(&md, &file_schema, &groups);
+        row_filter = Some(bound.into_row_filter(&pq));
+    }
+    let rows_selected = match &selection {
+        Some(s) => s.row_count() as u64,
+        None => groups.iter().map(|&g| md.row_group(g).num_rows() as u64).sum(),
+    };
+
+    let reader = SourceReader::new(source.clone(), loaded.clone(), stats.clone());
+    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, arrow_md)
+        .with_projection(mask)
+        .with_row_groups(groups.clone())
+        .with_batch_size(opts.batch_size.filter(|b| *b > 0).unwrap_or(DEFAULT_BATCH_SIZE));
+    if let Some(s) = selection {
+        builder = builder.with_row_selection(s);
+    }
+    if let Some(rf) = row_filter {
+        builder = builder.with_row_filter(rf);
+    }
+    if let Some(l) = opts.limit {
+        builder = builder.with_limit(l);
+    }
+    let stream = builder.build().map_err(|e| from_parquet(path, e))?;
+    let decoded = stream.schema().clone();
+    let handed = match &order {
+        Some(o) => Arc::new(decoded.project(o).map_err(|e| Error::new(ErrorKind::Other, path, e.to_string()))?),
+        None => decoded,
+    };
+    let schema = opts.host.host_schema(&handed);
+    Ok((Open { stream, plan: ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected }, order }, schema))
+}

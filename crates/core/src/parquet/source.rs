@@ -1,0 +1,274 @@
+//! Where Parquet bytes come from. A [`ByteSource`] is one object: the native store, or a
+//! host callback for stores that live outside Rust. Reads are pinned to the object version
+//! seen when the footer was read, and footers are cached per version.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::future::{BoxFuture, FutureExt};
+use parquet::arrow::arrow_reader::ArrowReaderOptions;
+use parquet::arrow::async_reader::{AsyncFileReader, MetadataFetch};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::{ObjectVersion, Store};
+
+/// One object's bytes.
+#[async_trait]
+pub trait ByteSource: Send + Sync + 'static {
+    /// The object path, for errors.
+    fn path(&self) -> &str;
+
+    /// Identifies the object across calls for the footer cache; `None` disables caching.
+    fn cache_key(&self) -> Option<String>;
+
+    /// The last `n` bytes (all of them when the object is smaller) and their version.
+    async fn suffix(&self, n: u64) -> Result<(Bytes, ObjectVersion)>;
+
+    /// These ranges of `version`, one `Bytes` per range in order. A source that can pin the
+    /// version fails with [`ErrorKind::Precondition`] when the object changed.
+    async fn ranges(&self, ranges: Vec<Range<u64>>, version: &ObjectVersion) -> Result<Vec<Bytes>>;
+}
+
+/// An object of the native store.
+pub struct StoreSource {
+    store: Store,
+    path: String,
+    token: CancellationToken,
+}
+
+impl StoreSource {
+    pub fn new(store: Store, path: impl Into<String>, token: CancellationToken) -> Self {
+        StoreSource { store, path: path.into(), token }
+    }
+}
+
+#[async_trait]
+impl ByteSource for StoreSource {
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn cache_key(&self) -> Option<String> {
+        Some(format!("{}\u{0}{}", self.store.id(), self.path))
+    }
+
+    async fn suffix(&self, n: u64) -> Result<(Bytes, ObjectVersion)> {
+        self.store.get_suffix(&self.path, n, &self.token).await
+    }
+
+    async fn ranges(&self, ranges: Vec<Range<u64>>, version: &ObjectVersion) -> Result<Vec<Bytes>> {
+        self.store.get_ranges_pinned(&self.path, &ranges, version, &self.token).await
+    }
+}
+
+/// How much of the object's end the first request asks for: footers of files with a few
+/// hundred column chunks, and usually their page indexes, fit.
+pub const FOOTER_HINT: u64 = 64 * 1024;
+
+/// Bytes and requests a reader asked its source for (what the library fetched; the wire can
+/// only be larger by headers).
+#[derive(Debug, Default)]
+pub struct FetchStats {
+    pub requests: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+impl FetchStats {
+    fn add(&self, ranges: &[Range<u64>]) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(ranges.iter().map(|r| r.end - r.start).sum(), Ordering::Relaxed);
+    }
+}
+
+/// A footer read once, with the version it belongs to.
+#[derive(Clone)]
+pub struct LoadedMetadata {
+    pub metadata: Arc<ParquetMetaData>,
+    pub version: ObjectVersion,
+    /// Came from the cache: the version was not checked by a request of this read.
+    pub cached: bool,
+}
+
+struct CacheEntry {
+    version: ObjectVersion,
+    metadata: Arc<ParquetMetaData>,
+    used: u64,
+}
+
+/// Footers by object, kept while their version is current. Small: a footer is parsed in
+/// microseconds; what the cache saves is the round trip.
+struct MetadataCache {
+    entries: HashMap<String, CacheEntry>,
+    clock: u64,
+}
+
+const CACHE_CAPACITY: usize = 256;
+
+static CACHE: Mutex<Option<MetadataCache>> = Mutex::new(None);
+
+fn with_cache<T>(f: impl FnOnce(&mut MetadataCache) -> T) -> T {
+    let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    f(guard.get_or_insert_with(|| MetadataCache { entries: HashMap::new(), clock: 0 }))
+}
+
+fn cache_get(key: &str, page_index: bool) -> Option<LoadedMetadata> {
+    with_cache(|c| {
+        c.clock += 1;
+        let clock = c.clock;
+        let e = c.entries.get_mut(key)?;
+        if page_index && e.metadata.page_index().is_none() {
+            return None;
+        }
+        e.used = clock;
+        Some(LoadedMetadata { metadata: e.metadata.clone(), version: e.version.clone(), cached: true })
+    })
+}
+
+fn cache_put(key: String, loaded: &LoadedMetadata) {
+    // Without an ETag or version id a replaced object cannot be told apart: do not cache.
+    if loaded.version.etag.is_none() && loaded.version.version.is_none() {
+        return;
+    }
+    with_cache(|c| {
+        c.clock += 1;
+        if c.entries.len() >= CACHE_CAPACITY && !c.entries.contains_key(&key) {
+            if let Some(oldest) = c.entries.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) {
+                c.entries.remove(&oldest);
+            }
+        }
+        c.entries.insert(key, CacheEntry { version: loaded.version.clone(), metadata: loaded.metadata.clone(), used: c.clock });
+    })
+}
+
+/// Forget the cached footer of `source` (its object changed).
+pub fn invalidate(source: &dyn ByteSource) {
+    if let Some(key) = source.cache_key() {
+        with_cache(|c| c.entries.remove(&key));
+    }
+}
+
+/// Serves metadata reads from the already fetched end of the object, and the rest from the source.
+struct TailFetch<'a> {
+    source: &'a dyn ByteSource,
+    version: &'a ObjectVersion,
+    tail: Bytes,
+    tail_start: u64,
+    stats: &'a FetchStats,
+}
+
+impl MetadataFetch for TailFetch<'_> {
+    fn fetch(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move {
+            if range.start >= self.tail_start {
+                let start = (range.start - self.tail_start) as usize;
+                let end = (range.end - self.tail_start) as usize;
+                if end <= self.tail.len() {
+                    return Ok(self.tail.slice(start..end));
+                }
+            }
+            self.stats.add(std::slice::from_ref(&range));
+            let mut got = self.source.ranges(vec![range], self.version).await.map_err(to_parquet)?;
+            Ok(got.pop().unwrap_or_default())
+        }
+        .boxed()
+    }
+}
+
+/// The footer of `source` (and its page index when `page_index`), from the cache when the
+/// object's version is known there, else with one suffix request (plus one more when the
+/// footer is larger than [`FOOTER_HINT`]).
+pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &FetchStats) -> Result<LoadedMetadata> {
+    let key = source.cache_key();
+    if let Some(hit) = key.as_deref().and_then(|k| cache_get(k, page_index)) {
+        return Ok(hit);
+    }
+    stats.add(&[0..FOOTER_HINT]);
+    let (tail, version) = source.suffix(FOOTER_HINT).await?;
+    let path = source.path();
+    if version.size < 12 {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            path,
+            format!("'{path}' is not a Parquet file: {} bytes is too short", version.size),
+        ));
+    }
+    let tail_start = version.size - tail.len() as u64;
+    let fetch = TailFetch { source, version: &version, tail, tail_start, stats };
+    let policy = if page_index { PageIndexPolicy::Optional } else { PageIndexPolicy::Skip };
+    let metadata = ParquetMetaDataReader::new()
+        .with_page_index_policy(policy)
+        .load_and_finish(fetch, version.size)
+        .await
+        .map_err(|e| from_parquet(path, e))?;
+    let loaded = LoadedMetadata { metadata: Arc::new(metadata), version, cached: false };
+    if let Some(k) = key {
+        cache_put(k, &loaded);
+    }
+    Ok(loaded)
+}
+
+/// The `AsyncFileReader` the Parquet decoder pulls column chunks through.
+pub struct SourceReader {
+    source: Arc<dyn ByteSource>,
+    loaded: LoadedMetadata,
+    stats: Arc<FetchStats>,
+}
+
+impl SourceReader {
+    pub fn new(source: Arc<dyn ByteSource>, loaded: LoadedMetadata, stats: Arc<FetchStats>) -> Self {
+        SourceReader { source, loaded, stats }
+    }
+}
+
+impl AsyncFileReader for SourceReader {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move {
+            let mut v = self.get_byte_ranges(vec![range]).await?;
+            Ok(v.pop().unwrap_or_default())
+        }
+        .boxed()
+    }
+
+    fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move {
+            self.stats.add(&ranges);
+            self.source.ranges(ranges, &self.loaded.version).await.map_err(to_parquet)
+        }
+        .boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        _options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        let md = self.loaded.metadata.clone();
+        async move { Ok(md) }.boxed()
+    }
+}
+
+/// Our error inside the Parquet decoder, to be unwrapped again by [`from_parquet`].
+pub(crate) fn to_parquet(e: Error) -> ParquetError {
+    ParquetError::External(Box::new(e))
+}
+
+/// A Parquet error as ours: errors of the source come back as they were; the decoder's own
+/// are about the file's content.
+pub(crate) fn from_parquet(path: &str, e: ParquetError) -> Error {
+    match e {
+        ParquetError::External(inner) => match inner.downcast::<Error>() {
+            Ok(ours) => *ours,
+            Err(other) => Error::new(ErrorKind::Other, path, format!("reading Parquet '{path}': {other}")),
+        },
+        ParquetError::ArrowError(msg) => {
+            Error::new(ErrorKind::InvalidData, path, format!("reading Parquet '{path}': {msg}"))
+        }
+        other => Error::new(ErrorKind::InvalidData, path, format!("'{path}' is not a valid Parquet file: {other}")),
+    }
+}
