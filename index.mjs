@@ -19,11 +19,16 @@ export const {
   CapabilityNotSupported,
   DirectoryNotEmpty,
   BackendUnavailable,
+  InvalidFormat,
   AbortError,
   LocalBackend,
   MemoryBackend,
   S3Backend,
   S3ArrowBackend,
   NativeObjectStore,
+  readParquet,
+  scanParquet,
+  readParquetMetadata,
+  writeParquet,
 } = cjs;
 export default cjs;

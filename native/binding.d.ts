@@ -9,6 +9,23 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A decoded record batch held in Rust until exported. */
+export declare class ArrowBatch {
+  get numRows(): number
+  /**
+   * The allocations `export` will hand over, so that the caller can pass back ArrayBuffers
+   * it already holds over the same allocation (dictionaries are shared between batches).
+   */
+  regionKeys(): Array<RegionKey>
+  /**
+   * Hand the batch over: one external ArrayBuffer per allocation (released when the last
+   * one is garbage-collected) and the array tree with views into them. `reuse[i]`, when
+   * given, is an ArrayBuffer the caller holds over region i's allocation (from an earlier
+   * batch, at least as long); it is used instead of a second one. Once only.
+   */
+  export(reuse?: Array<ArrayBuffer | undefined | null> | undefined | null): { regions: ArrayBuffer[]; root: ExportedNode; schemaMetadata: Record<string, string> }
+}
+
 /**
  * Per-call cancellation: the TS wrapper makes one per call and calls `cancel()` when the
  * call's AbortSignal fires.
@@ -20,6 +37,10 @@ export declare class CancelToken {
 }
 
 export declare class NativeObjectStore {
+  /** Open a scan of the Parquet object at `path` on this store's native data path. */
+  parquetOpen(path: string, options: ScanOptions | undefined | null, token: CancelToken): Promise<ParquetScanHandle>
+  /** The footer of the Parquet object at `path`. */
+  parquetSummary(path: string, host: HostTypeOptions | undefined | null, token: CancelToken): Promise<ParquetSummary>
   /** S3 or S3-compatible store. No network I/O here. */
   static s3(options: S3StoreOptions): NativeObjectStore
   /** A store over a local directory (created when missing). */
@@ -50,9 +71,69 @@ export declare class NativeUpload {
   get bytesWritten(): number
 }
 
+/** Encodes batches as Parquet on worker threads; each call resolves with the bytes ready so far. */
+export declare class ParquetEncoderHandle {
+  constructor(path: string, options?: EncoderOptions | undefined | null)
+  /** Add a batch (a struct array whose children are the columns). */
+  write(root: ImportNode): Promise<Buffer>
+  /**
+   * The rest of the file, footer included. `schemaSource` (an empty batch) gives the schema
+   * when no batch was written.
+   */
+  finish(schemaSource?: ImportNode | undefined | null): Promise<Buffer>
+}
+
+/** An open Parquet scan. */
+export declare class ParquetScanHandle {
+  /** The next batch, or null at the end. */
+  next(token: CancelToken): Promise<ArrowBatch | null>
+  /** An empty batch with the scan's schema. */
+  schema(): ArrowBatch
+  stats(): ScanStats
+  plan(): Promise<ScanPlan>
+  /** Free what the scan holds; later `next` calls give null. */
+  close(): Promise<void>
+}
+
 export interface ByteRange {
   offset: number
   length: number
+}
+
+export interface ColumnChunkSummary {
+  path: string
+  physicalType: string
+  compression: string
+  compressedSize: number
+  uncompressedSize: number
+  nullCount?: number
+  min?: string
+  max?: string
+}
+
+export interface EncoderOptions {
+  /** zstd, snappy (default), lz4, gzip, none. */
+  compression?: string
+  rowGroupSize?: number
+}
+
+export interface FilterTerm {
+  column: string
+  op: string
+  values: Array<FilterValue>
+}
+
+/**
+ * One filter value; exactly one field is set. Numbers that are safe integers compare as
+ * integers, others as floats; bigints arrive as `str`.
+ */
+export interface FilterValue {
+  bool?: boolean
+  num?: number
+  str?: string
+  bytes?: Buffer
+  /** A Date, as milliseconds since the epoch. */
+  dateMs?: number
 }
 
 export interface HeadResult {
@@ -63,6 +144,39 @@ export interface HeadResult {
   version?: string
 }
 
+/** Which optional Arrow types the installed apache-arrow has; the others are cast before export. */
+export interface HostTypeOptions {
+  largeList?: boolean
+  largeUtf8?: boolean
+  largeBinary?: boolean
+  decimal256?: boolean
+}
+
+/**
+ * One array of an apache-arrow batch, described the C Data Interface way; buffers are
+ * lent, not copied (do not change the batch until the write resolves).
+ */
+export interface ImportNode {
+  format: string
+  name: string
+  nullable: boolean
+  length: number
+  offset: number
+  buffers: Array<Uint8Array | undefined | null>
+  children: Array<ImportNode>
+  /** Zero or one node: the dictionary's values. */
+  dictionary?: Array<ImportNode>
+}
+
+/** A Parquet object read through JavaScript (stores without a native data path). */
+export interface JsByteSource {
+  path: string
+  /** The last `n` bytes and the object's size (and version, when known). */
+  suffix: SuffixFn
+  /** One Buffer per range, in order. */
+  ranges: RangesFn
+}
+
 export interface JsCredentials {
   accessKeyId: string
   secretAccessKey: string
@@ -70,6 +184,24 @@ export interface JsCredentials {
   /** Expiry in milliseconds since the epoch. */
   expiration?: number
 }
+
+/** Open a scan of a Parquet object read through JavaScript. */
+export declare function parquetOpenSource(source: JsByteSource, options: ScanOptions | undefined | null, token: CancelToken): Promise<ParquetScanHandle>
+
+export interface ParquetSummary {
+  numRows: number
+  createdBy?: string
+  version: number
+  keyValueMetadata: Record<string, string>
+  rowGroups: Array<RowGroupSummary>
+  size: number
+  hasPageIndex: boolean
+  /** An empty batch of the file's schema. */
+  schema: ArrowBatch
+}
+
+/** The footer of a Parquet object read through JavaScript. */
+export declare function parquetSummarySource(source: JsByteSource, host?: HostTypeOptions | undefined | null): Promise<ParquetSummary>
 
 export interface PutOptions {
   /** 'overwrite' (default) or 'create'. */
@@ -92,6 +224,15 @@ export interface RangesResult {
   slices: Array<Array<number>>
 }
 
+/**
+ * An allocation a batch's buffers live in: its address (as hex, an identity only) and the
+ * bytes the batch uses of it.
+ */
+export interface RegionKey {
+  key: string
+  length: number
+}
+
 export interface RetryOptions {
   maxAttempts?: number
   /** Seconds. */
@@ -100,6 +241,13 @@ export interface RetryOptions {
   backoffMax?: number
   /** Seconds; upper bound on retrying one request. */
   timeout?: number
+}
+
+export interface RowGroupSummary {
+  numRows: number
+  totalByteSize: number
+  compressedSize: number
+  columns: Array<ColumnChunkSummary>
 }
 
 export interface S3StoreOptions {
@@ -125,6 +273,34 @@ export interface S3StoreOptions {
   /** 'multipart' (default), 'head-then-copy', or 'header:<name>:<value>'. */
   copyIfNotExists?: string
   tuning?: TuningOptions
+}
+
+export interface ScanOptions {
+  columns?: Array<string>
+  /** Disjunctive normal form: conjunctions (terms ANDed) ORed together. */
+  filter?: Array<Array<FilterTerm>>
+  rowGroups?: Array<number>
+  limit?: number
+  batchSize?: number
+  host?: HostTypeOptions
+}
+
+export interface ScanPlan {
+  rowGroupsInFile: number
+  rowGroups: Array<number>
+  rowsSelected: number
+}
+
+export interface ScanStats {
+  requests: number
+  bytes: number
+}
+
+export interface SuffixResult {
+  data: Buffer
+  size: number
+  etag?: string
+  version?: string
 }
 
 export interface TuningOptions {

@@ -835,6 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.ArrowBatch = nativeBinding.ArrowBatch
 module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.NativeObjectStore = nativeBinding.NativeObjectStore
 module.exports.NativeUpload = nativeBinding.NativeUpload
+module.exports.ParquetEncoderHandle = nativeBinding.ParquetEncoderHandle
+module.exports.ParquetScanHandle = nativeBinding.ParquetScanHandle
+module.exports.parquetOpenSource = nativeBinding.parquetOpenSource
+module.exports.parquetSummarySource = nativeBinding.parquetSummarySource

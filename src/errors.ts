@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'CAPABILITY_NOT_SUPPORTED'
   | 'DIRECTORY_NOT_EMPTY'
   | 'BACKEND_UNAVAILABLE'
+  | 'INVALID_FORMAT'
   | 'ABORTED';
 
 export interface ErrorDetails {
@@ -90,6 +91,11 @@ export class CapabilityNotSupported extends RemoteStoreError {
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), capability: this.capability };
   }
+}
+
+/** A file's content is not in the format asked for (not a Parquet file, a corrupt page). */
+export class InvalidFormat extends RemoteStoreError {
+  override readonly code = 'INVALID_FORMAT';
 }
 
 /** The operation was cancelled through its `AbortSignal`. Its `name` is `'AbortError'` like the DOM's. */

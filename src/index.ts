@@ -17,6 +17,7 @@ export {
   CapabilityNotSupported,
   DirectoryNotEmpty,
   BackendUnavailable,
+  InvalidFormat,
   AbortError,
   type ErrorCode,
 } from './errors';
@@ -39,3 +40,18 @@ export {
   type NativeHeadResult,
   type NativeByteRange,
 } from './native';
+export {
+  readParquet,
+  scanParquet,
+  readParquetMetadata,
+  writeParquet,
+  type ReadParquetOptions,
+  type WriteParquetOptions,
+  type ParquetMetadata,
+  type ParquetColumnChunk,
+  type ParquetFilter,
+  type FilterTerm,
+  type FilterOp,
+  type FilterValue,
+  type ParquetCompression,
+} from './arrow/parquet';

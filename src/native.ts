@@ -13,6 +13,7 @@ import {
   AbortError,
   AlreadyExists,
   BackendUnavailable,
+  InvalidFormat,
   InvalidPath,
   NotFound,
   PermissionDenied,
@@ -22,15 +23,18 @@ import {
 import { Secret, revealSecret } from './secret';
 
 /* The generated binding's types (native/binding.d.ts), restated so that dist/ does not depend on it. */
-interface Binding {
+export interface Binding {
   CancelToken: new () => NativeCancelToken;
   NativeObjectStore: {
     s3(options: Record<string, unknown>): RawStore;
     local(rootDir: string, tuning?: NativeTuning | null): RawStore;
     memory(): RawStore;
   };
+  parquetOpenSource(source: RawByteSource, options: RawScanOptions | null, token: NativeCancelToken): Promise<RawParquetScan>;
+  parquetSummarySource(source: RawByteSource, host: RawHostTypes | null): Promise<RawParquetSummary>;
+  ParquetEncoderHandle: new (path: string, options: { compression?: string; rowGroupSize?: number } | null) => RawParquetEncoder;
 }
-interface NativeCancelToken {
+export interface NativeCancelToken {
   cancel(): void;
   readonly cancelled: boolean;
 }
@@ -51,7 +55,72 @@ interface RawUpload {
   abort(): Promise<void>;
   readonly bytesWritten: number;
 }
-interface RawStore {
+/** Which optional Arrow types the host has (see `src/arrow/load.ts`). */
+export interface RawHostTypes {
+  largeList?: boolean;
+  largeUtf8?: boolean;
+  largeBinary?: boolean;
+  decimal256?: boolean;
+}
+export interface RawFilterValue {
+  bool?: boolean;
+  num?: number;
+  str?: string;
+  bytes?: Buffer;
+  dateMs?: number;
+}
+export interface RawScanOptions {
+  columns?: string[];
+  filter?: Array<Array<{ column: string; op: string; values: RawFilterValue[] }>>;
+  rowGroups?: number[];
+  limit?: number;
+  batchSize?: number;
+  host?: RawHostTypes;
+}
+/** A decoded batch held by the addon until `export()` hands it over (once). */
+export interface RawArrowBatch {
+  readonly numRows: number;
+  regionKeys(): { key: string; length: number }[];
+  export(reuse?: (ArrayBuffer | null)[]): import('./arrow/cdata').ExportedBatch;
+}
+export interface RawParquetScan {
+  next(token: NativeCancelToken): Promise<RawArrowBatch | null>;
+  schema(): RawArrowBatch;
+  stats(): { requests: number; bytes: number };
+  plan(): Promise<{ rowGroupsInFile: number; rowGroups: number[]; rowsSelected: number }>;
+  close(): Promise<void>;
+}
+export interface RawColumnChunkSummary {
+  path: string;
+  physicalType: string;
+  compression: string;
+  compressedSize: number;
+  uncompressedSize: number;
+  nullCount?: number;
+  min?: string;
+  max?: string;
+}
+export interface RawParquetSummary {
+  numRows: number;
+  createdBy?: string;
+  version: number;
+  keyValueMetadata: Record<string, string>;
+  rowGroups: Array<{ numRows: number; totalByteSize: number; compressedSize: number; columns: RawColumnChunkSummary[] }>;
+  size: number;
+  hasPageIndex: boolean;
+  schema: RawArrowBatch;
+}
+/** A Parquet object read through JavaScript, for stores without a native data path. */
+export interface RawByteSource {
+  path: string;
+  suffix(n: number): Promise<{ data: Buffer; size: number; etag?: string; version?: string }>;
+  ranges(ranges: { offset: number; length: number }[]): Promise<Buffer[]>;
+}
+export interface RawParquetEncoder {
+  write(root: import('./arrow/cdata').ImportNode): Promise<Buffer>;
+  finish(schemaSource: import('./arrow/cdata').ImportNode | null): Promise<Buffer>;
+}
+export interface RawStore {
   readonly kind: string;
   get(path: string, token: NativeCancelToken): Promise<Buffer>;
   getRange(path: string, offset: number, length: number | undefined | null, token: NativeCancelToken): Promise<Buffer>;
@@ -65,6 +134,8 @@ interface RawStore {
   head(path: string, token: NativeCancelToken): Promise<RawHead>;
   delete(path: string, token: NativeCancelToken): Promise<void>;
   createUpload(path: string, options: Record<string, unknown> | null, token: NativeCancelToken): RawUpload;
+  parquetOpen(path: string, options: RawScanOptions | null, token: NativeCancelToken): Promise<RawParquetScan>;
+  parquetSummary(path: string, host: RawHostTypes | null, token: NativeCancelToken): Promise<RawParquetSummary>;
 }
 
 let binding: Binding | undefined;
@@ -108,6 +179,8 @@ export type NativeErrorCode =
   | 'Unavailable'
   | 'Aborted'
   | 'InvalidInput'
+  | 'InvalidArgument'
+  | 'InvalidData'
   | 'Other';
 
 /** Maps a native rejection (an Error whose `code` is a {@link NativeErrorCode}) to our classes. */
@@ -131,6 +204,11 @@ export function mapNativeError(err: unknown, path: string | undefined, backend: 
       return new BackendUnavailable(message, details);
     case 'InvalidInput':
       return new InvalidPath(message, details);
+    case 'InvalidArgument':
+      // A caller's argument (an unknown column, a malformed filter): the message names it.
+      return new TypeError(message, { cause: err });
+    case 'InvalidData':
+      return new InvalidFormat(message, details);
     default:
       return new RemoteStoreError(message, details);
   }
@@ -342,18 +420,13 @@ export class NativeObjectStore {
     return this.#raw.kind;
   }
 
-  async #call<T>(path: string, signal: AbortSignal | undefined, fn: (token: NativeCancelToken) => Promise<T>): Promise<T> {
-    throwIfAborted(signal, path);
-    const token = new this.#binding.CancelToken();
-    const onAbort = () => token.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await fn(token);
-    } catch (err) {
-      throw mapNativeError(err, path, this.backendName, signal);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+  #call<T>(path: string, signal: AbortSignal | undefined, fn: (token: NativeCancelToken) => Promise<T>): Promise<T> {
+    return nativeCall(this.#binding, path, this.backendName, signal, fn);
+  }
+
+  /** @internal The addon's own store object, for the Arrow/Parquet layer. */
+  rawStore(): RawStore {
+    return this.#raw;
   }
 
   /** The whole object, as one Buffer over native memory. */
@@ -426,10 +499,34 @@ export class NativeObjectStore {
   }
 }
 
+/**
+ * Runs one native call with a cancel token tied to `signal`; a rejection becomes one of our
+ * error classes (`AbortError` when the signal fired).
+ */
+export async function nativeCall<T>(
+  binding: Binding,
+  path: string,
+  backend: string,
+  signal: AbortSignal | undefined,
+  fn: (token: NativeCancelToken) => Promise<T>,
+): Promise<T> {
+  throwIfAborted(signal, path);
+  const token = new binding.CancelToken();
+  const onAbort = () => token.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await fn(token);
+  } catch (err) {
+    throw mapNativeError(err, path, backend, signal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Synchronous native failures carry "<Kind>: message" (napi cannot set `code` there). */
 function constructorError(err: unknown, backend: string, path?: string): Error {
   const msg = (err as Error)?.message ?? String(err);
-  const m = /^(NotFound|AlreadyExists|PermissionDenied|Precondition|Unavailable|Aborted|InvalidInput|Other): ([\s\S]*)$/.exec(msg);
+  const m = /^(NotFound|AlreadyExists|PermissionDenied|Precondition|Unavailable|Aborted|InvalidInput|InvalidArgument|InvalidData|Other): ([\s\S]*)$/.exec(msg);
   if (!m) return new RemoteStoreError(msg, { path, backend, cause: err });
   // A bad option (empty bucket, unreadable CA bundle, …) is a usage error, not a storage one.
   if (m[1] === 'InvalidInput' && path === undefined) return new TypeError(m[2], { cause: err });

@@ -112,6 +112,16 @@ export class Store {
     }
   }
 
+  /**
+   * @internal For layers that drive a backend's data path themselves (Arrow/Parquet): the
+   * backend key of a file path (the root refused), with errors made store-relative.
+   */
+  async withFileKey<T>(path: unknown, signal: AbortSignal | undefined, work: (key: string) => Promise<T>): Promise<T> {
+    this.backend.checkOpen();
+    const key = this.fileKey(path);
+    return this.run(signal, () => work(key));
+  }
+
   private fileResult(info: FileInfo): FileInfo {
     return { ...info, path: this.rel(info.path) };
   }

@@ -3,7 +3,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, WriteContent } from '../backend';
+import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { Capability, CapabilitySet } from '../capabilities';
 import { checkContent, contentChunks } from '../content';
 import {
@@ -18,6 +18,7 @@ import {
   throwIfAborted,
 } from '../errors';
 import type { FileInfo, FolderEntry, WriteResult } from '../models';
+import { NativeObjectStore } from '../native';
 import { ancestors, baseName, joinKey } from '../path';
 import { BaseBackend } from './base';
 
@@ -60,6 +61,17 @@ export class LocalBackend extends BaseBackend implements Backend {
 
   toString(): string {
     return `LocalBackend(root='${this.root}')`;
+  }
+
+  #native: NativeObjectStore | undefined;
+
+  /** `unwrap(NativeObjectStore)`: the addon's store over the same directory (Parquet reads use it). */
+  override unwrap<T>(type: Unwrappable<T>): T {
+    if (type === (NativeObjectStore as unknown)) {
+      this.#native ??= NativeObjectStore.local(this.root);
+      return this.#native as unknown as T;
+    }
+    return super.unwrap(type);
   }
 
   override nativePath(key: string): string {

@@ -216,3 +216,27 @@ async fn the_summary_reports_row_groups_columns_and_statistics() {
     assert_eq!(c0.max.as_deref(), Some("39999"));
     assert!(s.has_page_index);
 }
+
+#[tokio::test]
+async fn second_units_and_date64_are_stored_as_pyarrow_stores_them_and_read_back_as_written() {
+    use arrow_array::{Date64Array, Time32SecondArray, TimestampSecondArray};
+    use arrow_schema::{DataType, TimeUnit};
+    let store = Store::memory();
+    let batch = RecordBatch::try_from_iter([
+        ("d", Arc::new(Date64Array::from(vec![86_400_000, 0])) as ArrayRef),
+        ("ts", Arc::new(TimestampSecondArray::from(vec![1_700_000_000, -1]).with_timezone("UTC")) as ArrayRef),
+        ("t", Arc::new(Time32SecondArray::from(vec![3600, 59])) as ArrayRef),
+    ])
+    .unwrap();
+    let mut enc = ParquetEncoder::new("u.parquet", batch.schema(), &EncodeOptions::default()).unwrap();
+    let mut bytes = enc.write(&batch).unwrap();
+    bytes.extend(enc.finish().unwrap());
+    put(&store, "u.parquet", bytes).await;
+    let s = read_summary(source(&store, "u.parquet").as_ref(), HostTypes::default()).await.unwrap();
+    let physical: Vec<&str> = s.row_groups[0].columns.iter().map(|c| c.physical_type.as_str()).collect();
+    assert_eq!(physical, ["INT32", "INT64", "INT32"], "a DATE, milliseconds, milliseconds");
+    let scan = ParquetScan::open(source(&store, "u.parquet"), ScanOptions::default(), &CancellationToken::new()).await.unwrap();
+    let types: Vec<DataType> = scan.schema().fields().iter().map(|f| f.data_type().clone()).collect();
+    assert_eq!(types, [DataType::Date64, DataType::Timestamp(TimeUnit::Second, Some("UTC".into())), DataType::Time32(TimeUnit::Second)]);
+    assert_eq!(collect(&scan).await, vec![batch]);
+}

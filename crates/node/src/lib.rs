@@ -13,11 +13,13 @@ use napi_derive::napi;
 use remote_store_core as core;
 use remote_store_core::{Bytes, CancellationToken};
 
+mod parquet;
+
 /// Per-call cancellation: the TS wrapper makes one per call and calls `cancel()` when the
 /// call's AbortSignal fires.
 #[napi]
 pub struct CancelToken {
-    inner: CancellationToken,
+    pub(crate) inner: CancellationToken,
 }
 
 #[napi]
@@ -57,7 +59,7 @@ fn js_error(env: &Env, e: core::Error) -> Error {
 
 /// Run a core future on the addon's tokio runtime; resolve with `convert(value)` on the JS
 /// thread, reject with a coded JS Error.
-fn spawn<'env, T, V, F, C>(env: &'env Env, fut: F, convert: C) -> Result<PromiseRaw<'env, V>>
+pub(crate) fn spawn<'env, T, V, F, C>(env: &'env Env, fut: F, convert: C) -> Result<PromiseRaw<'env, V>>
 where
     T: 'static + Send,
     V: ToNapiValue,
@@ -70,7 +72,7 @@ where
     })
 }
 
-fn invalid(path: &str, msg: impl Into<String>) -> core::Error {
+pub(crate) fn invalid(path: &str, msg: impl Into<String>) -> core::Error {
     core::Error::invalid(path, msg)
 }
 
@@ -144,7 +146,7 @@ fn tuning(t: Option<TuningOptions>) -> core::Tuning {
     out
 }
 
-fn to_napi_err(e: core::Error) -> Error {
+pub(crate) fn to_napi_err(e: core::Error) -> Error {
     // Synchronous (constructor) failures: status text carries the kind as `code`.
     Error::new(Status::InvalidArg, format!("{}: {}", e.kind.as_str(), e.message))
 }
@@ -225,7 +227,7 @@ fn u64_arg(path: &str, what: &str, v: f64) -> core::Result<u64> {
 
 #[napi]
 pub struct NativeObjectStore {
-    inner: core::Store,
+    pub(crate) inner: core::Store,
 }
 
 #[napi]

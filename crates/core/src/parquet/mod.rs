@@ -20,6 +20,7 @@
 //! ```
 
 pub mod filter;
+pub mod hint;
 pub mod scan;
 pub mod source;
 pub mod write;
@@ -151,7 +152,7 @@ pub async fn read_summary(source: &dyn ByteSource, host: HostTypes) -> Result<Fi
             .key_value_metadata()
             .map(|kv| kv.iter().filter(|k| k.key != "ARROW:schema").map(|k| (k.key.clone(), k.value.clone().unwrap_or_default())).collect())
             .unwrap_or_default(),
-        schema: host.host_schema(&schema),
+        schema: host.host_schema(&hint::restore_units(&schema, hint::embedded_schema(&md).as_ref())),
         row_groups,
         size: loaded.version.size,
         has_page_index: md.row_groups().iter().any(|rg| rg.columns().iter().any(|c| c.offset_index_offset().is_some())),

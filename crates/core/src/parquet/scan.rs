@@ -234,6 +234,6 @@ fn plan(
         Some(o) => Arc::new(decoded.project(o).map_err(|e| Error::new(ErrorKind::Other, path, e.to_string()))?),
         None => decoded,
     };
-    let schema = opts.host.host_schema(&handed);
+    let schema = opts.host.host_schema(&super::hint::restore_units(&handed, super::hint::embedded_schema(&md).as_ref()));
     Ok((Open { stream, plan: ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected }, order }, schema))
 }

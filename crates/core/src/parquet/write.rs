@@ -1,9 +1,13 @@
 //! Encoding record batches as Parquet, handing the encoded bytes out as they are produced
 //! (each finished row group), so the caller can stream them to any store.
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
-use parquet::arrow::ArrowWriter;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_cast::cast::cast;
+use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowWriter};
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
@@ -43,10 +47,34 @@ pub fn parse_compression(name: &str) -> Result<Compression> {
 
 pub const DEFAULT_ROW_GROUP_SIZE: usize = 1024 * 1024;
 
+/// The type a column is stored as. Parquet has no second unit for timestamps and times and
+/// no millisecond date, so these are stored as pyarrow stores them (milliseconds; days) and
+/// the original type travels in the embedded Arrow schema, from which readers restore it.
+pub fn storage_type(t: &DataType) -> DataType {
+    use DataType::*;
+    let field = |f: &FieldRef| -> FieldRef {
+        Arc::new(Field::new(f.name(), storage_type(f.data_type()), f.is_nullable()).with_metadata(f.metadata().clone()))
+    };
+    match t {
+        Date64 => Date32,
+        Timestamp(TimeUnit::Second, tz) => Timestamp(TimeUnit::Millisecond, tz.clone()),
+        Time32(TimeUnit::Second) => Time32(TimeUnit::Millisecond),
+        List(f) => List(field(f)),
+        LargeList(f) => LargeList(field(f)),
+        FixedSizeList(f, n) => FixedSizeList(field(f), *n),
+        Map(f, sorted) => Map(field(f), *sorted),
+        Struct(fs) => Struct(fs.iter().map(field).collect::<Fields>()),
+        Dictionary(k, v) => Dictionary(k.clone(), Box::new(storage_type(v))),
+        other => other.clone(),
+    }
+}
+
 /// A Parquet file being encoded into memory that the caller drains after each call.
 pub struct ParquetEncoder {
     writer: Option<ArrowWriter<Vec<u8>>>,
     schema: SchemaRef,
+    /// The schema columns are cast to before encoding, when it differs from `schema`.
+    storage: Option<SchemaRef>,
     path: String,
 }
 
@@ -56,13 +84,24 @@ impl ParquetEncoder {
         if rows == 0 {
             return Err(Error::argument(path, "rowGroupSize must be at least 1"));
         }
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(opts.compression)
             .set_max_row_group_row_count(Some(rows))
             .set_created_by(format!("remote-store (parquet-rs {})", parquet::file::properties::DEFAULT_CREATED_BY))
             .build();
-        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props)).map_err(|e| encode_error(path, e))?;
-        Ok(ParquetEncoder { writer: Some(writer), schema, path: path.to_string() })
+        let storage_fields: Fields = schema
+            .fields()
+            .iter()
+            .map(|f| Arc::new(Field::new(f.name(), storage_type(f.data_type()), f.is_nullable()).with_metadata(f.metadata().clone())))
+            .collect();
+        let storage = (&storage_fields != schema.fields())
+            .then(|| Arc::new(Schema::new_with_metadata(storage_fields, schema.metadata().clone())));
+        // The embedded Arrow schema is always the caller's: readers restore the original types.
+        add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+        let options = ArrowWriterOptions::new().with_properties(props).with_skip_arrow_metadata(true);
+        let written = storage.clone().unwrap_or_else(|| schema.clone());
+        let writer = ArrowWriter::try_new_with_options(Vec::new(), written, options).map_err(|e| encode_error(path, e))?;
+        Ok(ParquetEncoder { writer: Some(writer), schema, storage, path: path.to_string() })
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -78,6 +117,21 @@ impl ParquetEncoder {
                 format!("a batch's schema differs from the first one's: {:?} vs {:?}", batch.schema().fields(), self.schema.fields()),
             ));
         }
+        let stored;
+        let batch = match &self.storage {
+            None => batch,
+            Some(storage) => {
+                let columns = batch
+                    .columns()
+                    .iter()
+                    .zip(storage.fields())
+                    .map(|(c, f)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast(c, f.data_type()) })
+                    .collect::<std::result::Result<Vec<ArrayRef>, _>>()
+                    .map_err(|e| Error::argument(&path, format!("cannot store '{path}': {e}")))?;
+                stored = RecordBatch::try_new(storage.clone(), columns).map_err(|e| Error::argument(&path, e.to_string()))?;
+                &stored
+            }
+        };
         let w = self.writer.as_mut().ok_or_else(|| Error::new(ErrorKind::Other, &path, "the encoder is finished"))?;
         w.write(batch).map_err(|e| encode_error(&path, e))?;
         Ok(std::mem::take(w.inner_mut()))

@@ -1,0 +1,229 @@
+/**
+ * Parquet and Arrow through the Store: round trips of every type, interop with pyarrow in
+ * both directions, projections and filters, and the errors users meet. Each case runs on
+ * the local backend (the native data path) and on the memory backend (bytes read through
+ * the Store), which must give the same results.
+ */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as A from 'apache-arrow';
+import {
+  AlreadyExists,
+  InvalidFormat,
+  InvalidPath,
+  LocalBackend,
+  MemoryBackend,
+  NotFound,
+  readParquet,
+  readParquetMetadata,
+  scanParquet,
+  Store,
+  writeParquet,
+} from '../src/index';
+import { allTypesTable, asPyarrowStores, dumpTable, PYARROW_PYTHON, pyarrowDump, pyarrowRewrite, withoutNaming } from './support/arrow-types';
+import { tempDir } from './support/tmp';
+
+type Kind = 'local' | 'memory';
+const KINDS: Kind[] = ['local', 'memory'];
+
+async function storeOf(t: { teardown(fn: () => unknown): void }, kind: Kind): Promise<{ store: Store; dir: string }> {
+  const { dir, remove } = await tempDir('rs-pq-');
+  t.teardown(remove);
+  const store = new Store(kind === 'local' ? new LocalBackend({ root: dir }) : new MemoryBackend());
+  t.teardown(() => store.close());
+  return { store, dir };
+}
+
+/** A table of `rows` rows: id (0..rows-1), grp (id / 100), name, score (nullable). */
+function sample(rows: number): A.Table {
+  const ids = Array.from({ length: rows }, (_, i) => i);
+  return new A.Table({
+    id: A.vectorFromArray(ids, new A.Int32()),
+    grp: A.vectorFromArray(ids.map((i) => Math.floor(i / 100)), new A.Int32()),
+    name: A.vectorFromArray(ids.map((i) => `n${i}`), new A.Utf8()),
+    score: A.vectorFromArray(ids.map((i) => (i % 7 === 0 ? null : i / 2)), new A.Float64()),
+  });
+}
+
+const column = (table: A.Table, name: string) => table.getChild(name)!.toArray() as ArrayLike<unknown>;
+
+test('pyarrow is installed for the interop cases', (t) => {
+  t.true(existsSync(PYARROW_PYTHON), `missing ${PYARROW_PYTHON}: npm test runs scripts/install-pyarrow.sh first`);
+});
+
+for (const kind of KINDS) {
+  test(`${kind} › every listed type round-trips through writeParquet and readParquet`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const table = allTypesTable();
+    const result = await writeParquet(store, 'all/types.parquet', table, { compression: 'zstd' });
+    t.is(result.path, 'all/types.parquet');
+    t.true(result.size > 0);
+    const back = await readParquet(store, 'all/types.parquet');
+    t.deepEqual(dumpTable(back), dumpTable(table));
+  });
+
+  test(`${kind} › pyarrow reads what writeParquet wrote: same values, same types as its own files`, async (t) => {
+    const { store, dir } = await storeOf(t, kind);
+    const table = allTypesTable();
+    await writeParquet(store, 'ours.parquet', table);
+    const file = path.join(dir, 'ours.parquet');
+    if (kind === 'memory') await writeFile(file, await store.readBytes('ours.parquet'));
+    t.deepEqual(withoutNaming(pyarrowDump(file)), withoutNaming(asPyarrowStores(dumpTable(table))));
+  });
+
+  test(`${kind} › readParquet reads what pyarrow wrote: same values, same types as pyarrow reads`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const scratch = await storeOf(t, 'local');
+    const table = allTypesTable();
+    await writeParquet(scratch.store, 'ours.parquet', table);
+    const theirs = path.join(scratch.dir, 'theirs.parquet');
+    pyarrowRewrite(path.join(scratch.dir, 'ours.parquet'), theirs);
+    await store.write('theirs.parquet', await readFile(theirs));
+    const back = await readParquet(store, 'theirs.parquet');
+    t.deepEqual(withoutNaming(dumpTable(back)), withoutNaming(asPyarrowStores(dumpTable(table))));
+    const meta = await readParquetMetadata(store, 'theirs.parquet');
+    t.regex(meta.createdBy ?? '', /parquet-cpp-arrow/);
+    t.true(meta.numRowGroups > 1, 'pyarrow wrote several row groups (row_group_size=5)');
+  });
+
+  test(`${kind} › columns, filter, rowGroups and limit select like pyarrow`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    await writeParquet(store, 's.parquet', sample(1000), { rowGroupSize: 100 });
+    const picked = await readParquet(store, 's.parquet', {
+      columns: ['name', 'id'],
+      filter: [
+        [['grp', '==', 3], ['id', '<', 305]],
+        [['name', 'in', ['n999', 'n5']]],
+      ],
+    });
+    t.deepEqual(picked.schema.fields.map((f) => f.name), ['name', 'id']);
+    t.deepEqual([...column(picked, 'id')], [5, 300, 301, 302, 303, 304, 999]);
+    t.deepEqual([...column(picked, 'name')], ['n5', 'n300', 'n301', 'n302', 'n303', 'n304', 'n999']);
+
+    // Nulls never match a comparison; 'not in' and '!=' keep the other non-null values.
+    const scores = await readParquet(store, 's.parquet', { columns: ['id'], filter: [['score', '!=', 1], ['id', '<', 10]] });
+    t.deepEqual([...column(scores, 'id')], [1, 3, 4, 5, 6, 8, 9]);
+
+    const groups = await readParquet(store, 's.parquet', { columns: ['id'], rowGroups: [9, 0], limit: 3 });
+    t.deepEqual([...column(groups, 'id')], [900, 901, 902], 'row groups are read in the order given');
+
+    const floats = await readParquet(store, 's.parquet', { columns: ['id'], filter: [['id', '>', 997.5]] });
+    t.deepEqual([...column(floats, 'id')], [998, 999], 'an integer column compared with 997.5 is not truncated to 997');
+
+    const meta = await readParquetMetadata(store, 's.parquet');
+    t.is(meta.numRows, 1000);
+    t.is(meta.numRowGroups, 10);
+    t.is(meta.rowGroups[3]!.columns[0]!.min, '300');
+    t.is(meta.rowGroups[3]!.columns[0]!.max, '399');
+    t.deepEqual(meta.schema.fields.map((f) => String(f.type)), ['Int32', 'Int32', 'Utf8', 'Float64']);
+  });
+
+  test(`${kind} › scanParquet yields bounded batches and can stop early`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    await writeParquet(store, 's.parquet', sample(1000), { rowGroupSize: 250 });
+    const sizes: number[] = [];
+    for await (const batch of scanParquet(store, 's.parquet', { batchSize: 100, columns: ['id'] })) {
+      t.true(batch instanceof A.RecordBatch);
+      sizes.push(batch.numRows);
+      if (sizes.length === 4) break;
+    }
+    t.deepEqual(sizes, [100, 100, 50, 100], 'a batch never spans two row groups');
+  });
+
+  test(`${kind} › writeParquet takes batches from an async iterable and honours overwrite`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const table = sample(300);
+    async function* batches() {
+      for (const b of table.slice(0, 120).batches) yield b;
+      for (const b of table.slice(120).batches) yield b;
+    }
+    await writeParquet(store, 'b.parquet', batches(), { rowGroupSize: 100, compression: 'lz4' });
+    await t.throwsAsync(writeParquet(store, 'b.parquet', table), { instanceOf: AlreadyExists });
+    await writeParquet(store, 'b.parquet', table.slice(0, 10), { overwrite: true, compression: 'gzip' });
+    t.deepEqual([...column(await readParquet(store, 'b.parquet'), 'id')], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const meta = await readParquetMetadata(store, 'b.parquet');
+    t.is(meta.rowGroups[0]!.columns[0]!.compression, 'GZIP(GzipLevel(6))');
+  });
+
+  test(`${kind} › a failing batch source writes nothing`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const table = sample(200);
+    async function* failing() {
+      yield table.batches[0]!;
+      throw new Error('source broke');
+    }
+    await t.throwsAsync(writeParquet(store, 'f.parquet', failing()), { message: /source broke/ });
+    t.false(await store.exists('f.parquet'));
+  });
+
+  test(`${kind} › bad input is a typed error naming the culprit`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    await writeParquet(store, 's.parquet', sample(10));
+    await store.write('notes.txt', 'not parquet, just text');
+    await store.write('dir/x.txt', 'x');
+    const unknown = await t.throwsAsync(readParquet(store, 's.parquet', { columns: ['nope'] }), { instanceOf: TypeError });
+    t.regex(unknown.message, /'nope'.*id, grp, name, score/);
+    const badValue = await t.throwsAsync(readParquet(store, 's.parquet', { filter: [['id', '>', 'abc']] }), { instanceOf: TypeError });
+    t.regex(badValue.message, /'abc'.*'id'/);
+    await t.throwsAsync(readParquet(store, 's.parquet', { filter: [['id', '~', 1]] as never }), { instanceOf: TypeError, message: /operator '~'/ });
+    await t.throwsAsync(readParquet(store, 's.parquet', { filter: [['id', 'in', 1]] as never }), { instanceOf: TypeError, message: /list of values/ });
+    await t.throwsAsync(readParquet(store, 's.parquet', { rowGroups: [5] }), { instanceOf: TypeError, message: /1 row groups/ });
+    await t.throwsAsync(readParquet(store, 's.parquet', { batchSize: 0 }), { instanceOf: RangeError, message: /batchSize/ });
+    await t.throwsAsync(readParquet(store, 's.parquet', { colums: ['id'] } as never), { instanceOf: TypeError, message: /unknown option 'colums'/ });
+    const notParquet = await t.throwsAsync(readParquet(store, 'notes.txt'), { instanceOf: InvalidFormat });
+    t.is(notParquet.path, 'notes.txt');
+    const missing = await t.throwsAsync(readParquet(store, 'missing.parquet'), { instanceOf: NotFound });
+    t.is(missing.path, 'missing.parquet');
+    await t.throwsAsync(readParquet(store, 'dir'), { instanceOf: InvalidPath });
+    await t.throwsAsync(readParquet(store, '../escape.parquet'), { instanceOf: InvalidPath });
+    await t.throwsAsync(writeParquet(store, 'w.parquet', sample(3), { compression: 'brotli' as never }), { instanceOf: TypeError, message: /brotli/ });
+    await t.throwsAsync(writeParquet(store, 'w.parquet', 'text' as never), { instanceOf: TypeError, message: /Table/ });
+    t.false(await store.exists('w.parquet'));
+  });
+
+  test(`${kind} › an abort ends a scan with AbortError`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    await writeParquet(store, 's.parquet', sample(1000), { rowGroupSize: 100 });
+    const ac = new AbortController();
+    const seen: number[] = [];
+    const err = await t.throwsAsync(
+      (async () => {
+        for await (const b of scanParquet(store, 's.parquet', { batchSize: 50, signal: ac.signal })) {
+          seen.push(b.numRows);
+          ac.abort();
+        }
+      })(),
+    );
+    t.is(err?.name, 'AbortError');
+    t.deepEqual(seen, [50]);
+  });
+}
+
+test('batches hand over memory without copying: columns are views into external regions, sliced columns share one', async (t) => {
+  const { store } = await storeOf(t, 'local');
+  await writeParquet(store, 'big.parquet', sample(100_000), { rowGroupSize: 100_000, compression: 'none' });
+  const table = await readParquet(store, 'big.parquet', { batchSize: 100_000 });
+  const ids = table.getChild('id')!.data[0]!;
+  // A decoded column is a view over the addon's allocation: its ArrayBuffer is that region.
+  t.is(ids.values.byteLength, 400_000);
+  t.true(ids.values.buffer.byteLength >= 400_000);
+  t.is(ids.values[99_999], 99_999);
+  // The same data read twice gives two independent tables (no shared mutable state).
+  const again = await readParquet(store, 'big.parquet', { columns: ['id'], limit: 10 });
+  t.not(again.getChild('id')!.data[0]!.values.buffer, ids.values.buffer);
+});
+
+test('batches of one column chunk share one ArrayBuffer for their shared dictionary', async (t) => {
+  const { store } = await storeOf(t, 'local');
+  const words = ['alpha', 'beta', 'gamma', 'delta'];
+  const n = 20_000;
+  const table = new A.Table({ k: A.vectorFromArray(Array.from({ length: n }, (_, i) => words[i % 4]!), new A.Dictionary(new A.Utf8(), new A.Int32())) });
+  await writeParquet(store, 'd.parquet', table, { rowGroupSize: n });
+  const back = await readParquet(store, 'd.parquet', { batchSize: 1000 });
+  const chunks = back.getChild('k')!.data;
+  t.is(chunks.length, 20);
+  t.is(new Set(chunks.map((d) => d.dictionary!.data[0]!.values.buffer)).size, 1);
+  t.deepEqual([back.getChild('k')!.get(0), back.getChild('k')!.get(n - 1)], ['alpha', 'delta']);
+});
