@@ -3,6 +3,7 @@
 pub mod credentials;
 pub mod error;
 pub mod handover;
+pub mod memory;
 pub mod options;
 pub mod parquet;
 pub mod store;

@@ -23,6 +23,16 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct Exported {
     array: FFI_ArrowArray,
     schema: FFI_ArrowSchema,
+    /// Bytes of the regions, reported to [`crate::memory::freed`] on release.
+    bytes: usize,
+}
+
+impl Drop for Exported {
+    fn drop(&mut self) {
+        // Release the buffers first (the struct fields drop after this body), then count them.
+        self.array = FFI_ArrowArray::empty();
+        crate::memory::freed(self.bytes);
+    }
 }
 
 // Safety: the structs only hold pointers into buffers they own (reference-counted,
@@ -93,7 +103,7 @@ pub fn export_batch(batch: &RecordBatch) -> Result<ExportedBatch> {
     let schema = FFI_ArrowSchema::try_from(batch.schema().as_ref())
         .map_err(|e| Error::new(ErrorKind::InvalidData, "", format!("cannot export schema: {e}")))?;
     let array = FFI_ArrowArray::new(&data);
-    let owner = Arc::new(Exported { array, schema });
+    let owner = Arc::new(Exported { array, schema, bytes: batch.get_array_memory_size() });
     let mut regions = Regions::default();
     let root = describe(&data, owner.array(), owner.schema(), &mut regions)?;
     let mut schema_metadata: Vec<(String, String)> =
