@@ -86,3 +86,29 @@ test('the CLI uses a store from a registry config', async (t) => {
     await remove();
   }
 });
+
+test('the CLI shows a Parquet file: schema, first rows, row count', async (t) => {
+  const { dir, remove } = await tempDir();
+  t.teardown(remove);
+  const { Store, LocalBackend, writeParquet } = await import('../src/index');
+  const A = await import('apache-arrow');
+  const store = new Store(new LocalBackend({ root: path.join(dir, '.remote-store') }));
+  const table = new A.Table({
+    id: A.vectorFromArray([1n, 2n, 3n], new A.Int64()),
+    name: A.vectorFromArray(['a', null, 'c'], new A.Utf8()),
+  });
+  await writeParquet(store, 'data/t.parquet', table, { rowGroupSize: 2 });
+  await store.close();
+  const schema = await cli(dir, 'parquet', 'schema', 'data/t.parquet');
+  t.is(schema.code, 0, schema.stderr);
+  t.regex(schema.stdout, /^id {4}Int64\nname  Utf8\n3 rows in 2 row groups, \d+ bytes\n$/);
+  const head = await cli(dir, 'parquet', 'head', '-n', '2', 'data/t.parquet');
+  t.is(head.stdout, '{"id":"1","name":"a"}\n{"id":"2","name":null}\n');
+  t.is((await cli(dir, 'parquet', 'head', '--columns', 'name', 'data/t.parquet')).stdout, '{"name":"a"}\n{"name":null}\n{"name":"c"}\n');
+  t.is((await cli(dir, 'parquet', 'count', 'data/t.parquet')).stdout, '3\n');
+  const missing = await cli(dir, 'parquet', 'count', 'nope.parquet');
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /nope\.parquet/);
+  const notParquet = await cli(dir, 'parquet', 'schema', 'data');
+  t.not(notParquet.code, 0);
+});

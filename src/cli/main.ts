@@ -12,6 +12,7 @@ import { compileGlob } from '../glob';
 import type { ProgressCallback } from '../backend';
 import { Registry } from '../registry';
 import { Store } from '../store';
+import { addParquetCommands } from './parquet';
 
 /** Transfers above this size show a progress bar when the output is a terminal. */
 const PROGRESS_THRESHOLD = 4 * 1024 * 1024;
@@ -221,6 +222,8 @@ export function buildProgram(): Command {
         process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       }),
     );
+
+  addParquetCommands(program, withStore);
 
   return program;
 }
