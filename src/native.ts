@@ -90,22 +90,12 @@ export interface RawParquetScan {
   plan(): Promise<{ rowGroupsInFile: number; rowGroups: number[]; rowsSelected: number }>;
   close(): Promise<void>;
 }
-export interface RawColumnChunkSummary {
-  path: string;
-  physicalType: string;
-  compression: string;
-  compressedSize: number;
-  uncompressedSize: number;
-  nullCount?: number;
-  min?: string;
-  max?: string;
-}
 export interface RawParquetSummary {
   numRows: number;
   createdBy?: string;
   version: number;
   keyValueMetadata: Record<string, string>;
-  rowGroups: Array<{ numRows: number; totalByteSize: number; compressedSize: number; columns: RawColumnChunkSummary[] }>;
+  rowGroups: Array<{ numRows: number; totalByteSize: number; compressedSize: number; columns: import('./arrow/parquet').ParquetColumnChunk[] }>;
   size: number;
   hasPageIndex: boolean;
   schema: RawArrowBatch;

@@ -173,8 +173,9 @@ function make(props: Record<string, unknown>): Arrow.Data {
 }
 
 /**
- * A view as `Ctor` (zero-copy). A view that is not aligned for `Ctor` (possible only for
- * memory another library allocated) is copied: typed arrays cannot be unaligned.
+ * The bytes of a buffer view (zero-copy). A view not aligned to `bytesPerElement` within its
+ * region (possible only for memory another library allocated) is copied: typed arrays over it
+ * cannot be unaligned.
  */
 function view(regions: ArrayBuffer[], v: [number, number, number] | null, bytesPerElement = 1): Uint8Array {
   if (!v || v[2] === 0) return new Uint8Array(0);
