@@ -7,7 +7,7 @@ import test from 'ava';
 import * as A from 'apache-arrow';
 import { S3ArrowBackend } from '../../src/backends/s3-arrow';
 import { S3Backend } from '../../src/backends/s3';
-import { readParquet, readParquetMetadata, Store, writeParquet } from '../../src/index';
+import { InvalidPath, NotFound, readParquet, readParquetMetadata, Store, writeParquet } from '../../src/index';
 import { FaultProxy } from '../support/fault-proxy';
 import { createBucket, startServer, type S3Server } from '../support/s3-servers';
 
@@ -16,8 +16,12 @@ const GROUPS = 8;
 const ROWS_PER_GROUP = 25_000;
 
 let server: Promise<S3Server> | undefined;
+// moto keeps a flat key space like S3 (s3s-fs stores keys as files, and answers a GET of a
+// "folder" with 500): the folder case runs there.
+let flatServer: Promise<S3Server> | undefined;
 test.after.always(async () => {
   if (server) await (await server).stop();
+  if (flatServer) await (await flatServer).stop();
 });
 
 /** 20 Int64 columns; c0 is the row number (so row groups hold disjoint ranges of it), the rest vary. */
@@ -34,9 +38,8 @@ function wideTable(): A.Table {
 
 const BACKENDS = { 's3-arrow': S3ArrowBackend, s3: S3Backend } as const;
 
-async function setup(kind: keyof typeof BACKENDS) {
-  server ??= startServer('s3s-fs');
-  const s = await server;
+async function setup(kind: keyof typeof BACKENDS, on: 's3s-fs' | 'moto' = 's3s-fs') {
+  const s = await (on === 'moto' ? (flatServer ??= startServer('moto')) : (server ??= startServer('s3s-fs')));
   const bucket = await createBucket(s);
   const proxy = await FaultProxy.start(s.endpoint);
   const store = new Store(
@@ -75,5 +78,17 @@ for (const kind of Object.keys(BACKENDS) as (keyof typeof BACKENDS)[]) {
     const group = meta.rowGroups[5]!.compressedSize;
     t.log(`${kind}: filter on one row group: ${selective} bytes on the wire, that row group is ${group} bytes (${(selective / group).toFixed(3)}×)`);
     t.true(selective <= 1.15 * group + 64 * 1024, `${selective} bytes for a ${group}-byte row group`);
+  });
+}
+
+for (const kind of Object.keys(BACKENDS) as (keyof typeof BACKENDS)[]) {
+  test(`${kind} › a missing file is NotFound, a folder InvalidPath`, async (t) => {
+    const { store, done } = await setup(kind, 'moto');
+    t.teardown(done);
+    await writeParquet(store, 'dir/a.parquet', wideTable().slice(0, 10));
+    const missing = await t.throwsAsync(readParquet(store, 'nope.parquet'), { instanceOf: NotFound });
+    t.is(missing.path, 'nope.parquet');
+    const folder = await t.throwsAsync(readParquet(store, 'dir'), { instanceOf: InvalidPath });
+    t.is(folder.path, 'dir');
   });
 }

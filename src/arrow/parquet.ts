@@ -29,6 +29,7 @@ import {
   type RawParquetSummary,
   type RawScanOptions,
 } from '../native';
+import { InvalidPath, NotFound } from '../errors';
 import { checkCount, checkOptions } from '../options';
 import { describe } from '../retry';
 import type { Store } from '../store';
@@ -226,8 +227,16 @@ async function withSource<T>(
   const backend = store.backend.name;
   if (native) {
     if (store.backend.hierarchical) await store.getFileInfo(path, { signal });
-    const value = await store.withFileKey(path, signal, (key) => viaNative(native, key, binding));
-    return { value, backend };
+    try {
+      const value = await store.withFileKey(path, signal, (key) => viaNative(native, key, binding));
+      return { value, backend };
+    } catch (err) {
+      // On a flat store a folder is a prefix, not an object: say what it is.
+      if (err instanceof NotFound && !store.backend.hierarchical && (await store.isFolder(path, { signal }))) {
+        throw new InvalidPath(`'${path}' is a folder, not a Parquet file`, { path, backend, cause: err });
+      }
+      throw err;
+    }
   }
   store.backend.capabilities.require(Capability.SEEKABLE_READ, backend);
   const value = await store.withFileKey(path, signal, async (key) => {
