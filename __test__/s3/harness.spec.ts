@@ -41,6 +41,27 @@ test('s3s-fs rejects a wrong secret (SigV4 is checked)', async (t) => {
   }
 });
 
+test('s3s-fs killed and restarted keeps its port and its data; while down its port refuses', async (t) => {
+  const server = await startServer('s3s-fs');
+  servers.push(server);
+  const bucket = await createBucket(server);
+  const client = adminClient(server, server.endpoint, { maxAttempts: 1 });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'kept.txt', Body: 'survives' }));
+    await server.kill!();
+    const err = await t.throwsAsync(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'kept.txt' })));
+    t.is((err as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+    await server.restart!();
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'kept.txt' }));
+    t.is(await got.Body!.transformToString(), 'survives');
+    // A restart of a running server kills it first.
+    await server.restart!();
+    t.is(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'kept.txt' }))).Body!.transformToString(), 'survives');
+  } finally {
+    client.destroy();
+  }
+});
+
 test('TLS proxy in front of s3s-fs serves with its self-signed CA', async (t) => {
   const server = await startServer('s3s-fs');
   servers.push(server);
