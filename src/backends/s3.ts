@@ -560,63 +560,80 @@ export class S3Backend extends BaseBackend implements Backend {
       if (!body.destroyed) body.destroy();
     });
     body.pipe(out);
-    if (signal) {
-      const onAbort = () => out.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend: this.name, cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      out.on('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    if (signal) abortStreamOn(signal, out, key, this.name);
     return out;
   }
 
-  /** Reads a body into `chunks`, keeping what arrived when it fails; returns the bytes read. */
-  private async drainInto(key: string, body: Readable, chunks: Buffer[], signal?: AbortSignal): Promise<number> {
-    let n = 0;
-    const stream = this.wrapBody(key, body, signal);
-    try {
-      for await (const chunk of stream) {
-        chunks.push(chunk as Buffer);
-        n += (chunk as Buffer).length;
+  /**
+   * Bytes `[offset, offset + length)` (to the end when length is undefined), chunk by chunk.
+   * A body that breaks off mid-way (a reset, a server that died) is resumed from the last byte
+   * received, pinned to the first answer's ETag so that a replaced object fails instead of
+   * mixing versions, up to the retry policy's attempts: the SDK retries failed requests, not
+   * bodies that fail after the headers. `first` is an answer already received for the start.
+   */
+  private async *chunks(
+    key: string,
+    offset: number,
+    length: number | undefined,
+    signal: AbortSignal | undefined,
+    first?: { body: Readable; etag?: string },
+  ): AsyncGenerator<Buffer> {
+    let got = 0;
+    let etag = first?.etag;
+    let answer = first;
+    for (let attempt = 1; ; attempt++) {
+      if (!answer) {
+        const start = offset + got;
+        const range = length === undefined ? (start === 0 ? undefined : `bytes=${start}-`) : `bytes=${start}-${offset + length - 1}`;
+        try {
+          answer = await this.getObject(key, range, signal, etag);
+        } catch (err) {
+          // If-Match failed: another write replaced the object between two parts of this read.
+          if (err instanceof AlreadyExists && etag !== undefined) {
+            throw new RemoteStoreError(`Object '${key}' was replaced while it was being read`, { path: key, backend: this.name, cause: err });
+          }
+          throw err;
+        }
+        etag ??= answer.etag;
       }
-    } catch (err) {
-      stream.destroy();
-      throw Object.assign(this.mapError(err, key), { bytesRead: n });
+      const body = this.wrapBody(key, answer.body, signal);
+      answer = undefined;
+      try {
+        for await (const chunk of body) {
+          got += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof BackendUnavailable) || attempt >= this.retry.maxAttempts || signal?.aborted || etag === undefined) throw err;
+      } finally {
+        body.destroy();
+      }
+      await sleep(this.retry.backoff(attempt) * 1000, signal, key, this.name);
     }
-    return n;
+  }
+
+  private async fetchBytes(key: string, offset: number, length: number | undefined, signal?: AbortSignal): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const chunk of this.chunks(key, offset, length, signal)) parts.push(chunk);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
   /**
-   * Bytes `[offset, offset + length)` (to the end when length is undefined). A body that
-   * breaks off mid-way is resumed from the last byte received, pinned to the first answer's
-   * ETag so that a replaced object fails instead of mixing versions, up to the retry policy's
-   * attempts: the SDK retries failed requests, not bodies that fail after the headers.
+   * A stream of the object from byte 0; a body that breaks off is resumed like readBytes does.
+   * A missing object fails here, not in the stream. Destroying the stream cancels the request
+   * in flight.
    */
-  private async fetchBytes(key: string, offset: number, length: number | undefined, signal?: AbortSignal): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    let etag: string | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const start = offset + got;
-      const range =
-        length === undefined ? (start === 0 ? undefined : `bytes=${start}-`) : `bytes=${start}-${offset + length - 1}`;
-      const { body } = await this.getObject(key, range, signal, etag).then((r) => {
-        etag ??= r.etag;
-        return r;
-      });
-      try {
-        got += await this.drainInto(key, body, chunks, signal);
-        return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      } catch (err) {
-        got += (err as { bytesRead?: number }).bytesRead ?? 0;
-        if (!(err instanceof BackendUnavailable) || attempt >= this.retry.maxAttempts || signal?.aborted || etag === undefined) throw err;
-        await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
-      }
-    }
-  }
-
   async read(key: string, options: SignalOptions = {}): Promise<Readable> {
     this.checkOpen();
-    const { body } = await this.getObject(key, undefined, options.signal);
-    return this.wrapBody(key, body, options.signal);
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const first = await this.getObject(key, undefined, options.signal);
+    const stream = Readable.from(this.chunks(key, 0, undefined, signal, first), { objectMode: false, highWaterMark: 1 << 20 });
+    stream.once('close', () => stop.abort());
+    // A consumer that is not reading still hears of the abort at once.
+    if (options.signal) abortStreamOn(options.signal, stream, key, this.name);
+    return stream;
   }
 
   async readBytes(key: string, options: SignalOptions = {}): Promise<Buffer> {
@@ -1108,4 +1125,31 @@ function multipartEtag(partEtags: Array<string | undefined>): string | undefined
     hash.update(Buffer.from(hex, 'hex'));
   }
   return `${hash.digest('hex')}-${partEtags.length}`;
+}
+
+/** Destroys `stream` with an AbortError when `signal` fires (the listener goes with the stream). */
+export function abortStreamOn(signal: AbortSignal, stream: Readable, key: string, backend: string): void {
+  const onAbort = () => void stream.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend, cause: signal.reason }));
+  if (signal.aborted) {
+    onAbort();
+    return;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', onAbort));
+}
+
+/** Waits `ms`, or rejects with our AbortError as soon as `signal` fires. */
+function sleep(ms: number, signal: AbortSignal | undefined, key: string, backend: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortError(`Operation aborted: '${key}'`, { path: key, backend, cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
