@@ -229,8 +229,9 @@ export class S3ArrowBackend extends S3Backend implements Backend {
         }
         put = await upload.finish();
       } catch (err) {
-        // Never a truncated object: the multipart upload (or pending PUT) is discarded.
-        await upload.abort().catch(() => undefined);
+        // Never a truncated object: the multipart upload (or pending PUT) is discarded, later if
+        // the server cannot be reached now.
+        await upload.abort().catch(() => this.deferAbort(upload, key, () => upload.abort()));
         if (options.signal?.aborted) throw new AbortError(`Write aborted: '${key}'`, { path: key, backend: this.name, cause: err });
         if (err instanceof RemoteStoreError || err instanceof TypeError || err instanceof RangeError) throw err;
         throw new RemoteStoreError(`Write of '${key}' failed: the source failed: ${(err as Error)?.message ?? String(err)}`, {

@@ -173,6 +173,13 @@ export class S3Backend extends BaseBackend implements Backend {
   readonly #clientOptions: Record<string, unknown>;
   readonly #maxSockets: number;
   #client: S3Client | undefined;
+  /**
+   * Multipart uploads whose abort could not reach the server (it was down when the write
+   * failed). Each later write tries them again, and close() does once more, so an outage does
+   * not leave parts on the server for good.
+   */
+  readonly #unaborted = new Map<unknown, { key: string; abort: () => Promise<void> }>();
+  #aborting: Promise<void> | undefined;
 
   constructor(options: S3BackendOptions) {
     super();
@@ -282,6 +289,17 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   override async close(): Promise<void> {
+    if (!this.closed && this.#unaborted.size > 0) {
+      await this.retryAborts();
+      for (const { key } of this.#unaborted.values()) {
+        process.emitWarning(
+          `The multipart upload of '${key}' could not be aborted: the S3 endpoint was unreachable. ` +
+            'Its parts stay on the server until a lifecycle rule (AbortIncompleteMultipartUpload) removes them.',
+          { code: 'REMOTE_STORE_UPLOAD_LEFT_OPEN' },
+        );
+      }
+      this.#unaborted.clear();
+    }
     this.closed = true;
     const client = this.#client;
     this.#client = undefined;
@@ -289,6 +307,25 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   // ---- plumbing --------------------------------------------------------------------
+
+  /** Keeps an upload whose abort failed, to abort it later (`id` tells uploads apart). */
+  protected deferAbort(id: unknown, key: string, abort: () => Promise<void>): void {
+    this.#unaborted.set(id, { key, abort });
+  }
+
+  /** One more attempt at each deferred abort; one round at a time. */
+  protected retryAborts(): Promise<void> {
+    if (this.#unaborted.size === 0) return Promise.resolve();
+    this.#aborting ??= Promise.allSettled(
+      [...this.#unaborted].map(async ([id, upload]) => {
+        await upload.abort();
+        this.#unaborted.delete(id);
+      }),
+    ).then(() => {
+      this.#aborting = undefined;
+    });
+    return this.#aborting;
+  }
 
   /** Sends a command with the operation's signal and the retry timeout. */
   protected async send<T>(command: { input: unknown }, key: string, signal?: AbortSignal): Promise<T> {
@@ -688,6 +725,8 @@ export class S3Backend extends BaseBackend implements Backend {
     this.checkOpen();
     checkContent(content);
     throwIfAborted(options.signal, key);
+    // In the background: a write must not wait for a server that may still be down.
+    void this.retryAborts();
     const inMemory = isInMemory(content);
     if (!inMemory || this.rejectWriteUnderFileAncestor) {
       await this.checkWriteTarget(key, { overwrite: options.overwrite || inMemory, signal: options.signal });
@@ -881,17 +920,20 @@ export class S3Backend extends BaseBackend implements Backend {
     return h && S3Backend.etag(h.ETag) === expectedEtag ? h : undefined;
   }
 
-  /** Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run). */
+  /**
+   * Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run).
+   * When the server cannot be reached, the abort is deferred to later writes and close().
+   */
   private async abortUpload(key: string, uploadId: string, inflight: Set<Promise<void>>): Promise<void> {
     await Promise.allSettled([...inflight]);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const abort = async () => {
       try {
         await this.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), key);
-        return;
       } catch (err) {
-        if (err instanceof NotFound) return; // NoSuchUpload: already gone
+        if (!(err instanceof NotFound)) throw err; // NoSuchUpload: already gone
       }
-    }
+    };
+    await abort().catch(() => this.deferAbort(uploadId, key, abort));
   }
 
   /** A PUT is atomic, and streamed writes abort their multipart upload on failure. */
