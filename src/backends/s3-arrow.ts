@@ -5,7 +5,7 @@ import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, R
 import type { WriteResult } from '../models';
 import { NativeObjectStore, type NativeCredentials, type NativeS3Options } from '../native';
 import type { RetryPolicy } from '../retry';
-import { md5Hex, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
+import { abortStreamOn, md5Hex, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
 
 /** Options of {@link S3ArrowBackend}: exactly those of {@link S3Backend}. */
 export type S3ArrowBackendOptions = S3BackendOptions;
@@ -152,9 +152,12 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     const native = this.native;
     const size = head.size;
     const backend = this.name;
+    // Destroying the stream cancels the windows read ahead: no request outlives the stream.
+    const stop = new AbortController();
+    const windowSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
     const fetchWindow = async (offset: number): Promise<Buffer> => {
-      const buf = await native.getRange(key, offset, Math.min(READ_WINDOW, size - offset), { signal });
-      const now = await native.head(key, { signal });
+      const buf = await native.getRange(key, offset, Math.min(READ_WINDOW, size - offset), { signal: windowSignal });
+      const now = await native.head(key, { signal: windowSignal });
       if (now.etag !== head.etag || now.size !== size) {
         throw new RemoteStoreError(`Object '${key}' was replaced while it was being read`, { path: key, backend });
       }
@@ -181,6 +184,7 @@ export class S3ArrowBackend extends S3Backend implements Backend {
         }
         p.then(
           (buf) => {
+            if (this.destroyed) return;
             for (let off = 0; off < buf.length; off += READ_CHUNK) this.push(buf.subarray(off, Math.min(buf.length, off + READ_CHUNK)));
             if (windows.length === 0 && next >= size) this.push(null);
           },
@@ -188,11 +192,8 @@ export class S3ArrowBackend extends S3Backend implements Backend {
         );
       },
     });
-    if (signal) {
-      const onAbort = () => stream.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend, cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      stream.on('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    stream.once('close', () => stop.abort());
+    if (signal) abortStreamOn(signal, stream, key, backend);
     return stream;
   }
 
