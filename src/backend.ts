@@ -16,6 +16,12 @@ export interface BackendWriteOptions extends SignalOptions {
   overwrite: boolean;
   metadata?: Record<string, string>;
   onProgress?: ProgressCallback;
+  /**
+   * The Store has just run `checkWriteTarget` with these options (openAtomic does, before its
+   * callback runs): a backend may skip the same check before the first byte. Checks that close
+   * a race at commit time (a conditional write, a hard link) still apply.
+   */
+  targetChecked?: boolean;
 }
 
 export interface BackendListOptions extends SignalOptions {

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { S3Backend } from '../../src/backends/s3';
 import { S3ArrowBackend } from '../../src/backends/s3-arrow';
-import { BackendUnavailable, RemoteStoreError, Store } from '../../src/index';
+import { AlreadyExists, BackendUnavailable, RemoteStoreError, Store } from '../../src/index';
 import { assertNoSecret } from '../conformance/suite';
 import { FaultProxy, type Fault } from '../support/fault-proxy';
 import { adminClient, createBucket, startServer, type S3Server } from '../support/s3-servers';
@@ -299,6 +299,34 @@ for (const kind of Object.keys(BACKENDS) as BackendName[]) for (const op of ['re
         for (let i = 0; i < 50 && (await openUploads(x)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
         for (let round = 0; round < times.length; round++) await absent(x, `aborted-${round}.bin`);
       }
+    } finally {
+      await x.done();
+    }
+  });
+}
+
+for (const kind of Object.keys(BACKENDS) as BackendName[]) {
+  test(`${kind} › openAtomic checks its target once: one HEAD before the write`, async (t) => {
+    const x = await setup(kind);
+    try {
+      x.proxy.resetStats();
+      await x.store.openAtomic('atomic.txt', {}, async (w) => {
+        w.write('hello');
+      });
+      const log = x.proxy.stats.log;
+      const firstWrite = log.findIndex((l) => /^(PUT|POST) /.test(l));
+      t.true(firstWrite > 0, log.join('\n'));
+      t.is(log.slice(0, firstWrite).filter((l) => l.startsWith('HEAD ')).length, 1, log.join('\n'));
+      t.is(await x.store.readText('atomic.txt'), 'hello');
+      // That one check still refuses an existing target before the callback runs.
+      let ran = false;
+      await t.throwsAsync(
+        x.store.openAtomic('atomic.txt', {}, () => {
+          ran = true;
+        }),
+        { instanceOf: AlreadyExists },
+      );
+      t.false(ran);
     } finally {
       await x.done();
     }

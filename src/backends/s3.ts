@@ -719,7 +719,7 @@ export class S3Backend extends BaseBackend implements Backend {
    * The checks before a write's first byte, shared by both S3 backends; answers whether the
    * content is already in memory. For buffers the conditional PUT alone decides; a stream gets
    * an early HEAD so an existing target fails before its body is consumed (the condition still
-   * closes the race).
+   * closes the race), unless the Store has just made that check (openAtomic).
    */
   protected async beginWrite(key: string, content: WriteContent, options: BackendWriteOptions): Promise<boolean> {
     this.checkOpen();
@@ -728,7 +728,7 @@ export class S3Backend extends BaseBackend implements Backend {
     // In the background: a write must not wait for a server that may still be down.
     void this.retryAborts();
     const inMemory = isInMemory(content);
-    if (!inMemory || this.rejectWriteUnderFileAncestor) {
+    if (!options.targetChecked && (!inMemory || this.rejectWriteUnderFileAncestor)) {
       await this.checkWriteTarget(key, { overwrite: options.overwrite || inMemory, signal: options.signal });
     }
     return inMemory;
