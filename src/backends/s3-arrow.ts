@@ -246,10 +246,14 @@ export class S3ArrowBackend extends S3Backend implements Backend {
   }
 
   /**
-   * One PUT, retried after a transient failure within the retry policy. A connection lost
-   * after the server committed looks like a failure (and its retry in create mode like a
-   * conflict), so before giving up or retrying a HEAD asks whether the object is ours: an
-   * ETag equal to the body's MD5 means the write landed.
+   * One PUT within the retry policy. A connection lost after the server committed looks like
+   * a failure (and its retry in create mode like a conflict), so before giving up a HEAD asks
+   * whether the object is ours: an ETag equal to the body's MD5 means the write landed.
+   *
+   * object_store retries 5xx answers, refused connections and every failure of an overwrite
+   * itself; retrying those here too would square the policy's attempts. Only a create-mode
+   * PUT cut off after it was sent comes back unretried ("after 0 retries"): this loop retries
+   * that one.
    */
   private async putBytes(
     native: NativeObjectStore,
@@ -261,12 +265,12 @@ export class S3ArrowBackend extends S3Backend implements Backend {
       try {
         return await native.put(key, body, opts);
       } catch (err) {
-        const transient = err instanceof BackendUnavailable;
-        const conflictAfterRetry = err instanceof AlreadyExists && attempt > 1;
-        if (!(transient || conflictAfterRetry) || opts.signal?.aborted) throw err;
+        const retried = nativeRetries(err);
+        const conflictAfterRetry = err instanceof AlreadyExists && (attempt > 1 || (retried ?? 0) > 0);
+        if (!(err instanceof BackendUnavailable || conflictAfterRetry) || opts.signal?.aborted) throw err;
         const h = await this.landedAs(key, md5Hex(body));
         if (h) return { etag: h.ETag, version: h.VersionId };
-        if (conflictAfterRetry || attempt >= this.retry.maxAttempts) throw err;
+        if (conflictAfterRetry || retried !== 0 || attempt >= this.retry.maxAttempts) throw err;
         await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
       }
     }
@@ -291,6 +295,12 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     // overwrite: CopyObject (metadata copied); create: conditional multipart copy (atomic).
     await this.native.copy(src, dst, { overwrite: options.overwrite, signal: options.signal });
   }
+}
+
+/** How often object_store retried the request behind a native error (its message says "after N retries"). */
+function nativeRetries(err: unknown): number | undefined {
+  const m = /after (\d+) retries/.exec((err as Error)?.message ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Compile-time check. */
