@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -43,7 +42,7 @@ import {
 } from '../errors';
 import type { ChildEntry, ContentDigest, FileInfo, FolderEntry, FolderInfo, WriteResult } from '../models';
 import { ancestors, baseName } from '../path';
-import { RetryPolicy } from '../retry';
+import { describe, RetryPolicy } from '../retry';
 import { revealSecret, Secret } from '../secret';
 import { BaseBackend } from './base';
 
@@ -75,32 +74,84 @@ const PART_SIZE = 8 * 1024 * 1024;
 const UPLOAD_CONCURRENCY = 4;
 const DEFAULT_MAX_SOCKETS = 256;
 
-/** `host:port` → `https://host:port`; trimmed; empty → undefined. */
-export function normalizeEndpoint(endpoint: string | undefined): string | undefined {
+/**
+ * `host:port` → `https://host:port`; trimmed; empty → undefined. Anything but an http(s) URL
+ * without credentials in it is refused, naming the option (`what`).
+ */
+export function normalizeEndpoint(endpoint: unknown, what = 'endpoint_url'): string | undefined {
   if (endpoint === undefined || endpoint === null) return undefined;
-  if (typeof endpoint !== 'string') throw new TypeError(`s3 option 'endpoint_url' must be a string, got ${typeof endpoint}`);
+  if (typeof endpoint !== 'string') throw new TypeError(`s3 option '${what}' must be a string, got ${describe(endpoint)}`);
   const e = endpoint.trim();
   if (e === '') return undefined;
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(e) ? e : `https://${e}`;
+  const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(e) ? e : `https://${e}`;
+  // Shown in errors without any user:password@ part it may carry.
+  const shown = JSON.stringify(full.replace(/\/\/[^/]*@/, '//***@'));
+  let url: URL;
+  try {
+    url = new URL(full);
+  } catch {
+    throw new TypeError(`s3 option '${what}' is not a valid URL: ${shown}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`s3 option '${what}' must be an http or https URL: ${shown}`);
+  if (url.username || url.password) {
+    throw new TypeError(`s3 option '${what}' must not carry credentials (user:password@): give them as key and secret`);
+  }
+  return full;
 }
 
 /**
  * The CA bundle to trust: the explicit option, else `AWS_CA_BUNDLE`, else
  * `REQUESTS_CA_BUNDLE`, else `SSL_CERT_FILE` (empty counts as unset). A path that is not
- * an existing regular file is an error at construction.
+ * an existing regular file of PEM certificates is an error at construction (for both paths:
+ * the SDK would fail only at the first TLS handshake).
  */
-export function resolveCaBundle(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [explicit, env.AWS_CA_BUNDLE, env.REQUESTS_CA_BUNDLE, env.SSL_CERT_FILE];
-  const path = candidates.find((c) => typeof c === 'string' && c.trim() !== '');
-  if (path === undefined) return undefined;
-  let ok = false;
-  try {
-    ok = statSync(path).isFile();
-  } catch {
-    ok = false;
+export function resolveCaBundle(explicit: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (explicit !== undefined && explicit !== null && typeof explicit !== 'string') {
+    throw new TypeError(`s3 option 'tls_ca_bundle' must be a path, got ${describe(explicit)}`);
   }
-  if (!ok) throw new TypeError(`tls_ca_bundle path does not exist or is not a file: ${path}`);
+  const sources: Array<[string, string | undefined]> = [
+    ['tls_ca_bundle', explicit as string | undefined],
+    ['tls_ca_bundle (from AWS_CA_BUNDLE)', env.AWS_CA_BUNDLE],
+    ['tls_ca_bundle (from REQUESTS_CA_BUNDLE)', env.REQUESTS_CA_BUNDLE],
+    ['tls_ca_bundle (from SSL_CERT_FILE)', env.SSL_CERT_FILE],
+  ];
+  const found = sources.find(([, c]) => typeof c === 'string' && c.trim() !== '');
+  if (found === undefined) return undefined;
+  const [what, path] = found as [string, string];
+  let pem: string | undefined;
+  try {
+    if (statSync(path).isFile()) pem = readFileSync(path, 'utf8');
+  } catch {
+    pem = undefined;
+  }
+  if (pem === undefined) throw new TypeError(`${what} path does not exist or is not a file: ${path}`);
+  const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (certs.length === 0) throw new TypeError(`${what} '${path}' holds no PEM certificate`);
+  for (const cert of certs) {
+    try {
+      new X509Certificate(cert);
+    } catch (err) {
+      throw new TypeError(`${what} '${path}' holds a certificate that cannot be read: ${(err as Error).message}`);
+    }
+  }
   return path;
+}
+
+/** An optional string option; anything else is refused naming it. */
+function stringOption(o: Record<string, unknown>, snake: string, camel: string): string | undefined {
+  const v = pick<unknown>(o, snake, camel);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new TypeError(`s3 option '${snake}' must be a string, got ${describe(v)}`);
+  return v;
+}
+
+/** A credential option: a string, a number (a YAML `key: 12345`) or a Secret. */
+function credentialOption(o: Record<string, unknown>, name: string): string | undefined {
+  const v = o[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || v instanceof Secret) return revealSecret(v);
+  // Not the value itself: it is a credential.
+  throw new TypeError(`s3 option '${name}' must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
 }
 
 /** The RetryPolicy as an SDK retry strategy: same attempt count and backoff curve. */
@@ -172,6 +223,8 @@ export class S3Backend extends BaseBackend implements Backend {
   readonly #token: string | undefined;
   readonly #clientOptions: Record<string, unknown>;
   readonly #maxSockets: number;
+  /** A string `client_options.endpoint`, normalised. */
+  readonly #clientEndpoint: string | undefined;
   #client: S3Client | undefined;
   /**
    * Multipart uploads whose abort could not reach the server (it was down when the write
@@ -188,26 +241,42 @@ export class S3Backend extends BaseBackend implements Backend {
     const bucket = o.bucket;
     if (typeof bucket !== 'string' || bucket.trim() === '') throw new TypeError('bucket must be a non-empty string');
     this.bucket = bucket.trim();
-    this.#key = revealSecret(o.key);
-    this.#secret = revealSecret(o.secret);
-    this.#token = revealSecret(o.token);
+    this.#key = credentialOption(o, 'key');
+    this.#secret = credentialOption(o, 'secret');
+    this.#token = credentialOption(o, 'token');
     if ((this.#key === undefined) !== (this.#secret === undefined)) {
       throw new TypeError("s3 options 'key' and 'secret' must be given together (or neither, for the AWS default credential chain)");
     }
-    this.endpointUrl = normalizeEndpoint(pick<string>(o, 'endpoint_url', 'endpointUrl'));
-    const region = pick<string>(o, 'region_name', 'regionName');
-    this.regionName = typeof region === 'string' && region.trim() !== '' ? region.trim() : undefined;
-    this.caBundle = resolveCaBundle(pick<string>(o, 'tls_ca_bundle', 'tlsCaBundle'));
+    this.endpointUrl = normalizeEndpoint(pick<unknown>(o, 'endpoint_url', 'endpointUrl'));
+    const region = stringOption(o, 'region_name', 'regionName');
+    this.regionName = region !== undefined && region.trim() !== '' ? region.trim() : undefined;
+    this.caBundle = resolveCaBundle(pick<unknown>(o, 'tls_ca_bundle', 'tlsCaBundle'));
     const retry = o.retry;
     this.retry = retry === undefined || retry === null ? new RetryPolicy() : RetryPolicy.from(retry);
-    this.rejectWriteUnderFileAncestor = Boolean(pick<boolean>(o, 'reject_write_under_file_ancestor', 'rejectWriteUnderFileAncestor'));
-    const clientOptions = pick<Record<string, unknown>>(o, 'client_options', 'clientOptions') ?? {};
-    if (typeof clientOptions !== 'object' || Array.isArray(clientOptions)) throw new TypeError("s3 option 'client_options' must be an object");
+    const reject = pick<unknown>(o, 'reject_write_under_file_ancestor', 'rejectWriteUnderFileAncestor') ?? false;
+    if (typeof reject !== 'boolean') {
+      // Boolean('false') is true: a quoted YAML value must not switch the check on.
+      throw new TypeError(`s3 option 'reject_write_under_file_ancestor' must be true or false, got ${describe(reject)}`);
+    }
+    this.rejectWriteUnderFileAncestor = reject;
+    const clientOptions = pick<unknown>(o, 'client_options', 'clientOptions') ?? {};
+    if (typeof clientOptions !== 'object' || Array.isArray(clientOptions)) {
+      throw new TypeError(`s3 option 'client_options' must be an object, got ${describe(clientOptions)}`);
+    }
     // The registry wraps credential-named values in Secret, nested ones too
     // (client_options.credentials.secretAccessKey): the SDK needs them plain.
     this.#clientOptions = revealDeep(clientOptions) as Record<string, unknown>;
-    const maxSockets = pick<number>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
-    if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${maxSockets}`);
+    // The two the native path takes from client_options too: checked here, not at first use.
+    const clientRegion = this.#clientOptions.region;
+    if (clientRegion !== undefined && typeof clientRegion !== 'string') {
+      throw new TypeError(`s3 option 'client_options.region' must be a string, got ${describe(clientRegion)}`);
+    }
+    const clientEndpoint = this.#clientOptions.endpoint;
+    this.#clientEndpoint = typeof clientEndpoint === 'string' ? normalizeEndpoint(clientEndpoint, 'client_options.endpoint') : undefined;
+    const maxSockets = pick<unknown>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
+    if (typeof maxSockets !== 'number' || !Number.isInteger(maxSockets) || maxSockets < 1) {
+      throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${describe(maxSockets)}`);
+    }
     this.#maxSockets = maxSockets;
   }
 
@@ -238,9 +307,7 @@ export class S3Backend extends BaseBackend implements Backend {
    * `client_options.endpoint` (the SDK would use it), else undefined (AWS).
    */
   protected get effectiveEndpoint(): string | undefined {
-    if (this.endpointUrl) return this.endpointUrl;
-    const e = this.#clientOptions.endpoint;
-    return typeof e === 'string' ? normalizeEndpoint(e) : undefined;
+    return this.endpointUrl ?? this.#clientEndpoint;
   }
 
   /** The static credentials from the options, if both key and secret were given. */
