@@ -158,7 +158,8 @@ function credentialOption(o: Record<string, unknown>, name: string): string | un
 function retryStrategy(policy: RetryPolicy): ConfiguredRetryStrategy {
   return new ConfiguredRetryStrategy(policy.maxAttempts, (attempt: number) => {
     const seconds = policy.backoff(attempt) + Math.random() * policy.jitter;
-    return Math.round(seconds * 1000);
+    // Each part fits a timer; their sum may not, and a timer past 2^31 - 1 ms fires at once.
+    return Math.min(2 ** 31 - 1, Math.round(seconds * 1000));
   });
 }
 
