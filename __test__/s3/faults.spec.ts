@@ -11,7 +11,7 @@ import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { S3Backend } from '../../src/backends/s3';
 import { S3ArrowBackend } from '../../src/backends/s3-arrow';
 import { AlreadyExists, BackendUnavailable, RemoteStoreError, Store } from '../../src/index';
-import { assertNoSecret } from '../conformance/suite';
+import { assertNoSecret } from '../support/sentinel';
 import { FaultProxy, type Fault } from '../support/fault-proxy';
 import { adminClient, createBucket, startServer, type S3Server } from '../support/s3-servers';
 

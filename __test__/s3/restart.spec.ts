@@ -17,7 +17,7 @@ import { readdirSync } from 'node:fs';
 import { S3Backend } from '../../src/backends/s3';
 import { S3ArrowBackend } from '../../src/backends/s3-arrow';
 import { BackendUnavailable, Store } from '../../src/index';
-import { assertNoSecret } from '../conformance/suite';
+import { assertNoSecret } from '../support/sentinel';
 import { createBucket, startServer, type S3Server } from '../support/s3-servers';
 
 const MiB = 1024 * 1024;
