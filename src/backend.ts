@@ -30,9 +30,12 @@ export interface BackendListOptions extends SignalOptions {
   maxDepth?: number;
 }
 
-/** A class a backend can hand out through `unwrap`, e.g. the AWS SDK's `S3Client`. */
+/**
+ * A class a backend can hand out through `unwrap`, e.g. the AWS SDK's `S3Client`, or one
+ * without a public constructor such as `NativeObjectStore` (matched by its prototype).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Unwrappable<T> = abstract new (...args: any[]) => T;
+export type Unwrappable<T> = (abstract new (...args: any[]) => T) | (Function & { prototype: T });
 
 /**
  * A storage adapter. It works on backend-relative keys that the {@link Store} has
