@@ -111,7 +111,7 @@ const OPS: Op[] = [
   },
 ];
 
-async function serverAndStore(kind: BackendName, retry: object): Promise<{ s: S3Server; store: Store }> {
+async function serverAndStore(kind: BackendName, retry: Record<string, unknown>): Promise<{ s: S3Server; store: Store }> {
   const s = await startServer('s3s-fs');
   if (!s.root || !s.kill || !s.restart) {
     await s.stop();

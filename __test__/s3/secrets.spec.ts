@@ -88,7 +88,7 @@ for (const type of ['s3', 's3-arrow'] as const) {
       // An unknown key is warned about (process.emitWarning), next to a credential.
       RegistryConfig.fromObject({ backends: { b: { type, options: { ...options }, typo: 1 } } });
       await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
-      const shown = [store, store.backend, registry, registry.config, store.unwrap(S3Client)];
+      const shown: unknown[] = [store, store.backend, registry, registry.config, store.unwrap(S3Client)];
       if (type === 's3-arrow') shown.push(store.unwrap(NativeObjectStore));
       for (const value of [...shown, ...errors]) assertNoSecret(t, value);
       t.is(errors.length, 10);
