@@ -69,6 +69,20 @@ interface Op {
   multipart?: boolean;
 }
 
+/** A streamed write of `data` whose source has the server die after `after` bytes; it reads the result back. */
+function writeOp(name: string, target: string, data: Buffer, after: number, multipart = false): Op {
+  return {
+    name,
+    run: async (store, outage) => {
+      await store.write(target, source(data, after, outage));
+      return store.readBytes(target);
+    },
+    expected: data,
+    target,
+    multipart,
+  };
+}
+
 const BIG = payload(80 * MiB + 5, 1);
 const MULTI = payload(24 * MiB + 3, 2);
 const SINGLE = payload(4 * MiB + 1, 3);
@@ -88,27 +102,10 @@ const OPS: Op[] = [
     },
     expected: BIG,
   },
-  {
-    // Below the part size: one PUT, sent after the source ends, while the server is down.
-    name: 'PUT',
-    run: async (store, outage) => {
-      await store.write('single.bin', source(SINGLE, 2 * MiB, outage));
-      return store.readBytes('single.bin');
-    },
-    expected: SINGLE,
-    target: 'single.bin',
-  },
-  {
-    // 24 MiB in 8 MiB parts: the server dies after 10 MiB, with the first part on its way.
-    name: 'multipart upload',
-    run: async (store, outage) => {
-      await store.write('multi.bin', source(MULTI, 10 * MiB, outage));
-      return store.readBytes('multi.bin');
-    },
-    expected: MULTI,
-    target: 'multi.bin',
-    multipart: true,
-  },
+  // Below the part size: one PUT, sent after the source ends, while the server is down.
+  writeOp('PUT', 'single.bin', SINGLE, 2 * MiB),
+  // 24 MiB in 8 MiB parts: the server dies after 10 MiB, with the first part on its way.
+  writeOp('multipart upload', 'multi.bin', MULTI, 10 * MiB, true),
 ];
 
 async function serverAndStore(kind: BackendName, retry: Record<string, unknown>): Promise<{ s: S3Server; store: Store }> {
@@ -122,29 +119,38 @@ async function serverAndStore(kind: BackendName, retry: Record<string, unknown>)
   return { s, store };
 }
 
+/** Kills the server once, when `fire` is called; starts it again `restartAfterMs` later, or never. */
+function outage(s: S3Server, restartAfterMs?: number) {
+  const o = {
+    killedAt: 0,
+    back: undefined as Promise<void> | undefined,
+    fire: async () => {
+      await s.kill!();
+      o.killedAt = Date.now();
+      if (restartAfterMs === undefined) return;
+      o.back = new Promise((r) => setTimeout(r, restartAfterMs)).then(() => s.restart!());
+      o.back.catch(() => undefined); // awaited by the test, unless the operation fails first
+    },
+  };
+  return o;
+}
+
 for (const kind of Object.keys(BACKENDS) as BackendName[]) {
   for (const op of OPS) {
     test(`${kind} › ${op.name}: the server restarts within the retry policy → the right content`, async (t) => {
       const { s, store } = await serverAndStore(kind, TRANSIENT_RETRY);
-      let back: Promise<void> | undefined;
+      const down = outage(s, OUTAGE_MS);
       try {
         await op.prepare?.(store);
-        let killedAt = 0;
-        const outage = async () => {
-          await s.kill!();
-          killedAt = Date.now();
-          back = new Promise((r) => setTimeout(r, OUTAGE_MS)).then(() => s.restart!());
-          back.catch(() => undefined); // awaited below, unless the operation fails first
-        };
-        const got = await op.run(store, outage);
-        t.truthy(back, 'the server was never killed');
-        await back;
-        t.log(`done ${Date.now() - killedAt} ms after the kill`);
+        const got = await op.run(store, down.fire);
+        t.truthy(down.back, 'the server was never killed');
+        await down.back;
+        t.log(`done ${Date.now() - down.killedAt} ms after the kill`);
         t.is(got.length, op.expected.length);
         t.is(sha(got), sha(op.expected));
         t.deepEqual(openUploads(s), []);
       } finally {
-        await back?.catch(() => undefined);
+        await down.back?.catch(() => undefined);
         await store.close();
         await s.stop();
       }
@@ -152,16 +158,12 @@ for (const kind of Object.keys(BACKENDS) as BackendName[]) {
 
     test(`${kind} › ${op.name}: the server stays down → BackendUnavailable within the policy, nothing left behind`, async (t) => {
       const { s, store } = await serverAndStore(kind, PERSISTENT_RETRY);
+      const down = outage(s);
       try {
         await op.prepare?.(store);
-        let killedAt = 0;
-        const outage = async () => {
-          await s.kill!();
-          killedAt = Date.now();
-        };
-        const err = await t.throwsAsync(op.run(store, outage));
-        const elapsed = Date.now() - killedAt;
-        t.true(killedAt > 0, 'the server was never killed');
+        const err = await t.throwsAsync(op.run(store, down.fire));
+        const elapsed = Date.now() - down.killedAt;
+        t.true(down.killedAt > 0, 'the server was never killed');
         t.true(err instanceof BackendUnavailable, `expected BackendUnavailable, got ${err?.name}: ${err?.message}`);
         assertNoSecret(t, err);
         t.true(elapsed < GIVE_UP_MS, `gave up ${elapsed} ms after the kill`);
