@@ -162,7 +162,7 @@ test('every retry policy is valid for both data paths or refused naming its fiel
       } catch (err) {
         counts.refused++;
         // The field at fault, or the unknown key (its name is in the message).
-        checkError(err, /retry: (RetryPolicy option '|unknown retry option ')/, what);
+        checkError(err, /retry: (RetryPolicy option '|unknown retry option ')/, what, sentinelAllowed('retry', retry));
         return;
       }
       counts.accepted++;
