@@ -338,3 +338,23 @@ for (const kind of Object.keys(BACKENDS) as BackendName[]) {
     }
   });
 }
+
+for (const kind of Object.keys(BACKENDS) as BackendName[]) {
+  test(`${kind} › a burst of faults: each of 200 concurrent requests gets the policy's retries`, async (t) => {
+    const x = await setup(kind);
+    try {
+      await x.store.write('burst.txt', 'b');
+      // Every first attempt fails (the SDK numbers its attempts in a header): 200 retries at
+      // once. A client-wide retry quota (the SDK's standard strategies stop retrying after 50
+      // to 100 of them) would fail the rest.
+      const firstAttempt = (_url: string, req: { headers: Record<string, unknown> }) => String(req.headers['amz-sdk-request']).startsWith('attempt=1;');
+      x.proxy.inject({ method: 'HEAD', match: firstAttempt, fault: { kind: 'status', status: 500 }, times: Infinity });
+      const results = await Promise.allSettled(Array.from({ length: 200 }, () => x.store.getFileInfo('burst.txt')));
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      t.is(x.proxy.stats.faults, 200);
+      t.is(failed.length, 0, `${failed.length} requests were not retried: ${String(failed[0]?.reason)}`);
+    } finally {
+      await x.done();
+    }
+  });
+}

@@ -24,7 +24,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ConfiguredRetryStrategy } from '@smithy/util-retry';
+import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { Capability, CapabilitySet } from '../capabilities';
 import { checkContent, contentChunks, isInMemory, memoryToBuffer } from '../content';
@@ -154,13 +154,41 @@ function credentialOption(o: Record<string, unknown>, name: string): string | un
   throw new TypeError(`s3 option '${name}' must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
 }
 
-/** The RetryPolicy as an SDK retry strategy: same attempt count and backoff curve. */
-function retryStrategy(policy: RetryPolicy): ConfiguredRetryStrategy {
-  return new ConfiguredRetryStrategy(policy.maxAttempts, (attempt: number) => {
-    const seconds = policy.backoff(attempt) + Math.random() * policy.jitter;
+/**
+ * The RetryPolicy as an SDK retry strategy: every request gets the policy's attempts and
+ * backoff curve. The SDK's own strategies also keep a client-wide retry quota (500 tokens,
+ * 5 or 10 per retry) that stops all retrying after a burst of failures: of 200 concurrent
+ * requests meeting one 500 each, 155 failed on their first attempt, and 2,000 concurrent
+ * writes on a loaded machine failed on connection timeouts. object_store, the native path,
+ * has no such quota. Which errors are retried stays the SDK's call (transient, throttling).
+ */
+class PolicyRetryStrategy implements RetryStrategyV2 {
+  readonly mode = 'standard';
+
+  constructor(private readonly policy: RetryPolicy) {}
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    return retryToken(0, 0);
+  }
+
+  async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    const attempt = token.getRetryCount() + 1;
+    if ((info.errorType !== 'TRANSIENT' && info.errorType !== 'THROTTLING') || attempt >= this.policy.maxAttempts) {
+      throw new Error('No retry token available');
+    }
+    let ms = (this.policy.backoff(attempt) + Math.random() * this.policy.jitter) * 1000;
+    // A server's Retry-After is honoured up to 5 s beyond the policy's wait, as the SDK does.
+    if (info.retryAfterHint instanceof Date) ms = Math.max(ms, Math.min(info.retryAfterHint.getTime() - Date.now(), ms + 5000));
     // Each part fits a timer; their sum may not, and a timer past 2^31 - 1 ms fires at once.
-    return Math.min(2 ** 31 - 1, Math.round(seconds * 1000));
-  });
+    return retryToken(attempt, Math.min(2 ** 31 - 1, Math.round(ms)));
+  }
+
+  recordSuccess(): void {}
+}
+
+/** A token the SDK's retry middleware sleeps `delay` ms on before the retry. */
+function retryToken(count: number, delay: number): RetryToken {
+  return { getRetryCount: () => count, getRetryDelay: () => delay };
 }
 
 /** A copy of plain objects/arrays with every Secret replaced by its value; other objects kept as they are. */
@@ -329,7 +357,8 @@ export class S3Backend extends BaseBackend implements Backend {
     const config: S3ClientConfig = {
       ...(this.#clientOptions as S3ClientConfig),
       region: this.resolvedRegion,
-      retryStrategy: retryStrategy(this.retry),
+      retryStrategy: new PolicyRetryStrategy(this.retry),
+      maxAttempts: this.retry.maxAttempts, // shown in the amz-sdk-request header of each attempt
       requestHandler: (this.#clientOptions.requestHandler as S3ClientConfig['requestHandler']) ?? requestHandler,
     };
     if (this.endpointUrl) {
