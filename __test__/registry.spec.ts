@@ -240,3 +240,16 @@ test('a bad path gives one InvalidPath naming it', async (t) => {
   const err = await t.throwsAsync(() => registry.getStore('s').write('a/../../etc/passwd', 'x'), { instanceOf: InvalidPath });
   t.true(err.message.includes('a/../../etc/passwd'));
 });
+
+test('a config that does not parse is refused naming where, never quoting the text (it holds credentials)', (t) => {
+  const broken = {
+    json: '{"backends": {"b": {"type": "s3", "options": {"secret": "SENTINEL-PARSE" x}}}}',
+    toml: '[backends.b]\ntype = "s3"\noptions = { secret = "SENTINEL-PARSE" x }\n',
+    yaml: 'backends:\n  b:\n    options: { secret: "SENTINEL-PARSE" x: y }\n',
+  };
+  for (const [format, text] of Object.entries(broken)) {
+    const err = t.throws(() => RegistryConfig.fromText(text, format), { instanceOf: ConfigError });
+    t.regex(err.message, /line \d+, column \d+/, err.message);
+    t.false(err.message.includes('SENTINEL-PARSE'), err.message);
+  }
+});

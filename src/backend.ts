@@ -16,6 +16,12 @@ export interface BackendWriteOptions extends SignalOptions {
   overwrite: boolean;
   metadata?: Record<string, string>;
   onProgress?: ProgressCallback;
+  /**
+   * The Store has just run `checkWriteTarget` with these options (openAtomic does, before its
+   * callback runs): a backend may skip the same check before the first byte. Checks that close
+   * a race at commit time (a conditional write, a hard link) still apply.
+   */
+  targetChecked?: boolean;
 }
 
 export interface BackendListOptions extends SignalOptions {
@@ -24,9 +30,12 @@ export interface BackendListOptions extends SignalOptions {
   maxDepth?: number;
 }
 
-/** A class a backend can hand out through `unwrap`, e.g. the AWS SDK's `S3Client`. */
+/**
+ * A class a backend can hand out through `unwrap`, e.g. the AWS SDK's `S3Client`, or one
+ * without a public constructor such as `NativeObjectStore` (matched by its prototype).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Unwrappable<T> = abstract new (...args: any[]) => T;
+export type Unwrappable<T> = (abstract new (...args: any[]) => T) | (Function & { prototype: T });
 
 /**
  * A storage adapter. It works on backend-relative keys that the {@link Store} has

@@ -180,7 +180,7 @@ export class RegistryConfig {
       }
     } catch (err) {
       if (err instanceof ConfigError) throw err;
-      throw new ConfigError(`Cannot parse config '${source}': ${(err as Error).message}`);
+      throw new ConfigError(`Cannot parse config '${source}': ${parseErrorSummary(err, text)}`);
     }
     for (const key of options.table ?? []) {
       const table = isMapping(data) ? data[key] : undefined;
@@ -212,6 +212,27 @@ export class RegistryConfig {
       }),
     );
   }
+}
+
+/**
+ * A parser's error without the excerpt of the text that parsers add (V8's JSON.parse, smol-toml
+ * and yaml all quote the offending line): a config file holds credentials. Where it is stays.
+ */
+function parseErrorSummary(err: unknown, text: string): string {
+  const e = err as { message?: unknown; line?: unknown; column?: unknown } | undefined;
+  let message = String(e?.message ?? err)
+    .replace(/, ".*" is not valid JSON$/s, ' (not valid JSON)')
+    .split('\n')[0]!
+    .replace(/:\s*$/, '');
+  const position = /at position (\d+)/.exec(message);
+  if (position) {
+    const before = text.slice(0, Number(position[1]));
+    const line = before.split('\n').length;
+    message = message.replace(position[0], `at line ${line}, column ${before.length - before.lastIndexOf('\n')}`);
+  } else if (typeof e?.line === 'number' && typeof e?.column === 'number' && !/line \d+/.test(message)) {
+    message += ` (line ${e.line}, column ${e.column})`;
+  }
+  return message;
 }
 
 const PLACEHOLDER = /\$\$\{|\$\{([^}:]*)(?::-([^}]*))?\}/g;

@@ -28,6 +28,11 @@ const FIELDS: Record<string, keyof RetryPolicyOptions> = {
   timeout: 'timeout',
 };
 
+/** The longest wait a JS timer can make (2^31 - 1 ms), in seconds: backoffs and timeouts must fit. */
+const MAX_SECONDS = 2_147_483;
+/** The native data path takes the attempt count as an unsigned 32-bit number. */
+const MAX_ATTEMPTS = 2 ** 32 - 1;
+
 export class RetryPolicy {
   readonly maxAttempts: number;
   readonly backoffBase: number;
@@ -36,14 +41,14 @@ export class RetryPolicy {
   readonly timeout: number | undefined;
 
   constructor(options: RetryPolicyOptions = {}) {
-    this.maxAttempts = checkNumber('max_attempts', options.maxAttempts ?? 3, { min: 1, integer: true });
-    this.backoffBase = checkNumber('backoff_base', options.backoffBase ?? 1, { min: 0 });
-    this.backoffMax = checkNumber('backoff_max', options.backoffMax ?? 60, { min: 0 });
-    this.jitter = checkNumber('jitter', options.jitter ?? 1, { min: 0 });
+    this.maxAttempts = checkNumber('max_attempts', options.maxAttempts ?? 3, { min: 1, max: MAX_ATTEMPTS, integer: true });
+    this.backoffBase = checkNumber('backoff_base', options.backoffBase ?? 1, { min: 0, max: MAX_SECONDS });
+    this.backoffMax = checkNumber('backoff_max', options.backoffMax ?? 60, { min: 0, max: MAX_SECONDS });
+    this.jitter = checkNumber('jitter', options.jitter ?? 1, { min: 0, max: MAX_SECONDS });
     this.timeout =
       options.timeout === undefined || options.timeout === null
         ? undefined
-        : checkNumber('timeout', options.timeout, { min: 0, exclusive: true });
+        : checkNumber('timeout', options.timeout, { min: 0, max: MAX_SECONDS, exclusive: true });
     Object.freeze(this);
   }
 
@@ -93,7 +98,7 @@ export class RetryPolicy {
   }
 }
 
-function checkNumber(name: string, value: unknown, rule: { min: number; integer?: boolean; exclusive?: boolean }): number {
+function checkNumber(name: string, value: unknown, rule: { min: number; max: number; integer?: boolean; exclusive?: boolean }): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new TypeError(`RetryPolicy option '${name}' must be a finite number, got ${describe(value)}`);
   }
@@ -103,6 +108,7 @@ function checkNumber(name: string, value: unknown, rule: { min: number; integer?
   if (rule.exclusive ? value <= rule.min : value < rule.min) {
     throw new RangeError(`RetryPolicy option '${name}' must be ${rule.exclusive ? '>' : '>='} ${rule.min}, got ${value}`);
   }
+  if (value > rule.max) throw new RangeError(`RetryPolicy option '${name}' must be <= ${rule.max}, got ${value}`);
   return value;
 }
 

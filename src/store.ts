@@ -321,7 +321,7 @@ export class Store {
     const pipe = new PassThrough();
     // The backend reads the failure from the stream's state; no 'error' listener may be there yet.
     pipe.on('error', () => undefined);
-    const writing = this.backend.writeAtomic(key, pipe, opts);
+    const writing = this.backend.writeAtomic(key, pipe, { ...opts, targetChecked: true });
     // If the backend gives up early, make the caller's writes fail instead of waiting forever.
     writing.catch((err) => pipe.destroy(err));
     try {

@@ -21,7 +21,7 @@ import {
   Store,
   type FileInfo,
 } from '../../src/index';
-import { SECRET_SENTINEL } from '../support/sentinel';
+import { assertNoSecret } from '../support/sentinel';
 
 export interface Fixture {
   store: Store;
@@ -77,21 +77,6 @@ async function readStream(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
-}
-
-/** No credential in what an error shows: message, inspect (cause included) and JSON. */
-export function assertNoSecret(t: ExecutionContext, value: unknown): void {
-  const shown = [String(value), inspect(value, { depth: 8 }), safeJson(value)];
-  if (value instanceof Error) shown.push(value.message);
-  for (const text of shown) t.false(text.includes(SECRET_SENTINEL), `a credential shows in: ${text.slice(0, 300)}`);
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? '';
-  } catch {
-    return '';
-  }
 }
 
 async function expectError<E extends Error>(

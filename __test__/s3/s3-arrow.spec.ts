@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AbortError, BackendUnavailable, Capability, NativeObjectStore, Registry, RegistryConfig, S3ArrowBackend, S3Backend, Store } from '../../src/index';
+import { FaultProxy } from '../support/fault-proxy';
 import { adminClient, createBucket, startServer, startTlsProxy } from '../support/s3-servers';
 
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures');
@@ -184,6 +185,29 @@ test('read of a large object streams in windows and fails (never mixes versions)
     }
   });
   t.regex(String(err?.message), /replaced while it was being read|Precondition|changed/i);
+});
+
+test('destroying a windowed read stream cancels its read-ahead: no request starts afterwards', async (t) => {
+  const s = await startServer('s3s-fs');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  const proxy = await FaultProxy.start(s.endpoint);
+  t.teardown(() => proxy.stop());
+  const store = new Store(new S3ArrowBackend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: proxy.url, region_name: s.region }));
+  t.teardown(() => store.close());
+  await store.write('w.bin', Buffer.alloc(80 * MiB + 5, 3));
+  // Hold every window after the first one in the proxy, so the read-ahead is in flight when the stream goes.
+  proxy.inject({ method: 'GET', match: (_url, req) => !/^bytes=0-/.test(req.headers.range ?? ''), fault: { kind: 'stall', ms: 1500 }, times: Infinity });
+  proxy.resetStats();
+  const stream = await store.read('w.bin');
+  const first = await new Promise<Buffer>((resolve, reject) => stream.once('data', resolve).once('error', reject));
+  t.true(first.length > 0);
+  stream.destroy();
+  const atDestroy = [...proxy.stats.log];
+  t.true(proxy.stats.faults >= 1, `no window was held in flight: ${atDestroy.join(', ')}`);
+  // Long enough for held windows to be released and, without cancellation, HEAD-checked.
+  await new Promise((r) => setTimeout(r, 3000));
+  t.deepEqual(proxy.stats.log, atDestroy, 'requests after the stream was destroyed');
 });
 
 test('an endpoint given only in client_options reaches the native path too', async (t) => {

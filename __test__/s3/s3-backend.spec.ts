@@ -4,7 +4,7 @@
  * smoke pass over the flat-namespace behaviour.
  */
 import test from 'ava';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inspect } from 'node:util';
@@ -304,8 +304,11 @@ test.serial('TLS: self-signed server works with tls_ca_bundle, with AWS_CA_BUNDL
     t.throws(() => new S3Backend({ ...base, tls_ca_bundle: '/nonexistent/ca.pem' }), { message: /tls_ca_bundle path does not exist or is not a file: \/nonexistent\/ca.pem/ });
     t.throws(() => new S3Backend({ ...base, tls_ca_bundle: '/tmp' }), { message: /not a file/ });
     process.env.AWS_CA_BUNDLE = '';
-    process.env.REQUESTS_CA_BUNDLE = tempFile('ca.pem', 'x');
+    process.env.REQUESTS_CA_BUNDLE = tempFile('ca.pem', readFileSync(proxy.caFile, 'utf8'));
     t.is(new S3Backend(base).caBundle, process.env.REQUESTS_CA_BUNDLE, 'empty AWS_CA_BUNDLE counts as unset');
+    // A file that holds no certificate fails at construction, naming where the path came from.
+    process.env.REQUESTS_CA_BUNDLE = tempFile('ca.pem', 'x');
+    t.throws(() => new S3Backend(base), { instanceOf: TypeError, message: /tls_ca_bundle \(from REQUESTS_CA_BUNDLE\) .* holds no PEM certificate/ });
   } finally {
     process.env = saved;
     await proxy.stop();

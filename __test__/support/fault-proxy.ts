@@ -38,6 +38,8 @@ export interface ProxyStats {
   bytesDown: number;
   /** Requests per method. */
   byMethod: Record<string, number>;
+  /** Every request as `METHOD url`, in the order they arrived. */
+  log: string[];
   /** Faults fired. */
   faults: number;
   /** When the first fault fired (ms since the epoch). */
@@ -63,7 +65,7 @@ export class FaultProxy {
   }
 
   static #emptyStats(): ProxyStats {
-    return { requests: 0, bytesUp: 0, bytesDown: 0, byMethod: {}, faults: 0 };
+    return { requests: 0, bytesUp: 0, bytesDown: 0, byMethod: {}, log: [], faults: 0 };
   }
 
   /** Starts a proxy on 127.0.0.1 (a free port) in front of `upstream` (e.g. `http://127.0.0.1:9000`). */
@@ -130,6 +132,7 @@ export class FaultProxy {
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.stats.requests++;
     this.stats.byMethod[req.method ?? '?'] = (this.stats.byMethod[req.method ?? '?'] ?? 0) + 1;
+    this.stats.log.push(`${req.method} ${req.url}`);
     const fault = this.#take(req);
 
     if (fault?.kind === 'status') {

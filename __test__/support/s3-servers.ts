@@ -38,6 +38,13 @@ export interface S3Server {
   region: string;
   /** s3s-fs only, when started here: its data directory (uploads in progress live there as `.upload*` files). */
   root?: string;
+  /**
+   * s3s-fs only, when started here: kills the server with SIGKILL, as a crash would (its
+   * connections drop mid-answer, its port refuses); the data directory stays.
+   */
+  kill?(): Promise<void>;
+  /** s3s-fs only, when started here: starts it again on the same port and data directory (killing it first if it runs). */
+  restart?(): Promise<void>;
   /** Stops the server (no-op for servers shared through env vars). Idempotent. */
   stop(): Promise<void>;
 }
@@ -100,8 +107,9 @@ function installExitHooks(): void {
  */
 function spawnGuarded(bin: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   installExitHooks();
+  // USR1 kills the server with SIGKILL (a crash, for restart tests) and reaps it, so the port is free at once.
   const watchdog =
-    '"$@" & c=$!; trap \'kill $c 2>/dev/null; exit 0\' TERM INT HUP; ' +
+    '"$@" & c=$!; trap \'kill $c 2>/dev/null; exit 0\' TERM INT HUP; trap \'kill -KILL $c 2>/dev/null; wait $c; exit 0\' USR1; ' +
     'while kill -0 "$WATCH_PID" 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 1 & wait $!; done; ' +
     'kill $c 2>/dev/null; wait $c';
   const child = spawn('/bin/sh', ['-c', watchdog, 'watchdog', bin, ...args], {
@@ -113,10 +121,10 @@ function spawnGuarded(bin: string, args: string[], env: NodeJS.ProcessEnv): Chil
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+async function stopChild(child: ChildProcess, signal: 'SIGTERM' | 'SIGUSR1' = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
@@ -219,24 +227,30 @@ export async function startS3sFs(): Promise<S3Server> {
     const port = await freePort();
     const accessKey = `AK${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretKey = `${SECRET_SENTINEL}${randomBytes(12).toString('hex')}`;
-    const child = spawnGuarded(
-      S3S_FS_BIN,
-      ['--host', '127.0.0.1', '--port', String(port), '--access-key', accessKey, '--secret-key', secretKey, root],
-      { RUST_LOG: process.env.RUST_LOG ?? 'warn' },
-    );
-    const output = collectOutput(child);
-    const cleanup = async () => {
-      await stopChild(child);
+    const args = ['--host', '127.0.0.1', '--port', String(port), '--access-key', accessKey, '--secret-key', secretKey, root];
+    const launch = async (): Promise<ChildProcess> => {
+      const started = spawnGuarded(S3S_FS_BIN, args, { RUST_LOG: process.env.RUST_LOG ?? 'warn' });
+      try {
+        await waitReady(started, port, `s3s-fs (${S3S_FS_BIN})`, collectOutput(started), 15_000);
+      } catch (err) {
+        await stopChild(started);
+        throw err;
+      }
+      return started;
+    };
+    const removeRoot = () => {
       rmSync(root, { recursive: true, force: true });
       tempDirs.delete(root);
     };
+    let child: ChildProcess;
     try {
-      await waitReady(child, port, `s3s-fs (${S3S_FS_BIN})`, output, 15_000);
+      child = await launch();
     } catch (err) {
-      await cleanup();
+      removeRoot();
       throw err;
     }
     let stopped: Promise<void> | undefined;
+    const kill = () => stopChild(child, 'SIGUSR1');
     return {
       kind: 's3s-fs',
       endpoint: `http://127.0.0.1:${port}`,
@@ -244,7 +258,15 @@ export async function startS3sFs(): Promise<S3Server> {
       accessKey,
       secretKey,
       region: REGION,
-      stop: () => (stopped ??= cleanup()),
+      kill,
+      restart: async () => {
+        if (stopped) throw new Error('s3s-fs was stopped; it cannot be restarted');
+        await kill();
+        // Same port: clients keep their endpoint. Nothing else binds it meanwhile in practice
+        // (ports are handed out from the ephemeral range at random); if something did, this fails loudly.
+        child = await launch();
+      },
+      stop: () => (stopped ??= stopChild(child).then(removeRoot)),
     };
   });
 }

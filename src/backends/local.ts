@@ -19,6 +19,7 @@ import {
 } from '../errors';
 import type { FileInfo, FolderEntry, WriteResult } from '../models';
 import { NativeObjectStore } from '../native';
+import { describe } from '../retry';
 import { ancestors, baseName, joinKey } from '../path';
 import { BaseBackend } from './base';
 
@@ -53,7 +54,7 @@ export class LocalBackend extends BaseBackend implements Backend {
     super();
     const root = typeof options === 'string' ? options : options?.root;
     if (typeof root !== 'string' || root.trim() === '') {
-      throw new TypeError(`local backend option 'root' must be a non-empty directory path, got ${root === undefined ? 'nothing' : JSON.stringify(root)}`);
+      throw new TypeError(`local backend option 'root' must be a non-empty directory path, got ${root === undefined ? 'nothing' : describe(root)}`);
     }
     if (root.includes('\0')) throw new TypeError("local backend option 'root' contains a NUL byte");
     this.root = nodePath.resolve(root);

@@ -5,7 +5,7 @@ import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, R
 import type { WriteResult } from '../models';
 import { NativeObjectStore, type NativeCredentials, type NativeS3Options } from '../native';
 import type { RetryPolicy } from '../retry';
-import { md5Hex, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
+import { abortStreamOn, md5Hex, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
 
 /** Options of {@link S3ArrowBackend}: exactly those of {@link S3Backend}. */
 export type S3ArrowBackendOptions = S3BackendOptions;
@@ -152,9 +152,12 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     const native = this.native;
     const size = head.size;
     const backend = this.name;
+    // Destroying the stream cancels the windows read ahead: no request outlives the stream.
+    const stop = new AbortController();
+    const windowSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
     const fetchWindow = async (offset: number): Promise<Buffer> => {
-      const buf = await native.getRange(key, offset, Math.min(READ_WINDOW, size - offset), { signal });
-      const now = await native.head(key, { signal });
+      const buf = await native.getRange(key, offset, Math.min(READ_WINDOW, size - offset), { signal: windowSignal });
+      const now = await native.head(key, { signal: windowSignal });
       if (now.etag !== head.etag || now.size !== size) {
         throw new RemoteStoreError(`Object '${key}' was replaced while it was being read`, { path: key, backend });
       }
@@ -181,6 +184,7 @@ export class S3ArrowBackend extends S3Backend implements Backend {
         }
         p.then(
           (buf) => {
+            if (this.destroyed) return;
             for (let off = 0; off < buf.length; off += READ_CHUNK) this.push(buf.subarray(off, Math.min(buf.length, off + READ_CHUNK)));
             if (windows.length === 0 && next >= size) this.push(null);
           },
@@ -188,11 +192,8 @@ export class S3ArrowBackend extends S3Backend implements Backend {
         );
       },
     });
-    if (signal) {
-      const onAbort = () => stream.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend, cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      stream.on('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    stream.once('close', () => stop.abort());
+    if (signal) abortStreamOn(signal, stream, key, backend);
     return stream;
   }
 
@@ -229,8 +230,9 @@ export class S3ArrowBackend extends S3Backend implements Backend {
         }
         put = await upload.finish();
       } catch (err) {
-        // Never a truncated object: the multipart upload (or pending PUT) is discarded.
-        await upload.abort().catch(() => undefined);
+        // Never a truncated object: the multipart upload (or pending PUT) is discarded, later if
+        // the server cannot be reached now.
+        await upload.abort().catch(() => this.deferAbort(upload, key, () => upload.abort()));
         if (options.signal?.aborted) throw new AbortError(`Write aborted: '${key}'`, { path: key, backend: this.name, cause: err });
         if (err instanceof RemoteStoreError || err instanceof TypeError || err instanceof RangeError) throw err;
         throw new RemoteStoreError(`Write of '${key}' failed: the source failed: ${(err as Error)?.message ?? String(err)}`, {
@@ -244,10 +246,14 @@ export class S3ArrowBackend extends S3Backend implements Backend {
   }
 
   /**
-   * One PUT, retried after a transient failure within the retry policy. A connection lost
-   * after the server committed looks like a failure (and its retry in create mode like a
-   * conflict), so before giving up or retrying a HEAD asks whether the object is ours: an
-   * ETag equal to the body's MD5 means the write landed.
+   * One PUT within the retry policy. A connection lost after the server committed looks like
+   * a failure (and its retry in create mode like a conflict), so before giving up a HEAD asks
+   * whether the object is ours: an ETag equal to the body's MD5 means the write landed.
+   *
+   * object_store retries 5xx answers, refused connections and every failure of an overwrite
+   * itself; retrying those here too would square the policy's attempts. Only a create-mode
+   * PUT cut off after it was sent comes back unretried ("after 0 retries"): this loop retries
+   * that one.
    */
   private async putBytes(
     native: NativeObjectStore,
@@ -259,12 +265,12 @@ export class S3ArrowBackend extends S3Backend implements Backend {
       try {
         return await native.put(key, body, opts);
       } catch (err) {
-        const transient = err instanceof BackendUnavailable;
-        const conflictAfterRetry = err instanceof AlreadyExists && attempt > 1;
-        if (!(transient || conflictAfterRetry) || opts.signal?.aborted) throw err;
+        const retried = nativeRetries(err);
+        const conflictAfterRetry = err instanceof AlreadyExists && (attempt > 1 || (retried ?? 0) > 0);
+        if (!(err instanceof BackendUnavailable || conflictAfterRetry) || opts.signal?.aborted) throw err;
         const h = await this.landedAs(key, md5Hex(body));
         if (h) return { etag: h.ETag, version: h.VersionId };
-        if (conflictAfterRetry || attempt >= this.retry.maxAttempts) throw err;
+        if (conflictAfterRetry || retried !== 0 || attempt >= this.retry.maxAttempts) throw err;
         await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
       }
     }
@@ -289,6 +295,12 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     // overwrite: CopyObject (metadata copied); create: conditional multipart copy (atomic).
     await this.native.copy(src, dst, { overwrite: options.overwrite, signal: options.signal });
   }
+}
+
+/** How often object_store retried the request behind a native error (its message says "after N retries"). */
+function nativeRetries(err: unknown): number | undefined {
+  const m = /after (\d+) retries/.exec((err as Error)?.message ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Compile-time check. */

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -25,7 +24,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ConfiguredRetryStrategy } from '@smithy/util-retry';
+import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { Capability, CapabilitySet } from '../capabilities';
 import { checkContent, contentChunks, isInMemory, memoryToBuffer } from '../content';
@@ -43,7 +42,7 @@ import {
 } from '../errors';
 import type { ChildEntry, ContentDigest, FileInfo, FolderEntry, FolderInfo, WriteResult } from '../models';
 import { ancestors, baseName } from '../path';
-import { RetryPolicy } from '../retry';
+import { describe, RetryPolicy } from '../retry';
 import { revealSecret, Secret } from '../secret';
 import { BaseBackend } from './base';
 
@@ -75,40 +74,121 @@ const PART_SIZE = 8 * 1024 * 1024;
 const UPLOAD_CONCURRENCY = 4;
 const DEFAULT_MAX_SOCKETS = 256;
 
-/** `host:port` → `https://host:port`; trimmed; empty → undefined. */
-export function normalizeEndpoint(endpoint: string | undefined): string | undefined {
+/**
+ * `host:port` → `https://host:port`; trimmed; empty → undefined. Anything but an http(s) URL
+ * without credentials in it is refused, naming the option (`what`).
+ */
+export function normalizeEndpoint(endpoint: unknown, what = 'endpoint_url'): string | undefined {
   if (endpoint === undefined || endpoint === null) return undefined;
-  if (typeof endpoint !== 'string') throw new TypeError(`s3 option 'endpoint_url' must be a string, got ${typeof endpoint}`);
+  if (typeof endpoint !== 'string') throw new TypeError(`s3 option '${what}' must be a string, got ${describe(endpoint)}`);
   const e = endpoint.trim();
   if (e === '') return undefined;
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(e) ? e : `https://${e}`;
+  const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(e) ? e : `https://${e}`;
+  // Shown in errors without any user:password@ part it may carry.
+  const shown = JSON.stringify(full.replace(/\/\/[^/]*@/, '//***@'));
+  let url: URL;
+  try {
+    url = new URL(full);
+  } catch {
+    throw new TypeError(`s3 option '${what}' is not a valid URL: ${shown}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`s3 option '${what}' must be an http or https URL: ${shown}`);
+  if (url.username || url.password) {
+    throw new TypeError(`s3 option '${what}' must not carry credentials (user:password@): give them as key and secret`);
+  }
+  return full;
 }
 
 /**
  * The CA bundle to trust: the explicit option, else `AWS_CA_BUNDLE`, else
  * `REQUESTS_CA_BUNDLE`, else `SSL_CERT_FILE` (empty counts as unset). A path that is not
- * an existing regular file is an error at construction.
+ * an existing regular file of PEM certificates is an error at construction (for both paths:
+ * the SDK would fail only at the first TLS handshake).
  */
-export function resolveCaBundle(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [explicit, env.AWS_CA_BUNDLE, env.REQUESTS_CA_BUNDLE, env.SSL_CERT_FILE];
-  const path = candidates.find((c) => typeof c === 'string' && c.trim() !== '');
-  if (path === undefined) return undefined;
-  let ok = false;
-  try {
-    ok = statSync(path).isFile();
-  } catch {
-    ok = false;
+export function resolveCaBundle(explicit: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (explicit !== undefined && explicit !== null && typeof explicit !== 'string') {
+    throw new TypeError(`s3 option 'tls_ca_bundle' must be a path, got ${describe(explicit)}`);
   }
-  if (!ok) throw new TypeError(`tls_ca_bundle path does not exist or is not a file: ${path}`);
+  const sources: Array<[string, string | undefined]> = [
+    ['tls_ca_bundle', explicit as string | undefined],
+    ['tls_ca_bundle (from AWS_CA_BUNDLE)', env.AWS_CA_BUNDLE],
+    ['tls_ca_bundle (from REQUESTS_CA_BUNDLE)', env.REQUESTS_CA_BUNDLE],
+    ['tls_ca_bundle (from SSL_CERT_FILE)', env.SSL_CERT_FILE],
+  ];
+  const found = sources.find(([, c]) => typeof c === 'string' && c.trim() !== '');
+  if (found === undefined) return undefined;
+  const [what, path] = found as [string, string];
+  let pem: string | undefined;
+  try {
+    if (statSync(path).isFile()) pem = readFileSync(path, 'utf8');
+  } catch {
+    pem = undefined;
+  }
+  if (pem === undefined) throw new TypeError(`${what} path does not exist or is not a file: ${path}`);
+  const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (certs.length === 0) throw new TypeError(`${what} '${path}' holds no PEM certificate`);
+  for (const cert of certs) {
+    try {
+      new X509Certificate(cert);
+    } catch (err) {
+      throw new TypeError(`${what} '${path}' holds a certificate that cannot be read: ${(err as Error).message}`);
+    }
+  }
   return path;
 }
 
-/** The RetryPolicy as an SDK retry strategy: same attempt count and backoff curve. */
-function retryStrategy(policy: RetryPolicy): ConfiguredRetryStrategy {
-  return new ConfiguredRetryStrategy(policy.maxAttempts, (attempt: number) => {
-    const seconds = policy.backoff(attempt) + Math.random() * policy.jitter;
-    return Math.round(seconds * 1000);
-  });
+/** An optional string option; anything else is refused naming it. */
+function stringOption(o: Record<string, unknown>, snake: string, camel: string): string | undefined {
+  const v = pick<unknown>(o, snake, camel);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new TypeError(`s3 option '${snake}' must be a string, got ${describe(v)}`);
+  return v;
+}
+
+/** A credential option: a string, a number (a YAML `key: 12345`) or a Secret. */
+function credentialOption(o: Record<string, unknown>, name: string): string | undefined {
+  const v = o[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || v instanceof Secret) return revealSecret(v);
+  // Not the value itself: it is a credential.
+  throw new TypeError(`s3 option '${name}' must be a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+}
+
+/**
+ * The RetryPolicy as an SDK retry strategy: every request gets the policy's attempts and
+ * backoff curve. The SDK's own strategies also keep a client-wide retry quota (500 tokens,
+ * 5 or 10 per retry) that stops all retrying after a burst of failures: of 200 concurrent
+ * requests meeting one 500 each, 155 failed on their first attempt, and 2,000 concurrent
+ * writes on a loaded machine failed on connection timeouts. object_store, the native path,
+ * has no such quota. Which errors are retried stays the SDK's call (transient, throttling).
+ */
+class PolicyRetryStrategy implements RetryStrategyV2 {
+  readonly mode = 'standard';
+
+  constructor(private readonly policy: RetryPolicy) {}
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    return retryToken(0, 0);
+  }
+
+  async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    const attempt = token.getRetryCount() + 1;
+    if ((info.errorType !== 'TRANSIENT' && info.errorType !== 'THROTTLING') || attempt >= this.policy.maxAttempts) {
+      throw new Error('No retry token available');
+    }
+    let ms = (this.policy.backoff(attempt) + Math.random() * this.policy.jitter) * 1000;
+    // A server's Retry-After is honoured up to 5 s beyond the policy's wait, as the SDK does.
+    if (info.retryAfterHint instanceof Date) ms = Math.max(ms, Math.min(info.retryAfterHint.getTime() - Date.now(), ms + 5000));
+    // Each part fits a timer; their sum may not, and a timer past 2^31 - 1 ms fires at once.
+    return retryToken(attempt, Math.min(2 ** 31 - 1, Math.round(ms)));
+  }
+
+  recordSuccess(): void {}
+}
+
+/** A token the SDK's retry middleware sleeps `delay` ms on before the retry. */
+function retryToken(count: number, delay: number): RetryToken {
+  return { getRetryCount: () => count, getRetryDelay: () => delay };
 }
 
 /** A copy of plain objects/arrays with every Secret replaced by its value; other objects kept as they are. */
@@ -172,7 +252,16 @@ export class S3Backend extends BaseBackend implements Backend {
   readonly #token: string | undefined;
   readonly #clientOptions: Record<string, unknown>;
   readonly #maxSockets: number;
+  /** A string `client_options.endpoint`, normalised. */
+  readonly #clientEndpoint: string | undefined;
   #client: S3Client | undefined;
+  /**
+   * Multipart uploads whose abort could not reach the server (it was down when the write
+   * failed). Each later write tries them again, and close() does once more, so an outage does
+   * not leave parts on the server for good.
+   */
+  readonly #unaborted = new Map<unknown, { key: string; abort: () => Promise<void> }>();
+  #aborting: Promise<void> | undefined;
 
   constructor(options: S3BackendOptions) {
     super();
@@ -181,26 +270,42 @@ export class S3Backend extends BaseBackend implements Backend {
     const bucket = o.bucket;
     if (typeof bucket !== 'string' || bucket.trim() === '') throw new TypeError('bucket must be a non-empty string');
     this.bucket = bucket.trim();
-    this.#key = revealSecret(o.key);
-    this.#secret = revealSecret(o.secret);
-    this.#token = revealSecret(o.token);
+    this.#key = credentialOption(o, 'key');
+    this.#secret = credentialOption(o, 'secret');
+    this.#token = credentialOption(o, 'token');
     if ((this.#key === undefined) !== (this.#secret === undefined)) {
       throw new TypeError("s3 options 'key' and 'secret' must be given together (or neither, for the AWS default credential chain)");
     }
-    this.endpointUrl = normalizeEndpoint(pick<string>(o, 'endpoint_url', 'endpointUrl'));
-    const region = pick<string>(o, 'region_name', 'regionName');
-    this.regionName = typeof region === 'string' && region.trim() !== '' ? region.trim() : undefined;
-    this.caBundle = resolveCaBundle(pick<string>(o, 'tls_ca_bundle', 'tlsCaBundle'));
+    this.endpointUrl = normalizeEndpoint(pick<unknown>(o, 'endpoint_url', 'endpointUrl'));
+    const region = stringOption(o, 'region_name', 'regionName');
+    this.regionName = region !== undefined && region.trim() !== '' ? region.trim() : undefined;
+    this.caBundle = resolveCaBundle(pick<unknown>(o, 'tls_ca_bundle', 'tlsCaBundle'));
     const retry = o.retry;
     this.retry = retry === undefined || retry === null ? new RetryPolicy() : RetryPolicy.from(retry);
-    this.rejectWriteUnderFileAncestor = Boolean(pick<boolean>(o, 'reject_write_under_file_ancestor', 'rejectWriteUnderFileAncestor'));
-    const clientOptions = pick<Record<string, unknown>>(o, 'client_options', 'clientOptions') ?? {};
-    if (typeof clientOptions !== 'object' || Array.isArray(clientOptions)) throw new TypeError("s3 option 'client_options' must be an object");
+    const reject = pick<unknown>(o, 'reject_write_under_file_ancestor', 'rejectWriteUnderFileAncestor') ?? false;
+    if (typeof reject !== 'boolean') {
+      // Boolean('false') is true: a quoted YAML value must not switch the check on.
+      throw new TypeError(`s3 option 'reject_write_under_file_ancestor' must be true or false, got ${describe(reject)}`);
+    }
+    this.rejectWriteUnderFileAncestor = reject;
+    const clientOptions = pick<unknown>(o, 'client_options', 'clientOptions') ?? {};
+    if (typeof clientOptions !== 'object' || Array.isArray(clientOptions)) {
+      throw new TypeError(`s3 option 'client_options' must be an object, got ${describe(clientOptions)}`);
+    }
     // The registry wraps credential-named values in Secret, nested ones too
     // (client_options.credentials.secretAccessKey): the SDK needs them plain.
     this.#clientOptions = revealDeep(clientOptions) as Record<string, unknown>;
-    const maxSockets = pick<number>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
-    if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${maxSockets}`);
+    // The two the native path takes from client_options too: checked here, not at first use.
+    const clientRegion = this.#clientOptions.region;
+    if (clientRegion !== undefined && typeof clientRegion !== 'string') {
+      throw new TypeError(`s3 option 'client_options.region' must be a string, got ${describe(clientRegion)}`);
+    }
+    const clientEndpoint = this.#clientOptions.endpoint;
+    this.#clientEndpoint = typeof clientEndpoint === 'string' ? normalizeEndpoint(clientEndpoint, 'client_options.endpoint') : undefined;
+    const maxSockets = pick<unknown>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
+    if (typeof maxSockets !== 'number' || !Number.isInteger(maxSockets) || maxSockets < 1) {
+      throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${describe(maxSockets)}`);
+    }
     this.#maxSockets = maxSockets;
   }
 
@@ -231,9 +336,7 @@ export class S3Backend extends BaseBackend implements Backend {
    * `client_options.endpoint` (the SDK would use it), else undefined (AWS).
    */
   protected get effectiveEndpoint(): string | undefined {
-    if (this.endpointUrl) return this.endpointUrl;
-    const e = this.#clientOptions.endpoint;
-    return typeof e === 'string' ? normalizeEndpoint(e) : undefined;
+    return this.endpointUrl ?? this.#clientEndpoint;
   }
 
   /** The static credentials from the options, if both key and secret were given. */
@@ -254,7 +357,8 @@ export class S3Backend extends BaseBackend implements Backend {
     const config: S3ClientConfig = {
       ...(this.#clientOptions as S3ClientConfig),
       region: this.resolvedRegion,
-      retryStrategy: retryStrategy(this.retry),
+      retryStrategy: new PolicyRetryStrategy(this.retry),
+      maxAttempts: this.retry.maxAttempts, // shown in the amz-sdk-request header of each attempt
       requestHandler: (this.#clientOptions.requestHandler as S3ClientConfig['requestHandler']) ?? requestHandler,
     };
     if (this.endpointUrl) {
@@ -282,6 +386,17 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   override async close(): Promise<void> {
+    if (!this.closed && this.#unaborted.size > 0) {
+      await this.retryAborts();
+      for (const { key } of this.#unaborted.values()) {
+        process.emitWarning(
+          `The multipart upload of '${key}' could not be aborted: the S3 endpoint was unreachable. ` +
+            'Its parts stay on the server until a lifecycle rule (AbortIncompleteMultipartUpload) removes them.',
+          { code: 'REMOTE_STORE_UPLOAD_LEFT_OPEN' },
+        );
+      }
+      this.#unaborted.clear();
+    }
     this.closed = true;
     const client = this.#client;
     this.#client = undefined;
@@ -289,6 +404,25 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   // ---- plumbing --------------------------------------------------------------------
+
+  /** Keeps an upload whose abort failed, to abort it later (`id` tells uploads apart). */
+  protected deferAbort(id: unknown, key: string, abort: () => Promise<void>): void {
+    this.#unaborted.set(id, { key, abort });
+  }
+
+  /** One more attempt at each deferred abort; one round at a time. */
+  protected retryAborts(): Promise<void> {
+    if (this.#unaborted.size === 0) return Promise.resolve();
+    this.#aborting ??= Promise.allSettled(
+      [...this.#unaborted].map(async ([id, upload]) => {
+        await upload.abort();
+        this.#unaborted.delete(id);
+      }),
+    ).then(() => {
+      this.#aborting = undefined;
+    });
+    return this.#aborting;
+  }
 
   /** Sends a command with the operation's signal and the retry timeout. */
   protected async send<T>(command: { input: unknown }, key: string, signal?: AbortSignal): Promise<T> {
@@ -560,63 +694,80 @@ export class S3Backend extends BaseBackend implements Backend {
       if (!body.destroyed) body.destroy();
     });
     body.pipe(out);
-    if (signal) {
-      const onAbort = () => out.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend: this.name, cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      out.on('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    if (signal) abortStreamOn(signal, out, key, this.name);
     return out;
   }
 
-  /** Reads a body into `chunks`, keeping what arrived when it fails; returns the bytes read. */
-  private async drainInto(key: string, body: Readable, chunks: Buffer[], signal?: AbortSignal): Promise<number> {
-    let n = 0;
-    const stream = this.wrapBody(key, body, signal);
-    try {
-      for await (const chunk of stream) {
-        chunks.push(chunk as Buffer);
-        n += (chunk as Buffer).length;
+  /**
+   * Bytes `[offset, offset + length)` (to the end when length is undefined), chunk by chunk.
+   * A body that breaks off mid-way (a reset, a server that died) is resumed from the last byte
+   * received, pinned to the first answer's ETag so that a replaced object fails instead of
+   * mixing versions, up to the retry policy's attempts: the SDK retries failed requests, not
+   * bodies that fail after the headers. `first` is an answer already received for the start.
+   */
+  private async *chunks(
+    key: string,
+    offset: number,
+    length: number | undefined,
+    signal: AbortSignal | undefined,
+    first?: { body: Readable; etag?: string },
+  ): AsyncGenerator<Buffer> {
+    let got = 0;
+    let etag = first?.etag;
+    let answer = first;
+    for (let attempt = 1; ; attempt++) {
+      if (!answer) {
+        const start = offset + got;
+        const range = length === undefined ? (start === 0 ? undefined : `bytes=${start}-`) : `bytes=${start}-${offset + length - 1}`;
+        try {
+          answer = await this.getObject(key, range, signal, etag);
+        } catch (err) {
+          // If-Match failed: another write replaced the object between two parts of this read.
+          if (err instanceof AlreadyExists && etag !== undefined) {
+            throw new RemoteStoreError(`Object '${key}' was replaced while it was being read`, { path: key, backend: this.name, cause: err });
+          }
+          throw err;
+        }
+        etag ??= answer.etag;
       }
-    } catch (err) {
-      stream.destroy();
-      throw Object.assign(this.mapError(err, key), { bytesRead: n });
+      const body = this.wrapBody(key, answer.body, signal);
+      answer = undefined;
+      try {
+        for await (const chunk of body) {
+          got += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof BackendUnavailable) || attempt >= this.retry.maxAttempts || signal?.aborted || etag === undefined) throw err;
+      } finally {
+        body.destroy();
+      }
+      await sleep(this.retry.backoff(attempt) * 1000, signal, key, this.name);
     }
-    return n;
+  }
+
+  private async fetchBytes(key: string, offset: number, length: number | undefined, signal?: AbortSignal): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const chunk of this.chunks(key, offset, length, signal)) parts.push(chunk);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
   /**
-   * Bytes `[offset, offset + length)` (to the end when length is undefined). A body that
-   * breaks off mid-way is resumed from the last byte received, pinned to the first answer's
-   * ETag so that a replaced object fails instead of mixing versions, up to the retry policy's
-   * attempts: the SDK retries failed requests, not bodies that fail after the headers.
+   * A stream of the object from byte 0; a body that breaks off is resumed like readBytes does.
+   * A missing object fails here, not in the stream. Destroying the stream cancels the request
+   * in flight.
    */
-  private async fetchBytes(key: string, offset: number, length: number | undefined, signal?: AbortSignal): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    let etag: string | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const start = offset + got;
-      const range =
-        length === undefined ? (start === 0 ? undefined : `bytes=${start}-`) : `bytes=${start}-${offset + length - 1}`;
-      const { body } = await this.getObject(key, range, signal, etag).then((r) => {
-        etag ??= r.etag;
-        return r;
-      });
-      try {
-        got += await this.drainInto(key, body, chunks, signal);
-        return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      } catch (err) {
-        got += (err as { bytesRead?: number }).bytesRead ?? 0;
-        if (!(err instanceof BackendUnavailable) || attempt >= this.retry.maxAttempts || signal?.aborted || etag === undefined) throw err;
-        await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
-      }
-    }
-  }
-
   async read(key: string, options: SignalOptions = {}): Promise<Readable> {
     this.checkOpen();
-    const { body } = await this.getObject(key, undefined, options.signal);
-    return this.wrapBody(key, body, options.signal);
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const first = await this.getObject(key, undefined, options.signal);
+    const stream = Readable.from(this.chunks(key, 0, undefined, signal, first), { objectMode: false, highWaterMark: 1 << 20 });
+    stream.once('close', () => stop.abort());
+    // A consumer that is not reading still hears of the abort at once.
+    if (options.signal) abortStreamOn(options.signal, stream, key, this.name);
+    return stream;
   }
 
   async readBytes(key: string, options: SignalOptions = {}): Promise<Buffer> {
@@ -665,14 +816,16 @@ export class S3Backend extends BaseBackend implements Backend {
    * The checks before a write's first byte, shared by both S3 backends; answers whether the
    * content is already in memory. For buffers the conditional PUT alone decides; a stream gets
    * an early HEAD so an existing target fails before its body is consumed (the condition still
-   * closes the race).
+   * closes the race), unless the Store has just made that check (openAtomic).
    */
   protected async beginWrite(key: string, content: WriteContent, options: BackendWriteOptions): Promise<boolean> {
     this.checkOpen();
     checkContent(content);
     throwIfAborted(options.signal, key);
+    // In the background: a write must not wait for a server that may still be down.
+    void this.retryAborts();
     const inMemory = isInMemory(content);
-    if (!inMemory || this.rejectWriteUnderFileAncestor) {
+    if (!options.targetChecked && (!inMemory || this.rejectWriteUnderFileAncestor)) {
       await this.checkWriteTarget(key, { overwrite: options.overwrite || inMemory, signal: options.signal });
     }
     return inMemory;
@@ -864,17 +1017,20 @@ export class S3Backend extends BaseBackend implements Backend {
     return h && S3Backend.etag(h.ETag) === expectedEtag ? h : undefined;
   }
 
-  /** Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run). */
+  /**
+   * Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run).
+   * When the server cannot be reached, the abort is deferred to later writes and close().
+   */
   private async abortUpload(key: string, uploadId: string, inflight: Set<Promise<void>>): Promise<void> {
     await Promise.allSettled([...inflight]);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const abort = async () => {
       try {
         await this.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), key);
-        return;
       } catch (err) {
-        if (err instanceof NotFound) return; // NoSuchUpload: already gone
+        if (!(err instanceof NotFound)) throw err; // NoSuchUpload: already gone
       }
-    }
+    };
+    await abort().catch(() => this.deferAbort(uploadId, key, abort));
   }
 
   /** A PUT is atomic, and streamed writes abort their multipart upload on failure. */
@@ -1108,4 +1264,31 @@ function multipartEtag(partEtags: Array<string | undefined>): string | undefined
     hash.update(Buffer.from(hex, 'hex'));
   }
   return `${hash.digest('hex')}-${partEtags.length}`;
+}
+
+/** Destroys `stream` with an AbortError when `signal` fires (the listener goes with the stream). */
+export function abortStreamOn(signal: AbortSignal, stream: Readable, key: string, backend: string): void {
+  const onAbort = () => void stream.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend, cause: signal.reason }));
+  if (signal.aborted) {
+    onAbort();
+    return;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', onAbort));
+}
+
+/** Waits `ms`, or rejects with our AbortError as soon as `signal` fires. */
+function sleep(ms: number, signal: AbortSignal | undefined, key: string, backend: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortError(`Operation aborted: '${key}'`, { path: key, backend, cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

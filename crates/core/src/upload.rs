@@ -33,7 +33,8 @@ struct Multipart {
 }
 
 impl Multipart {
-    async fn abort(mut self) -> Result<()> {
+    /// Repeatable: an abort that could not reach the server can be tried again.
+    async fn abort(&mut self) -> Result<()> {
         self.tasks.shutdown().await;
         self.upload.abort().await.map_err(|e| Error::from_store("", e))
     }
@@ -42,6 +43,8 @@ impl Multipart {
 enum State {
     Buffering { chunks: Vec<Bytes>, len: usize },
     Multipart(Multipart),
+    /// The abort failed (the server was unreachable): `abort` tries again.
+    AbortPending(Multipart),
     Done,
     Failed,
 }
@@ -178,7 +181,7 @@ impl Upload {
                 self.push(mp, chunk);
                 self.wait_for_capacity(mp, self.concurrency, token).await
             }
-            State::Done | State::Failed => Err(self.closed_error(state)),
+            State::Done | State::Failed | State::AbortPending(_) => Err(self.closed_error(state)),
         }
     }
 
@@ -213,9 +216,11 @@ impl Upload {
     }
 
     async fn fail(&self, state: &mut State) {
-        if let State::Multipart(mp) = std::mem::replace(state, State::Failed) {
-            // Best effort: the original error is what the caller needs to see.
-            let _ = mp.abort().await;
+        if let State::Multipart(mut mp) = std::mem::replace(state, State::Failed) {
+            // The original error is what the caller needs to see; a failed abort is kept for `abort`.
+            if mp.abort().await.is_err() {
+                *state = State::AbortPending(mp);
+            }
         }
     }
 
@@ -266,19 +271,23 @@ impl Upload {
                 let r = mp.upload.complete().await.map_err(|e| Error::from_store(&self.path, e))?;
                 Ok(PutInfo { size, etag: r.e_tag, version: r.version })
             }
-            State::Done | State::Failed => Err(self.closed_error(state)),
+            State::Done | State::Failed | State::AbortPending(_) => Err(self.closed_error(state)),
         }
     }
 
     /// Abort: drop buffered data, abort the multipart upload. Idempotent; after `finish` it
-    /// does nothing.
+    /// does nothing. When the server cannot be reached the upload stays abortable: call again.
     pub async fn abort(&self) -> Result<()> {
         let mut state = self.state.lock().await;
         match std::mem::replace(&mut *state, State::Failed) {
-            State::Multipart(mp) => mp.abort().await.map_err(|mut e| {
-                e.path = self.path.clone();
-                e.redact(&self.secrets)
-            }),
+            State::Multipart(mut mp) | State::AbortPending(mut mp) => match mp.abort().await {
+                Ok(()) => Ok(()),
+                Err(mut e) => {
+                    *state = State::AbortPending(mp);
+                    e.path = self.path.clone();
+                    Err(e.redact(&self.secrets))
+                }
+            },
             State::Done => {
                 *state = State::Done;
                 Ok(())
@@ -292,7 +301,7 @@ impl Drop for Upload {
     /// An upload dropped before `finish` (e.g. its JS handle was garbage-collected) is aborted.
     fn drop(&mut self) {
         let state = std::mem::replace(self.state.get_mut(), State::Failed);
-        if let State::Multipart(mp) = state {
+        if let State::Multipart(mut mp) | State::AbortPending(mut mp) = state {
             let rt = self.runtime.lock().ok().and_then(|g| g.clone());
             if let Some(rt) = rt.or_else(|| tokio::runtime::Handle::try_current().ok()) {
                 rt.spawn(async move {

@@ -129,8 +129,10 @@ pub struct S3StoreOptions {
     pub tuning: Option<TuningOptions>,
 }
 
+/// Seconds as a Duration; a value that is not one (NaN, negative, beyond Duration's range)
+/// counts as unset. `Duration::from_secs_f64` would panic, and a panic here aborts the process.
 fn secs(v: Option<f64>) -> Option<Duration> {
-    v.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    v.filter(|s| *s >= 0.0).and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 fn tuning(t: Option<TuningOptions>) -> core::Tuning {
