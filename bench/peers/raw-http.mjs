@@ -1,0 +1,67 @@
+// The ceiling client: plain HTTP/1.1 on keep-alive sockets, doing nothing with a GET body but
+// count it and sending PUT bodies from memory (streamed PUTs too: the file is loaded before
+// timing). Against nginx (options.via = 'nginx': the same bytes served from tmpfs) it gives
+// the raw-HTTP ceiling; against the S3 server (via = 's3', presigned URLs made before timing)
+// the ceiling of the server itself.
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+export async function open(t) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const bodies = new Map();
+  const urls = new Map();
+  const client =
+    t.via === 's3'
+      ? new S3Client({ endpoint: t.endpoint, region: t.region, forcePathStyle: true, credentials: { accessKeyId: t.accessKey, secretAccessKey: t.secretKey } })
+      : undefined;
+  const commands = { GET: GetObjectCommand, PUT: PutObjectCommand, HEAD: HeadObjectCommand };
+  const url = async (method, key) => {
+    const id = `${method} ${key}`;
+    if (!urls.has(id)) {
+      urls.set(
+        id,
+        client
+          ? await getSignedUrl(client, new commands[method]({ Bucket: t.bucket, Key: key }), { expiresIn: 3600 })
+          : `${t.httpBase}/${t.bucket}/${key}`,
+      );
+    }
+    return urls.get(id);
+  };
+  const send = async (method, key, body) => {
+    const target = await url(method, key);
+    return new Promise((resolve, reject) => {
+      const headers = body ? { 'content-length': body.length } : {};
+      const req = request(target, { method, agent, headers }, (res) => {
+        let n = 0;
+        res.on('data', (c) => (n += c.length));
+        res.on('end', () => {
+          if (res.statusCode >= 300) reject(new Error(`${method} ${key}: HTTP ${res.statusCode}`));
+          else resolve(method === 'HEAD' ? Number(res.headers['content-length']) : n);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+  const methods = { get: 'GET', put: 'PUT', putFile: 'PUT', head: 'HEAD', exists: 'HEAD' };
+  return {
+    async prepare(ops) {
+      for (const op of ops) {
+        if (op.kind === 'putFile' && !bodies.has(op.source)) bodies.set(op.source, readFileSync(op.source));
+        if (methods[op.kind]) await url(methods[op.kind], op.key);
+      }
+    },
+    get: ({ key }) => send('GET', key),
+    put: async ({ key }, body) => void (await send('PUT', key, body)),
+    putFile: async ({ key, source }) => void (await send('PUT', key, bodies.get(source) ?? readFileSync(source))),
+    head: ({ key }) => send('HEAD', key),
+    exists: async ({ key }) => (await send('HEAD', key)) >= 0,
+    close: () => {
+      agent.destroy();
+      client?.destroy();
+    },
+  };
+}
