@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark run (issue 7). Started by run.sh inside network and PID namespaces of its
 // own; by hand:  node --import tsx bench/run.mjs [--quick] [--rounds N] [--only ids] [--peers ids]
-//                   [--server versitygw|s3s-fs] [--out dir]
+//                   [--server versitygw|minio|s3s-fs] [--out dir]
 //
 // Ceilings first (iperf3 over loopback; nginx serving and storing the same bytes on tmpfs,
 // read by a raw keep-alive client; the S3 server read by that client through presigned
@@ -18,8 +18,8 @@ import { CreateBucketCommand, DeleteObjectsCommand, PutObjectCommand, S3Client, 
 import { Upload } from '@aws-sdk/lib-storage';
 import { S3S_FS_BIN, startS3sFs } from '../__test__/support/s3-servers.ts';
 import { PEERS } from './lib/peers.mjs';
-import { writeReport } from './lib/report.mjs';
-import { cpuSecondsOf, iperf3, realExe, startNginx, startVersitygw, VERSITYGW_VERSION } from './lib/servers.mjs';
+import { median, writeReport } from './lib/report.mjs';
+import { cpuSecondsOf, iperf3, realExe, startMinio, startNginx, startVersitygw } from './lib/servers.mjs';
 import { fixtures, settings, sourceFile, workloads, KiB, MiB } from './lib/workloads.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -35,7 +35,7 @@ const { values: opt } = parseArgs({
     only: { type: 'string' },
     peers: { type: 'string' },
     out: { type: 'string' },
-    server: { type: 'string', default: 'versitygw' },
+    server: { type: 'string' },
   },
 });
 const s = settings(opt.quick);
@@ -63,15 +63,22 @@ function makeSources(sizes) {
 const fx = fixtures(s);
 makeSources(fx.objects.map((o) => o.size));
 
+const version = (cmd, args, re = /([\d.]+)/) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return (re.exec(`${r.stdout}${r.stderr}`) ?? [])[1] ?? '?';
+};
 process.env.TMPDIR = WORK; // the test harness puts s3s-fs's data directory there
 const SERVERS = {
-  's3s-fs': async () => ({ ...(await startS3sFs()), exe: realExe(S3S_FS_BIN) }),
+  's3s-fs': async () => ({ ...(await startS3sFs()), exe: realExe(S3S_FS_BIN), version: version(S3S_FS_BIN, ['--version'], /s3s-fs ([\d.]+)/) }),
   versitygw: () => startVersitygw(WORK),
+  minio: () => startMinio(WORK),
 };
-if (!SERVERS[opt.server]) throw new Error(`--server must be one of ${Object.keys(SERVERS).join(', ')}`);
+if (opt.server && !SERVERS[opt.server]) throw new Error(`--server must be one of ${Object.keys(SERVERS).join(', ')}`);
 const peerList = pick(PEERS, opt.peers);
+// Listing and copy have no raw-client row to choose by: they use this one (or --server).
+const DEFAULT_SERVER = opt.server ?? 'versitygw';
 const servers = {};
-for (const kind of new Set([opt.server, ...peerList.map((p) => p.server).filter(Boolean)])) {
+for (const kind of new Set([DEFAULT_SERVER, ...peerList.map((p) => p.server).filter(Boolean)])) {
   const srv = await SERVERS[kind]();
   srv.admin = new S3Client({
     endpoint: srv.endpoint,
@@ -85,10 +92,6 @@ for (const kind of new Set([opt.server, ...peerList.map((p) => p.server).filter(
 }
 const nginx = await startNginx(WORK);
 log(`nginx at ${nginx.base} (root ${nginx.root})`);
-const targetOf = (peer) => {
-  const srv = servers[peer.server ?? opt.server];
-  return { endpoint: srv.endpoint, bucket: BUCKET, accessKey: srv.accessKey, secretKey: srv.secretKey, region: srv.region, httpBase: nginx.base };
-};
 
 /** Runs `fn` over `items`, `limit` at a time. */
 async function eachLimit(items, limit, fn) {
@@ -103,8 +106,7 @@ for (const [kind, srv] of Object.entries(servers)) {
   for (const { key, size } of fx.objects) {
     await new Upload({ client: srv.admin, params: { Bucket: BUCKET, Key: key, Body: createReadStream(sourceFile(WORK, size)) } }).done();
   }
-  // The listing fixture only where the peers list (raw clients do not).
-  for (const { prefix, count, size } of fx.small.filter((f) => kind === opt.server || f.prefix !== 'list/')) {
+  for (const { prefix, count, size } of fx.small) {
     const body = Buffer.alloc(size, 0x61);
     const t0 = Date.now();
     await eachLimit(Array.from({ length: count }, (_, i) => `${prefix}${i}`), 64, (key) =>
@@ -171,34 +173,62 @@ function runCell(peer, cell) {
 }
 
 const results = { workloads: [] };
-for (const w of pick(workloads(s, WORK), opt.only)) {
-  const peers = peerList.filter((p) => w.raw || !p.ceiling);
-  const entry = { id: w.id, title: w.title, group: w.group, metric: w.metric, bytes: w.bytes, ops: w.ops, raw: w.raw, cells: {} };
-  results.workloads.push(entry);
+
+/** Runs `peers` for every round, the order rotated each round, against the server `kind`. */
+async function runRounds(w, entry, peers, kind) {
   for (let round = 0; round < s.rounds; round++) {
     const order = peers.map((_, i) => peers[(i + round) % peers.length]);
     for (const peer of order) {
       const plan = w.plan(peer.id);
-      const cell = { peer: { name: peer.name, module: peer.module, options: peer.options ?? {} }, target: targetOf(peer), concurrency: w.concurrency ?? 1, ...plan };
-      const exe = peer.ceiling === 'http' ? nginx.exe : servers[peer.server ?? opt.server].exe;
+      const srv = servers[peer.server ?? kind ?? DEFAULT_SERVER]; // nginx's raw client needs none
+      const target = { endpoint: srv.endpoint, bucket: BUCKET, accessKey: srv.accessKey, secretKey: srv.secretKey, region: srv.region, httpBase: nginx.base };
+      const cell = { peer: { name: peer.name, module: peer.module, options: peer.options ?? {} }, target, concurrency: w.concurrency ?? 1, ...plan };
+      const exe = peer.ceiling === 'http' ? nginx.exe : srv.exe;
       const cpu0 = cpuSecondsOf(exe);
       const r = await runCell(peer, cell);
       r.serverCpuSeconds = cpuSecondsOf(exe) - cpu0;
       r.entries = plan.measured.length;
       (entry.cells[peer.id] ??= []).push(r);
       if (w.cleanup) await deletePrefix(w.cleanup(peer.id));
-      const med = r.ok ? [...r.times].sort((a, b) => a - b)[Math.floor(r.times.length / 2)] : undefined;
-      log(`${w.id} r${round + 1} ${peer.id}: ${r.ok ? `${(med * 1000).toFixed(2)} ms/op` : `FAILED ${r.error.split('\n')[0]}`}`);
+      log(`${w.id} r${round + 1} ${peer.id}${peer.ceiling ? '' : ` @${kind}`}: ${r.ok ? `${(median(r.times) * 1000).toFixed(2)} ms/op` : `FAILED ${r.error.split('\n')[0]}`}`);
     }
+  }
+}
+
+for (const w of pick(workloads(s, WORK), opt.only)) {
+  const entry = { id: w.id, title: w.title, group: w.group, metric: w.metric, bytes: w.bytes, ops: w.ops, raw: w.raw, cells: {} };
+  results.workloads.push(entry);
+  // The raw client first; then the peers, against the S3 server that the raw client found
+  // fastest for this workload (unless --server fixes one): no peer is held back by a server
+  // that is slow at this particular thing.
+  const raw = w.raw ? peerList.filter((p) => p.ceiling) : [];
+  await runRounds(w, entry, raw);
+  const ranking = raw
+    .filter((p) => p.server && entry.cells[p.id].every((r) => r.ok))
+    .map((p) => ({ kind: p.server, time: median(entry.cells[p.id].map((r) => median(r.times))) }))
+    .sort((a, b) => a.time - b.time)
+    .map((x) => x.kind);
+  const candidates = opt.server ? [opt.server] : ranking.length ? ranking : [DEFAULT_SERVER];
+  entry.server = candidates[0];
+  await runRounds(w, entry, peerList.filter((p) => !p.ceiling), entry.server);
+  // A peer that this server refuses in every round runs on the next server that works for it
+  // (results.md says so and why): one incompatibility should not leave a row empty.
+  for (const peer of peerList.filter((p) => !p.ceiling && entry.cells[p.id].every((r) => !r.ok))) {
+    const refused = entry.cells[peer.id];
+    for (const alt of candidates.slice(1)) {
+      delete entry.cells[peer.id];
+      await runRounds(w, entry, [peer], alt);
+      if (entry.cells[peer.id].some((r) => r.ok)) {
+        (entry.fallbacks ??= {})[peer.id] = { server: alt, error: refused[0].error.trim().split('\n').pop() };
+        break;
+      }
+    }
+    if (!entry.fallbacks?.[peer.id]) entry.cells[peer.id] = refused;
   }
 }
 
 // ---- report ------------------------------------------------------------------------------
 
-const version = (cmd, args, re = /([\d.]+)/) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return (re.exec(`${r.stdout}${r.stderr}`) ?? [])[1] ?? '?';
-};
 const npmVersion = (pkg, from = BENCH) => JSON.parse(readFileSync(join(from, 'node_modules', pkg, 'package.json'), 'utf8')).version;
 const pyVersions = existsSync(VENV_PYTHON)
   ? JSON.parse(
@@ -215,8 +245,7 @@ results.meta = {
   versions: {
     node: process.versions.node,
     python: version(VENV_PYTHON, ['--version']),
-    's3s-fs': version(S3S_FS_BIN, ['--version']),
-    versitygw: VERSITYGW_VERSION,
+    ...Object.fromEntries(Object.entries(servers).map(([kind, srv]) => [kind, srv.version])),
     nginx: version('nginx', ['-v']),
     iperf3: version('iperf3', ['--version']),
     '@aws-sdk/client-s3': npmVersion('@aws-sdk/client-s3'),
@@ -226,15 +255,8 @@ results.meta = {
     '@aws-sdk/client-s3 (ours)': npmVersion('@aws-sdk/client-s3', ROOT),
     ...Object.fromEntries(Object.entries(pyVersions).map(([k, v]) => [`${k} (PyPI)`, v])),
   },
-  server: opt.server,
-  // The ceiling of the server the peers used is 'server'; a raw client of another server is only shown.
-  peers: PEERS.map(({ id, name, ceiling, ours, native, server }) => ({
-    id,
-    name,
-    ceiling: ceiling === 'server' && server !== opt.server ? 'other-server' : ceiling,
-    ours,
-    native,
-  })),
+  server: opt.server ?? 'the fastest per workload',
+  peers: PEERS.map(({ id, name, ceiling, ours, native, server }) => ({ id, name, ceiling, ours, native, server })),
   ceilings: { tcpGbps: tcp },
   workDir: WORK,
 };

@@ -23,10 +23,11 @@ fi
 npm run build --silent                       # dist/, what the peers load
 [ -n "$(ls native/*.node 2>/dev/null)" ] || npm run build:native
 bash scripts/install-s3-servers.sh           # s3s-fs (and moto), cached in ~/.cache/remote-store
-# versitygw: the S3 server of the throughput rows (s3s-fs is far below the raw-HTTP ceiling:
-# see bench/README.md). A Go module, built once with the machine's Go.
-VGW="${VERSITYGW_BIN:-$HOME/.cache/remote-store/bench-bin/versitygw}"
-[ -x "$VGW" ] || GOBIN="$(dirname "$VGW")" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+# Faster S3 servers than s3s-fs for the peers (see bench/README.md): Go modules, built once
+# with the machine's Go into a cache outside the clone (MinIO takes a few minutes).
+BIN="${REMOTE_STORE_BENCH_BIN:-$HOME/.cache/remote-store/bench-bin}"
+[ -x "$BIN/versitygw" ] || GOBIN="$BIN" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+[ -x "$BIN/minio" ] || GOBIN="$BIN" go install github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 
 # `npm install`, not `npm ci`: the lock file cannot list the platform builds of opendal and
 # nodejs-polars that the registry does not serve, and npm ci refuses such a lock.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GiB, MiB } from './workloads.mjs';
 
-const median = (xs) => {
+export const median = (xs) => {
   const a = [...xs].sort((x, y) => x - y);
   const m = a.length >> 1;
   return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
@@ -34,7 +34,8 @@ export function summarize(results) {
     });
     const timed = rows.filter((r) => r.time !== undefined);
     const best = Math.min(...timed.filter((r) => !r.peer.ceiling).map((r) => r.time));
-    const ceiling = (kind) => timed.find((r) => r.peer.ceiling === kind)?.time;
+    // The server ceiling is the raw client of the server the peers used in this workload.
+    const ceiling = (kind) => timed.find((r) => r.peer.ceiling === kind && (kind === 'http' || r.peer.server === w.server))?.time;
     for (const r of timed) {
       r.vsBest = r.time / best;
       r.ofHttp = ceiling('http') ? ceiling('http') / r.time : undefined;
@@ -120,12 +121,13 @@ function markdown(results, sum) {
   );
   L.push('## Ceilings', '');
   L.push(`- Loopback TCP (iperf3): **${fmt(m.ceilings.tcpGbps.streams1)} Gbit/s** with one stream (${fmt((m.ceilings.tcpGbps.streams1 * 1e9) / 8 / MiB)} MiB/s), ${fmt(m.ceilings.tcpGbps.streams4)} Gbit/s with four.`);
-  L.push(`- The raw keep-alive client, per workload: nginx, then each S3 server (share of nginx). The peers ran against **${m.server}**.`);
+  L.push(`- The raw keep-alive client, per workload: nginx, then each S3 server (its share of nginx), and the server the peers then ran against (${m.server}).`);
   for (const w of sum.filter((x) => x.raw)) {
     const h = w.rows.find((r) => r.peer.ceiling === 'http');
-    const servers = w.rows.filter((r) => r.peer.ceiling?.endsWith('server') && r.time);
+    const servers = w.rows.filter((r) => r.peer.ceiling === 'server' && r.time);
     if (h?.time) {
-      L.push(`  - ${w.title}: nginx ${value(w, h.time).text}${servers.map((r) => `; ${r.peer.name.replace(/^raw HTTP → /, '')} ${value(w, r.time).text} (${pct(h.time / r.time)})`).join('')}`);
+      const name = (r) => r.peer.name.replace(/^raw HTTP → /, '').replace(' (presigned)', '');
+      L.push(`  - ${w.title}: nginx ${value(w, h.time).text}${servers.map((r) => `; ${name(r)} ${value(w, r.time).text} (${pct(h.time / r.time)})`).join('')} → peers on **${w.server}**`);
     }
   }
   L.push('');
@@ -134,21 +136,21 @@ function markdown(results, sum) {
   L.push('');
   L.push('## Summary (median)', '');
   const ids = m.peers.map((p) => p.id).filter((id) => sum.some((w) => w.rows.some((r) => r.id === id)));
-  L.push(`| workload | ${ids.map((id) => m.peers.find((p) => p.id === id).name).join(' | ')} |`, `| --- |${ids.map(() => ' ---: |').join('')}`);
+  L.push(`| workload (S3 server) | ${ids.map((id) => m.peers.find((p) => p.id === id).name).join(' | ')} |`, `| --- |${ids.map(() => ' ---: |').join('')}`);
   for (const w of sum) {
     const cells = ids.map((id) => {
       const r = w.rows.find((x) => x.id === id);
       if (!r) return '';
       if (r.time === undefined) return 'failed';
-      const t = value(w, r.time).text;
+      const t = `${value(w, r.time).text}${w.fallbacks?.[id] ? ` (on ${w.fallbacks[id].server})` : ''}`;
       return r.vsBest === 1 && !r.peer.ceiling ? `**${t}**` : t;
     });
-    L.push(`| ${w.title} | ${cells.join(' | ')} |`);
+    L.push(`| ${w.title} (${w.server}) | ${cells.join(' | ')} |`);
   }
   L.push('', '![chart](results.svg)', '');
   L.push('## Details', '');
   for (const w of sum) {
-    L.push(`### ${w.title}`, '');
+    L.push(`### ${w.title}`, '', `Peers on ${w.server}.`, '');
     L.push('| peer | median | × best | % HTTP ceiling | % server ceiling | wire / op | CPU / op | server CPU / op | peak RSS | max EL delay |');
     L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of w.rows) {
@@ -160,6 +162,9 @@ function markdown(results, sum) {
         `| ${r.peer.name} | ${value(w, r.time).text} | ${fmt(r.vsBest)} | ${pct(r.ofHttp)} | ${pct(r.ofServer)} | ${bytes(r.wire)} | ` +
           `${fmt(r.cpu * 1000)} ms | ${fmt(r.serverCpu * 1000)} ms | ${bytes(r.rss)} | ${r.eventLoop === undefined ? '—' : `${fmt(r.eventLoop)} ms`} |`,
       );
+    }
+    for (const [id, f] of Object.entries(w.fallbacks ?? {})) {
+      L.push('', `${w.rows.find((r) => r.id === id).peer.name} ran on ${f.server}: ${w.server} refused it (${f.error.slice(0, 200)}).`);
     }
     const failed = w.rows.filter((r) => r.failed && r.time !== undefined);
     for (const r of failed) L.push('', `${r.peer.name}: ${r.failed} of ${r.rounds} round(s) failed: ${String(r.error).split('\n')[0]}`);

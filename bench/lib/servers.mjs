@@ -110,24 +110,63 @@ export function realExe(cmd) {
   return r.stdout.trim();
 }
 
-/** versitygw (Versity S3 Gateway, Go) over a POSIX directory: `go install`ed by run.sh. */
-export const VERSITYGW_BIN = process.env.VERSITYGW_BIN || join(homedir(), '.cache', 'remote-store', 'bench-bin', 'versitygw');
+// ---- S3 servers built with `go install` by run.sh (Go modules, from the Go module proxy) ----
 
-/** The module version `go install` built (from the binary's build info). */
-export const VERSITYGW_VERSION = /\bmod\s+\S+\s+(v[\w.-]+)/.exec(spawnSync('go', ['version', '-m', VERSITYGW_BIN], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '?';
+const BENCH_BIN = process.env.REMOTE_STORE_BENCH_BIN || join(homedir(), '.cache', 'remote-store', 'bench-bin');
+export const VERSITYGW_BIN = join(BENCH_BIN, 'versitygw');
+export const MINIO_BIN = join(BENCH_BIN, 'minio');
 
-export async function startVersitygw(dir) {
-  const root = join(dir, 'versitygw');
-  mkdirSync(root, { recursive: true });
+/** The module version `go install` built, from the binary's build info. */
+export function goModuleVersion(bin) {
+  const info = spawnSync('go', ['version', '-m', bin], { encoding: 'utf8' }).stdout ?? '';
+  return /\bmod\s+\S+\s+(v[\w.-]+)/.exec(info)?.[1] ?? '?';
+}
+
+async function startServerProcess(name, bin, args, env, dataDir, ready) {
   const port = await freePort();
   const accessKey = 'bench-key';
   const secretKey = randomBytes(16).toString('hex');
+  const child = spawn(bin, args({ port, accessKey, secretKey }), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env({ accessKey, secretKey }) } });
+  await waitForPort(port, child, name);
+  const endpoint = `http://127.0.0.1:${port}`;
+  await ready?.(endpoint, child);
+  return { endpoint, accessKey, secretKey, region: 'us-east-1', root: dataDir, exe: bin, version: goModuleVersion(bin), stop: async () => child.kill() };
+}
+
+/** versitygw (Versity S3 Gateway) over a POSIX directory. */
+export function startVersitygw(dir) {
+  const root = join(dir, 'versitygw');
+  mkdirSync(root, { recursive: true });
   // --keep-alive: it closes every connection after one answer otherwise (a TCP handshake per
   // request, unlike S3). --quiet: no request log on stdout (a write per request).
-  const args = ['--access', accessKey, '--secret', secretKey, '--port', `127.0.0.1:${port}`, '--keep-alive', '--quiet', 'posix', root];
-  const child = spawn(VERSITYGW_BIN, args, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitForPort(port, child, 'versitygw');
-  return { endpoint: `http://127.0.0.1:${port}`, accessKey, secretKey, region: 'us-east-1', root, exe: VERSITYGW_BIN, stop: async () => child.kill() };
+  return startServerProcess(
+    'versitygw',
+    VERSITYGW_BIN,
+    ({ port, accessKey, secretKey }) => ['--access', accessKey, '--secret', secretKey, '--port', `127.0.0.1:${port}`, '--keep-alive', '--quiet', 'posix', root],
+    () => ({}),
+    root,
+  );
+}
+
+/** MinIO, single drive (the tmpfs directory). */
+export function startMinio(dir) {
+  const root = join(dir, 'minio');
+  mkdirSync(root, { recursive: true });
+  return startServerProcess(
+    'minio',
+    MINIO_BIN,
+    ({ port }) => ['server', root, '--quiet', '--address', `127.0.0.1:${port}`, '--console-address', '127.0.0.1:0'],
+    ({ accessKey, secretKey }) => ({ MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' }),
+    root,
+    // It listens before its drive is formatted: wait for the readiness probe.
+    async (endpoint, child) => {
+      for (let i = 0; i < 300; i++) {
+        if (child.exitCode !== null) throw new Error(`minio exited with code ${child.exitCode} while starting`);
+        const ok = await fetch(`${endpoint}/minio/health/ready`).then((r) => r.ok, () => false);
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('minio did not become ready within 30 s');
+    },
+  );
 }
