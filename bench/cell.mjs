@@ -30,9 +30,8 @@ async function pooled(fns, limit) {
   await Promise.all(Array.from({ length: Math.min(limit, fns.length) }, worker));
 }
 
-const { open } = await import(`./peers/${cell.peer.module}.mjs`);
-const peer = await open({ ...cell.target, ...cell.peer.options });
 const bodies = new Map();
+let peer;
 
 /** One call; what comes back is checked, so a peer that skips work cannot look fast. */
 async function call(op) {
@@ -48,6 +47,8 @@ const run = (entry) => (entry.batch ? pooled(entry.batch.map((op) => () => call(
 const flat = (entries) => entries.flatMap((e) => e.batch ?? [e]);
 
 try {
+  const { open } = await import(`./peers/${cell.peer.module}.mjs`);
+  peer = await open({ ...cell.target, ...cell.peer.options });
   // In-memory PUT bodies are loaded before timing; putFile streams from tmpfs while timed.
   for (const op of flat([...cell.warmup, ...cell.measured])) {
     if (op.kind === 'put' && !bodies.has(op.source)) bodies.set(op.source, readFileSync(op.source));

@@ -5,30 +5,48 @@ export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
 
-export const label = (n) => (n >= GiB ? `${n / GiB} GiB` : n >= MiB ? `${n / MiB} MiB` : `${n / KiB} KiB`);
+export const label = (n) => (n >= GiB ? `${+(n / GiB).toFixed(2)} GiB` : n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : `${+(n / KiB).toFixed(1)} KiB`);
 const slug = (n) => label(n).replace(' ', '');
 
 /** Sizes and counts: the full run, or --quick (small sizes, few repetitions). */
 export function settings(quick) {
   return quick
-    ? { sizes: [4 * KiB, MiB, 32 * MiB], copySize: 32 * MiB, listKeys: 2000, concOps: 256, concBatches: 2, reps: { small: 30, mid: 5, large: 2 }, rounds: 1 }
-    : { sizes: [4 * KiB, MiB, 64 * MiB, GiB], copySize: GiB, listKeys: 100_000, concOps: 2048, concBatches: 3, reps: { small: 200, mid: 20, large: 3 }, rounds: 3 };
+    ? { sizes: [4 * KiB, MiB, 32 * MiB], copySize: 32 * MiB, listKeys: 2000, concOps: 256, concBatches: 2, reps: { small: 30, mid: 5, large: 2 }, rounds: 1, parquet: { minBytes: 64 * MiB, rowGroup: 250_000 } }
+    : { sizes: [4 * KiB, MiB, 64 * MiB, GiB], copySize: GiB, listKeys: 100_000, concOps: 2048, concBatches: 3, reps: { small: 200, mid: 20, large: 3 }, rounds: 3, parquet: { minBytes: GiB, rowGroup: 1_000_000 } };
 }
 
 const CONC_KEYS = 64;
 export const objectKey = (size) => `obj/${slug(size)}`;
+export const PARQUET_KEY = 'pq/data.parquet';
 export const sourceFile = (dir, size) => `${dir}/src/${slug(size)}.bin`;
 
-/** What must exist on the servers before the workloads run. */
+/** What must exist on the servers before the workloads run. `peersOnly`: no raw-client row
+ *  reads it, so only the default server (the one such workloads use) needs it. */
 export function fixtures(s) {
   return {
     objects: [...new Set([4 * KiB, ...s.sizes, s.copySize])].map((size) => ({ key: objectKey(size), size })),
-    small: [{ prefix: 'conc/', count: CONC_KEYS, size: 4 * KiB }, { prefix: 'list/', count: s.listKeys, size: 0 }],
+    small: [{ prefix: 'conc/', count: CONC_KEYS, size: 4 * KiB }, { prefix: 'list/', count: s.listKeys, size: 0, peersOnly: true }],
   };
 }
 
 const repsFor = (s, size) => (size <= 64 * KiB ? s.reps.small : size <= 8 * MiB ? s.reps.mid : size < GiB ? s.reps.large : 1);
 const times = (n, f) => Array.from({ length: n }, (_, i) => f(i));
+
+/**
+ * The Parquet workloads over the file that parquet/generate.py wrote (`pq`: its sidecar).
+ * Ops: { kind: 'parquet', key, columns (null = all), filter (pyarrow-style DNF), expect: rows }.
+ */
+export function parquetWorkloads(pq) {
+  const common = { group: 'Parquet', metric: 'time', parquet: true };
+  const op = (columns, filter, expect) => ({ kind: 'parquet', key: PARQUET_KEY, columns, filter, expect });
+  const cut = Math.floor(pq.rows / 20);
+  const two = ['f00', 'i00'];
+  return [
+    { ...common, id: 'pq-2of20', title: `Parquet: 2 of 20 columns (${two.join(', ')}) of ${label(pq.bytes)}`, selectedBytes: two.reduce((n, c) => n + pq.columnChunkBytes[c], 0), plan: () => ({ warmup: [], measured: [op(two, undefined, pq.rows)] }) },
+    { ...common, id: 'pq-filter', title: `Parquet: selective filter id < ${cut} (5 % of rows, 1 row group), 2 columns`, plan: () => ({ warmup: [], measured: [op(['id', 'f01'], [['id', '<', cut]], cut)] }) },
+    { ...common, id: 'pq-scan', title: `Parquet: full scan, all 20 columns of ${label(pq.bytes)}`, plan: () => ({ warmup: [], measured: [op(null, undefined, pq.rows)] }) },
+  ];
+}
 
 /**
  * The workloads. `raw: true` means the ceiling clients take part too (they speak only

@@ -5,30 +5,13 @@
 // the ceiling of the server itself.
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { presigner } from './presign.mjs';
 
 export async function open(t) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const bodies = new Map();
-  const urls = new Map();
-  const client =
-    t.via === 's3'
-      ? new S3Client({ endpoint: t.endpoint, region: t.region, forcePathStyle: true, credentials: { accessKeyId: t.accessKey, secretAccessKey: t.secretKey } })
-      : undefined;
-  const commands = { GET: GetObjectCommand, PUT: PutObjectCommand, HEAD: HeadObjectCommand };
-  const url = async (method, key) => {
-    const id = `${method} ${key}`;
-    if (!urls.has(id)) {
-      urls.set(
-        id,
-        client
-          ? await getSignedUrl(client, new commands[method]({ Bucket: t.bucket, Key: key }), { expiresIn: 3600 })
-          : `${t.httpBase}/${t.bucket}/${key}`,
-      );
-    }
-    return urls.get(id);
-  };
+  const signer = t.via === 's3' ? presigner(t) : undefined;
+  const url = (method, key) => signer?.url(method, key) ?? `${t.httpBase}/${t.bucket}/${key}`;
   const send = async (method, key, body) => {
     const target = await url(method, key);
     return new Promise((resolve, reject) => {
@@ -61,7 +44,7 @@ export async function open(t) {
     exists: async ({ key }) => (await send('HEAD', key)) >= 0,
     close: () => {
       agent.destroy();
-      client?.destroy();
+      signer?.close();
     },
   };
 }

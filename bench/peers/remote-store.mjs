@@ -3,19 +3,19 @@
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 
-const { Registry } = createRequire(import.meta.url)('../../index.js');
+export const lib = createRequire(import.meta.url)('../../index.js');
 
-export async function open(t) {
-  const registry = new Registry({
-    backends: {
-      b: {
-        type: t.type,
-        options: { bucket: t.bucket, key: t.accessKey, secret: t.secretKey, endpoint_url: t.endpoint, region_name: t.region },
-      },
-    },
+/** A store of backend `type` on the target, through a Registry as users configure it. */
+export function openStore(t, type) {
+  const registry = new lib.Registry({
+    backends: { b: { type, options: { bucket: t.bucket, key: t.accessKey, secret: t.secretKey, endpoint_url: t.endpoint, region_name: t.region } } },
     stores: { s: { backend: 'b' } },
   });
-  const store = registry.getStore('s');
+  return { registry, store: registry.getStore('s') };
+}
+
+export async function open(t) {
+  const { registry, store } = openStore(t, t.type);
   return {
     get: async ({ key }) => (await store.readBytes(key)).length,
     put: ({ key }, body) => store.write(key, body, { overwrite: true }),
