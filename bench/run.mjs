@@ -210,7 +210,7 @@ async function runRounds(w, entry, peers, kind) {
 }
 
 for (const w of pick(all, opt.only)) {
-  const entry = { id: w.id, title: w.title, group: w.group, metric: w.metric, bytes: w.bytes, ops: w.ops, raw: w.raw, selectedBytes: w.selectedBytes, cells: {} };
+  const entry = { id: w.id, title: w.title, group: w.group, metric: w.metric, bytes: w.bytes, ops: w.ops, raw: w.raw, parquet: w.parquet, selectedBytes: w.selectedBytes, cells: {} };
   const peers = peerList.filter((p) => Boolean(p.parquet) === Boolean(w.parquet));
   results.workloads.push(entry);
   // The raw client first; then the peers, against the S3 server that the raw client found

@@ -145,19 +145,23 @@ function markdown(results, sum) {
   for (const [what, got, ok] of targets(sum)) L.push(`| ${what} | ${got} | ${ok === undefined ? '—' : ok ? 'yes' : '**no**'} |`);
   L.push('');
   L.push('## Summary (median)', '');
-  const ids = m.peers.map((p) => p.id).filter((id) => sum.some((w) => w.rows.some((r) => r.id === id)));
-  L.push(`| workload (S3 server) | ${ids.map((id) => m.peers.find((p) => p.id === id).name).join(' | ')} |`, `| --- |${ids.map(() => ' ---: |').join('')}`);
-  for (const w of sum) {
-    const cells = ids.map((id) => {
-      const r = w.rows.find((x) => x.id === id);
-      if (!r) return '';
-      if (r.time === undefined) return r.pending ? 'pending (issue 6)' : 'failed';
-      const t = `${value(w, r.time).text}${w.fallbacks?.[id] ? ` (on ${w.fallbacks[id].server})` : ''}`;
-      return r.vsBest === 1 && !r.peer.ceiling ? `**${t}**` : t;
-    });
-    L.push(`| ${w.title} (${w.server}) | ${cells.join(' | ')} |`);
+  // One table for the byte workloads, one for Parquet: they have different peers.
+  for (const part of [sum.filter((w) => !w.parquet), sum.filter((w) => w.parquet)].filter((p) => p.length)) {
+    const ids = m.peers.map((p) => p.id).filter((id) => part.some((w) => w.rows.some((r) => r.id === id)));
+    L.push(`| workload (S3 server) | ${ids.map((id) => m.peers.find((p) => p.id === id).name).join(' | ')} |`, `| --- |${ids.map(() => ' ---: |').join('')}`);
+    for (const w of part) {
+      const cells = ids.map((id) => {
+        const r = w.rows.find((x) => x.id === id);
+        if (!r) return '';
+        if (r.time === undefined) return r.pending ? 'pending (issue 6)' : 'failed';
+        const t = `${value(w, r.time).text}${w.fallbacks?.[id] ? ` (on ${w.fallbacks[id].server})` : ''}`;
+        return r.vsBest === 1 && !r.peer.ceiling ? `**${t}**` : t;
+      });
+      L.push(`| ${w.title} (${w.server}) | ${cells.join(' | ')} |`);
+    }
+    L.push('');
   }
-  L.push('', '![chart](results.svg)', '');
+  L.push('![chart](results.svg)', '');
   L.push('## Details', '');
   for (const w of sum) {
     L.push(`### ${w.title}`, '', `Peers on ${w.server}.${w.selectedBytes ? ` The selected column chunks are ${bytes(w.selectedBytes)}.` : ''}`, '');
