@@ -119,6 +119,7 @@ function markdown(results, sum) {
     '',
   );
   L.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  for (const note of m.notes ?? []) L.push(`> ${note}`, '');
   L.push('## How to read this', '');
   L.push(
     '- Every cell is one peer running one workload in a process of its own, all on 127.0.0.1 in a network namespace of the bench alone; rounds rotate the order of the peers.',

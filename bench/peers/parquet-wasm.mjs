@@ -24,10 +24,14 @@ export async function open(t) {
         wasmTable.free();
         return rows;
       }
-      const table = tableFromIPC(wasmTable.intoIPCStream());
-      const vectors = filter.map(([c, op, v]) => [table.getChild(c), TESTS[op], typeof v === 'number' ? BigInt(v) : v]);
+      const table = tableFromIPC(wasmTable.intoIPCStream()); // consumes (frees) the wasm table
+      // Over the columns' typed arrays (Vector.get per row would cost far more than the read).
+      const tests = filter.map(([c, op, v]) => {
+        const values = table.getChild(c).toArray();
+        return [values, TESTS[op], values instanceof BigInt64Array ? BigInt(v) : v];
+      });
       let rows = 0;
-      for (let i = 0; i < table.numRows; i++) if (vectors.every(([vec, test, v]) => test(vec.get(i), v))) rows++;
+      for (let i = 0; i < table.numRows; i++) if (tests.every(([values, test, v]) => test(values[i], v))) rows++;
       return rows;
     },
     close: () => signer.close(),
