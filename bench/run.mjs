@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { cpus, loadavg, totalmem, release } from 'node:os';
+import { constants, cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,10 @@ import { PEERS } from './lib/peers.mjs';
 import { median, writeReport } from './lib/report.mjs';
 import { cpuSecondsOf, iperf3, realExe, startMinio, startNginx, startVersitygw } from './lib/servers.mjs';
 import { fixtures, parquetWorkloads, settings, sourceFile, workloads, MiB, PARQUET_KEY } from './lib/workloads.mjs';
+
+// run.sh makes this process PID 1 of its namespace, which ignores signals it has no handler
+// for: exit on them, and the kernel ends every server of the namespace with it.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(128 + constants.signals[sig]));
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
