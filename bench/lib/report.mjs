@@ -60,6 +60,13 @@ function fmt(x) {
   const a = Math.abs(x);
   return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
 }
+/** The line of a cell's error output that says what happened: a V8 fatal error, else the
+ *  last line naming an error (Python's traceback ends with it), else the first line. */
+function reason(error) {
+  const lines = String(error).split('\n').map((l) => l.trim()).filter(Boolean);
+  const line = lines.find((l) => l.startsWith('FATAL ERROR')) ?? lines.findLast((l) => /^[\w.]*(Error|Exception)\b[^:]*:/.test(l)) ?? lines[0] ?? '';
+  return line.slice(0, 200).replace(/\|/g, '\\|');
+}
 const bytes = (b) => (b === undefined ? '—' : b >= GiB ? `${(b / GiB).toFixed(2)} GiB` : b >= MiB ? `${(b / MiB).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const pct = (x) => (x === undefined ? '—' : `${(x * 100).toFixed(0)} %`);
 
@@ -170,7 +177,7 @@ function markdown(results, sum) {
     L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of w.rows) {
       if (r.time === undefined) {
-        const why = r.pending ? /pending: [^\n]*/.exec(r.error)[0] : `failed: ${String(r.error).split('\n')[0].slice(0, 160).replace(/\|/g, '\\|')}`;
+        const why = r.pending ? /pending: [^\n]*/.exec(r.error)[0] : `failed: ${reason(r.error)}`;
         L.push(`| ${r.peer.name} | ${why} |||||||||`);
         continue;
       }
@@ -180,10 +187,10 @@ function markdown(results, sum) {
       );
     }
     for (const [id, f] of Object.entries(w.fallbacks ?? {})) {
-      L.push('', `${w.rows.find((r) => r.id === id).peer.name} ran on ${f.server}: ${w.server} refused it (${f.error.slice(0, 200)}).`);
+      L.push('', `${w.rows.find((r) => r.id === id).peer.name} ran on ${f.server}: ${w.server} refused it (${reason(f.error)}).`);
     }
     const failed = w.rows.filter((r) => r.failed && r.time !== undefined);
-    for (const r of failed) L.push('', `${r.peer.name}: ${r.failed} of ${r.rounds} round(s) failed: ${String(r.error).split('\n')[0]}`);
+    for (const r of failed) L.push('', `${r.peer.name}: ${r.failed} of ${r.rounds} round(s) failed: ${reason(r.error)}`);
     L.push('');
   }
   return L.join('\n');
@@ -195,8 +202,8 @@ function markdown(results, sum) {
  */
 export function chart(sum) {
   const panels = sum.filter((w) => ['GET', 'PUT', 'concurrent', 'Parquet'].includes(w.group) && w.rows.some((r) => r.time !== undefined));
-  const W = 760;
-  const labelW = 250;
+  const W = 820;
+  const labelW = 300;
   const barH = 16;
   const gap = 4;
   let y = 40;
