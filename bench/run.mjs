@@ -223,7 +223,7 @@ for (const w of pick(all, opt.only)) {
   const raw = w.raw ? peers.filter((p) => p.ceiling) : [];
   await runRounds(w, entry, raw);
   const ranking = raw
-    .filter((p) => p.server && entry.cells[p.id].every((r) => r.ok))
+    .filter((p) => p.server && !p.recordOnly && entry.cells[p.id].every((r) => r.ok))
     .map((p) => ({ kind: p.server, time: median(entry.cells[p.id].map((r) => median(r.times))) }))
     .sort((a, b) => a.time - b.time)
     .map((x) => x.kind);
