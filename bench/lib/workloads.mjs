@@ -1,0 +1,146 @@
+// The byte workloads of issue 7 and the ops each cell runs. A plan is data (JSON), so the
+// Node and the Python cell runners execute the same ops; run.mjs uploads the objects that
+// the plans read (`fixtures`) before any cell runs.
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+
+export const label = (n) => (n >= GiB ? `${+(n / GiB).toFixed(2)} GiB` : n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : `${+(n / KiB).toFixed(1)} KiB`);
+const slug = (n) => label(n).replace(' ', '');
+
+/** Sizes and counts: the full run, or --quick (small sizes, few repetitions). */
+export function settings(quick) {
+  return quick
+    ? { sizes: [4 * KiB, MiB, 32 * MiB], copySize: 32 * MiB, listKeys: 2000, concOps: 256, concBatches: 2, reps: { small: 30, mid: 5, large: 2 }, rounds: 1, parquet: { minBytes: 64 * MiB, rowGroup: 250_000 } }
+    : { sizes: [4 * KiB, MiB, 64 * MiB, GiB], copySize: GiB, listKeys: 100_000, concOps: 2048, concBatches: 3, reps: { small: 200, mid: 20, large: 3 }, rounds: 3, parquet: { minBytes: GiB, rowGroup: 1_000_000 } };
+}
+
+const CONC_KEYS = 64;
+export const objectKey = (size) => `obj/${slug(size)}`;
+export const PARQUET_KEY = 'pq/data.parquet';
+export const sourceFile = (dir, size) => `${dir}/src/${slug(size)}.bin`;
+
+/** What must exist on the servers before the workloads run. `peersOnly`: no raw-client row
+ *  reads it, so only the default server (the one such workloads use) needs it. */
+export function fixtures(s) {
+  return {
+    objects: [...new Set([4 * KiB, ...s.sizes, s.copySize])].map((size) => ({ key: objectKey(size), size })),
+    small: [{ prefix: 'conc/', count: CONC_KEYS, size: 4 * KiB }, { prefix: 'list/', count: s.listKeys, size: 0, peersOnly: true }],
+  };
+}
+
+const repsFor = (s, size) => (size <= 64 * KiB ? s.reps.small : size <= 8 * MiB ? s.reps.mid : size < GiB ? s.reps.large : 1);
+const times = (n, f) => Array.from({ length: n }, (_, i) => f(i));
+
+/**
+ * The Parquet workloads over the file that parquet/generate.py wrote (`pq`: its sidecar).
+ * Ops: { kind: 'parquet', key, columns (null = all), filter (pyarrow-style DNF), expect: rows }.
+ */
+export function parquetWorkloads(pq) {
+  const common = { group: 'Parquet', metric: 'time', parquet: true };
+  const op = (columns, filter, expect) => ({ kind: 'parquet', key: PARQUET_KEY, columns, filter, expect });
+  const cut = Math.floor(pq.rows / 20);
+  const two = ['f00', 'i00'];
+  return [
+    { ...common, id: 'pq-2of20', title: `Parquet: 2 of 20 columns (${two.join(', ')}) of ${label(pq.bytes)}`, selectedBytes: two.reduce((n, c) => n + pq.columnChunkBytes[c], 0), plan: () => ({ warmup: [], measured: [op(two, undefined, pq.rows)] }) },
+    { ...common, id: 'pq-filter', title: `Parquet: selective filter id < ${cut} (5 % of rows, 1 row group), 2 columns`, plan: () => ({ warmup: [], measured: [op(['id', 'f01'], [['id', '<', cut]], cut)] }) },
+    { ...common, id: 'pq-scan', title: `Parquet: full scan, all 20 columns of ${label(pq.bytes)}`, plan: () => ({ warmup: [], measured: [op(null, undefined, pq.rows)] }) },
+  ];
+}
+
+/**
+ * The workloads. `raw: true` means the ceiling clients take part too (they speak only
+ * GET/PUT/HEAD). `metric` says how results.md shows the median time: per-op latency,
+ * throughput of `bytes`, or operations per second of `ops`.
+ */
+export function workloads(s, srcDir) {
+  const list = [];
+  const warmKey = objectKey(4 * KiB);
+  for (const size of s.sizes) {
+    const n = repsFor(s, size);
+    const metric = size <= 64 * KiB ? 'latency' : 'throughput';
+    list.push({
+      id: `get-${slug(size)}`,
+      group: 'GET',
+      title: `GET ${label(size)} (whole object into memory)`,
+      size,
+      bytes: size,
+      metric,
+      raw: true,
+      plan: () => ({
+        warmup: times(2, () => ({ kind: 'get', key: warmKey, expect: 4 * KiB })),
+        measured: times(n, () => ({ kind: 'get', key: objectKey(size), expect: size })),
+      }),
+    });
+    // Up to 1 MiB the body is a Buffer (read before timing); larger ones stream from a tmpfs file.
+    const kind = size <= MiB ? 'put' : 'putFile';
+    list.push({
+      id: `put-${slug(size)}`,
+      group: 'PUT',
+      title: `PUT ${label(size)} (${kind === 'put' ? 'from a Buffer' : 'streamed from a tmpfs file'})`,
+      size,
+      bytes: size,
+      metric,
+      raw: true,
+      cleanup: (peer) => `put/${peer}/`,
+      plan: (peer) => ({
+        warmup: [{ kind: 'put', key: `put/${peer}/warm`, source: sourceFile(srcDir, 4 * KiB) }],
+        measured: times(n, (i) => ({ kind, key: `put/${peer}/${slug(size)}/${i}`, source: sourceFile(srcDir, size), size })),
+      }),
+    });
+  }
+  const conc = (kind, keyOf) => ({
+    id: `${kind}-64x4KiB`,
+    group: 'concurrent',
+    title: `64 concurrent 4 KiB ${kind.toUpperCase()}s (${s.concOps} per batch)`,
+    size: 4 * KiB,
+    ops: s.concOps,
+    metric: 'ops',
+    raw: true,
+    concurrency: 64,
+    cleanup: kind === 'put' ? (peer) => `cput/${peer}/` : undefined,
+    plan: (peer) => {
+      const op = (b, i) =>
+        kind === 'get'
+          ? { kind, key: `conc/${i % CONC_KEYS}`, expect: 4 * KiB }
+          : { kind, key: `cput/${peer}/${b}/${i}`, source: sourceFile(srcDir, 4 * KiB) };
+      return { warmup: [{ batch: times(CONC_KEYS, (i) => op('w', i)) }], measured: times(s.concBatches, (b) => ({ batch: times(s.concOps, (i) => op(b, i)) })) };
+    },
+  });
+  list.push(conc('get'), conc('put'));
+  for (const kind of ['head', 'exists']) {
+    list.push({
+      id: kind,
+      group: 'metadata',
+      title: kind === 'head' ? 'HEAD (getFileInfo / stat) of a 4 KiB object' : 'exists() of a 4 KiB object',
+      metric: 'latency',
+      raw: true,
+      plan: () => ({
+        warmup: times(3, () => ({ kind, key: warmKey, expect: kind === 'head' ? 4 * KiB : true })),
+        measured: times(s.reps.small, () => ({ kind, key: warmKey, expect: kind === 'head' ? 4 * KiB : true })),
+      }),
+    });
+  }
+  list.push({
+    id: `list-${s.listKeys}`,
+    group: 'metadata',
+    title: `listing ${s.listKeys.toLocaleString('en')} keys (recursive)`,
+    ops: s.listKeys,
+    metric: 'time',
+    plan: () => ({ warmup: [{ kind: 'list', key: 'conc/', expect: CONC_KEYS }], measured: [{ kind: 'list', key: 'list/', expect: s.listKeys }] }),
+  });
+  list.push({
+    id: `copy-${slug(s.copySize)}`,
+    group: 'copy',
+    title: `server-side copy of ${label(s.copySize)}`,
+    size: s.copySize,
+    bytes: s.copySize,
+    metric: 'throughput',
+    cleanup: (peer) => `copy/${peer}/`,
+    plan: (peer) => ({
+      warmup: [{ kind: 'copy', key: warmKey, dst: `copy/${peer}/warm` }],
+      measured: [{ kind: 'copy', key: objectKey(s.copySize), dst: `copy/${peer}/${slug(s.copySize)}` }],
+    }),
+  });
+  return list;
+}

@@ -1,0 +1,24 @@
+// Parquet peer: nodejs-polars 0.25.2 scanParquet on s3:// (its object_store client), lazily:
+// projection and the filter are pushed into the scan; options.useStatistics toggles row-group
+// pruning by min/max statistics.
+import pl from 'nodejs-polars';
+
+const OPS = { '<': 'lt', '<=': 'lessThanEquals', '>': 'gt', '>=': 'greaterThanEquals', '==': 'eq' };
+
+export async function open(t) {
+  const cloudOptions = {
+    aws_access_key_id: t.accessKey,
+    aws_secret_access_key: t.secretKey,
+    aws_region: t.region,
+    aws_endpoint_url: t.endpoint,
+    aws_allow_http: 'true',
+  };
+  return {
+    async parquet({ key, columns, filter }) {
+      let q = pl.scanParquet(`s3://${t.bucket}/${key}`, { cloudOptions, useStatistics: t.useStatistics });
+      if (filter) q = q.filter(filter.map(([c, op, v]) => pl.col(c)[OPS[op]](v)).reduce((a, b) => a.and(b)));
+      if (columns) q = q.select(...columns);
+      return (await q.collect()).height;
+    },
+  };
+}
