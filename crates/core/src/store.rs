@@ -14,7 +14,8 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{
     Attribute, Attributes, BackoffConfig, Certificate, ClientOptions, CopyMode, CopyOptions,
-    GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
+    GetOptions, GetRange, GetResult, GetResultPayload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    RetryConfig,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -316,7 +317,7 @@ impl Store {
                         let r = self.inner.get(key).await.map_err(|e| Error::from_store(path, e))?;
                         let size = r.meta.size;
                         let mut buf = vec![0u8; usize_of(path, size)?];
-                        read_into(path, r.into_stream(), &mut buf).await?;
+                        read_into(path, r, &mut buf).await?;
                         return Ok(buf);
                     }
                 }
@@ -329,7 +330,7 @@ impl Store {
         let mut buf = vec![0u8; usize_of(path, size)?];
         let (head, rest) = buf.split_at_mut(head_end as usize);
         // The first response's body is read while the other ranges are fetched.
-        let first_body = read_into(path, first.into_stream(), head);
+        let first_body = read_into(path, first, head);
         if head_end >= size {
             first_body.await?;
             return Ok(buf);
@@ -351,7 +352,7 @@ impl Store {
                 let inner = self.inner.clone();
                 Box::pin(async move {
                     let r = inner.get_opts(key, opts).await.map_err(|e| Error::from_store(path, e))?;
-                    read_into(path, r.into_stream(), slice).await
+                    read_into(path, r, slice).await
                 }) as futures::future::BoxFuture<'_, Result<()>>
             })
             .collect();
@@ -400,7 +401,7 @@ impl Store {
             };
             let n = r.range.end - r.range.start;
             let mut buf = vec![0u8; usize_of(path, n)?];
-            read_into(path, r.into_stream(), &mut buf).await?;
+            read_into(path, r, &mut buf).await?;
             Ok(buf)
         })
         .await
@@ -423,7 +424,7 @@ impl Store {
         let mut merged = orig.clone();
         self.run(token, path, async {
             match self.fetch_regions(path, &key, &merged, None).await {
-                Ok(buffers) => Ok(slices_of(ranges, &orig, buffers)),
+                Ok(buffers) => Ok(slices_of(ranges, &orig, buffers.into_iter().map(Vec::from).collect())),
                 Err(e) if e.kind == ErrorKind::InvalidInput => {
                     // Some range starts past the end: clamp to the object's size and retry.
                     let size = self.inner.head(&key).await.map_err(|e| Error::from_store(path, e))?.size;
@@ -431,7 +432,7 @@ impl Store {
                         m.start = m.start.min(size);
                         m.end = m.end.min(size);
                     }
-                    let buffers = self.fetch_regions(path, &key, &merged, None).await?;
+                    let buffers = self.fetch_regions(path, &key, &merged, None).await?.into_iter().map(Vec::from).collect();
                     Ok(slices_of(ranges, &orig, buffers))
                 }
                 Err(e) => Err(e),
@@ -448,10 +449,10 @@ impl Store {
         key: &Path,
         merged: &[Range<u64>],
         pin: Option<&ObjectVersion>,
-    ) -> Result<Vec<Vec<u8>>> {
+    ) -> Result<Vec<Bytes>> {
         {
             let key = &key;
-            let jobs: Vec<futures::future::BoxFuture<'_, Result<(usize, Vec<u8>)>>> = merged.iter().enumerate().map(|(i, m)| {
+            let jobs: Vec<futures::future::BoxFuture<'_, Result<(usize, Bytes)>>> = merged.iter().enumerate().map(|(i, m)| {
                 let inner = self.inner.clone();
                 let m = m.clone();
                 let opts = GetOptions {
@@ -462,23 +463,20 @@ impl Store {
                 };
                 Box::pin(async move {
                     if m.start == m.end {
-                        return Ok((i, Vec::new()));
+                        return Ok((i, Bytes::new()));
                     }
                     let r = inner
                         .get_opts(key, opts)
                         .await
                         .map_err(|e| range_error(path, e))?;
-                    let n = r.range.end - r.range.start;
-                    let mut buf = vec![0u8; usize_of(path, n)?];
-                    read_into(path, r.into_stream(), &mut buf).await?;
-                    Ok::<_, Error>((i, buf))
-                }) as futures::future::BoxFuture<'_, Result<(usize, Vec<u8>)>>
+                    Ok::<_, Error>((i, body(path, r).await?))
+                }) as futures::future::BoxFuture<'_, Result<(usize, Bytes)>>
             }).collect();
-            let fetched: Vec<(usize, Vec<u8>)> = futures::stream::iter(jobs)
+            let fetched: Vec<(usize, Bytes)> = futures::stream::iter(jobs)
             .buffer_unordered(self.tuning.concurrency.max(1))
             .try_collect()
             .await?;
-            let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); merged.len()];
+            let mut buffers: Vec<Bytes> = vec![Bytes::new(); merged.len()];
             for (i, b) in fetched {
                 buffers[i] = b;
             }
@@ -504,10 +502,7 @@ impl Store {
                 }
             };
             let version = ObjectVersion { size: r.meta.size, etag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
-            let n = r.range.end - r.range.start;
-            let mut buf = vec![0u8; usize_of(path, n)?];
-            read_into(path, r.into_stream(), &mut buf).await?;
-            Ok((Bytes::from(buf), version))
+            Ok((body(path, r).await?, version))
         })
         .await
     }
@@ -531,7 +526,7 @@ impl Store {
         let merged = coalesce_proportional(ranges, COALESCE_GAP);
         self.run(token, path, async {
             let buffers: Vec<Bytes> =
-                self.fetch_regions(path, &key, &merged, Some(pin)).await?.into_iter().map(Bytes::from).collect();
+                self.fetch_regions(path, &key, &merged, Some(pin)).await?;
             Ok(ranges
                 .iter()
                 .map(|r| {
@@ -674,28 +669,72 @@ fn range_error(path: &str, e: object_store::Error) -> Error {
     err
 }
 
-/// Stream a body into `dst`, which must be filled exactly.
-async fn read_into(
-    path: &str,
-    mut stream: futures::stream::BoxStream<'static, object_store::Result<Bytes>>,
-    dst: &mut [u8],
-) -> Result<()> {
+/// A response's whole body, checked against the range it answers.
+async fn body(path: &str, r: GetResult) -> Result<Bytes> {
+    let expected = (r.range.end - r.range.start) as usize;
+    if matches!(r.payload, GetResultPayload::File(..)) {
+        // Allocated here rather than on a blocking-pool thread, whose malloc arena would keep
+        // the memory after it is freed.
+        let mut buf = vec![0u8; expected];
+        read_into(path, r, &mut buf).await?;
+        return Ok(Bytes::from(buf));
+    }
+    let bytes = r.bytes().await.map_err(|e| Error::from_store(path, e))?;
+    check_length(path, bytes.len(), expected)?;
+    Ok(bytes)
+}
+
+/// Read a response body into `dst`, which it must fill exactly.
+async fn read_into(path: &str, r: GetResult, dst: &mut [u8]) -> Result<()> {
+    if let GetResultPayload::File(file, _) = &r.payload {
+        // A local file is read straight into `dst` (its chunked stream reads 8 KiB at a time).
+        check_length(path, (r.range.end - r.range.start) as usize, dst.len())?;
+        return read_file_at(file, r.range.start, dst).map_err(|e| Error::new(ErrorKind::Unavailable, path, format!("reading '{path}': {e}")));
+    }
+    let mut stream = r.into_stream();
     let mut pos = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| Error::from_store(path, e))?;
         let end = pos + chunk.len();
         if end > dst.len() {
-            return Err(Error::new(ErrorKind::Other, path, format!("'{path}': server sent more bytes than requested")));
+            return check_length(path, end, dst.len());
         }
         dst[pos..end].copy_from_slice(&chunk);
         pos = end;
     }
-    if pos != dst.len() {
-        return Err(Error::new(
-            ErrorKind::Unavailable,
-            path,
-            format!("'{path}': body ended after {pos} of {} bytes", dst.len()),
-        ));
+    check_length(path, pos, dst.len())
+}
+
+/// `dst.len()` bytes of `file` from `offset`, without blocking the async workers' other tasks.
+fn read_file_at(file: &std::fs::File, offset: u64, dst: &mut [u8]) -> std::io::Result<()> {
+    let mut read = || -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            file.read_exact_at(dst, offset)
+        }
+        #[cfg(not(unix))]
+        {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut f = file;
+            f.seek(SeekFrom::Start(offset))?;
+            f.read_exact(dst)
+        }
+    };
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
+        _ => read(),
+    }
+}
+
+/// A body of `got` bytes where `expected` were asked for: too many is a server error, too few
+/// a broken transfer (worth retrying).
+fn check_length(path: &str, got: usize, expected: usize) -> Result<()> {
+    if got > expected {
+        return Err(Error::new(ErrorKind::Other, path, format!("'{path}': server sent more bytes than requested")));
+    }
+    if got < expected {
+        return Err(Error::new(ErrorKind::Unavailable, path, format!("'{path}': body ended after {got} of {expected} bytes")));
     }
     Ok(())
 }

@@ -2,14 +2,15 @@
 //! needs: the projected columns' chunks of the row groups whose statistics may match the
 //! filter (and, with a page index, only the pages that may), then filtering rows exactly.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use futures::StreamExt;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::async_reader::ParquetRecordBatchStream;
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
+use parquet::errors::ParquetError;
 use tokio_util::sync::CancellationToken;
 
 use super::filter::{BoundFilter, Filter};
@@ -45,15 +46,54 @@ pub struct ScanPlan {
     pub rows_selected: u64,
 }
 
+/// Row groups fetched and being decoded on blocking threads, in file order, while the next
+/// one is fetched: I/O overlaps decoding, and decoding spreads over the cores.
 struct Open {
     stream: ParquetRecordBatchStream<SourceReader>,
+    fetched_all: bool,
+    decoding: VecDeque<Decoding>,
+    ready: VecDeque<RecordBatch>,
     plan: ScanPlan,
     /// Columns are decoded in file order; this puts them in the order asked for.
     order: Option<Vec<usize>>,
 }
 
-/// An open scan. Batches come in file order; memory stays bounded by one row group's
-/// projected column chunks plus one batch.
+/// A row group's decode on the blocking pool; aborted when dropped (a scan closed early).
+struct Decoding(tokio::task::JoinHandle<Result<Vec<RecordBatch>, arrow_schema::ArrowError>>);
+
+impl Drop for Decoding {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Row groups decoded at once (each holds its selected column chunks and decoded batches).
+fn decode_depth() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4)
+}
+
+impl Open {
+    /// The next decoded batch in file order.
+    async fn next_batch(&mut self) -> Result<Option<RecordBatch>, ParquetError> {
+        loop {
+            if let Some(b) = self.ready.pop_front() {
+                return Ok(Some(b));
+            }
+            while !self.fetched_all && self.decoding.len() < decode_depth() {
+                match self.stream.next_row_group().await? {
+                    Some(reader) => self.decoding.push_back(Decoding(tokio::task::spawn_blocking(move || reader.collect()))),
+                    None => self.fetched_all = true,
+                }
+            }
+            let Some(mut front) = self.decoding.pop_front() else { return Ok(None) };
+            let batches = (&mut front.0).await.map_err(|e| ParquetError::General(format!("decoding failed: {e}")))??;
+            self.ready.extend(batches);
+        }
+    }
+}
+
+/// An open scan. Batches come in file order; memory stays bounded by a few row groups (as
+/// many as are decoded at once, 2 to 4 by the number of cores) of the selected columns.
 pub struct ParquetScan {
     source: Arc<dyn ByteSource>,
     opts: ScanOptions,
@@ -108,13 +148,13 @@ impl ParquetScan {
         let state = &mut *guard;
         loop {
             let Some(open) = state.open.as_mut() else { return Ok(None) };
-            let item = cancellable(token, &path, async { Ok(open.stream.next().await) }).await?;
+            let item = cancellable(token, &path, async { Ok(open.next_batch().await) }).await?;
             match item {
-                None => {
+                Ok(None) => {
                     state.open = None;
                     return Ok(None);
                 }
-                Some(Ok(batch)) => {
+                Ok(Some(batch)) => {
                     let batch = match &open.order {
                         Some(order) => batch.project(order).map_err(|e| Error::new(ErrorKind::Other, &path, e.to_string()))?,
                         None => batch,
@@ -122,7 +162,7 @@ impl ParquetScan {
                     state.yielded = true;
                     return self.opts.host.to_host(batch, &self.schema, &path).map(Some);
                 }
-                Some(Err(e)) => {
+                Err(e) => {
                     let err = from_parquet(&path, e);
                     if err.kind == ErrorKind::Precondition && state.loaded.cached && !state.yielded {
                         // The cached footer belonged to an older version: read it again, once.
@@ -235,5 +275,6 @@ fn plan(
         None => decoded,
     };
     let schema = opts.host.host_schema(&super::hint::restore_units(&handed, super::hint::embedded_schema(&md).as_ref()));
-    Ok((Open { stream, plan: ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected }, order }, schema))
+    let plan = ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected };
+    Ok((Open { stream, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order }, schema))
 }
