@@ -19,7 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { S3S_FS_BIN, startS3sFs } from '../__test__/support/s3-servers.ts';
 import { PEERS } from './lib/peers.mjs';
 import { median, writeReport } from './lib/report.mjs';
-import { cpuSecondsOf, iperf3, realExe, startMinio, startNginx, startVersitygw } from './lib/servers.mjs';
+import { cpuSecondsOf, emptyMinioTrash, iperf3, realExe, startMinio, startNginx, startVersitygw } from './lib/servers.mjs';
 import { fixtures, parquetWorkloads, settings, sourceFile, workloads, MiB, PARQUET_KEY } from './lib/workloads.mjs';
 
 // run.sh makes this process PID 1 of its namespace, which ignores signals it has no handler
@@ -208,6 +208,7 @@ async function runRounds(w, entry, peers, kind) {
       r.entries = plan.measured.length;
       (entry.cells[peer.id] ??= []).push(r);
       if (w.cleanup) await deletePrefix(w.cleanup(peer.id));
+      emptyMinioTrash(WORK);
       log(`${w.id} r${round + 1} ${peer.id}${peer.ceiling ? '' : ` @${kind}`}: ${r.ok ? `${(median(r.times) * 1000).toFixed(2)} ms/op` : `FAILED ${r.error.split('\n')[0]}`}`);
     }
   }

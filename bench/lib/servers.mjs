@@ -2,7 +2,7 @@
 // and PID namespaces (run.sh), so they die with the run: nginx (the raw-HTTP ceiling, serving
 // and storing the same bytes on tmpfs), iperf3 (the loopback TCP ceiling) and the S3 server.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
@@ -146,6 +146,14 @@ export function startVersitygw(dir) {
     () => ({}),
     root,
   );
+}
+
+/**
+ * MinIO keeps the data of overwritten and deleted objects in its trash and purges it minutes
+ * later; on tmpfs, rounds of 1 GiB PUTs fill the machine's memory first. Empty it between cells.
+ */
+export function emptyMinioTrash(dir) {
+  rmSync(join(dir, 'minio', '.minio.sys', 'tmp', '.trash'), { recursive: true, force: true });
 }
 
 /** MinIO, single drive (the tmpfs directory). */
