@@ -44,7 +44,8 @@ pub struct Error {
     pub kind: ErrorKind,
     pub path: String,
     pub message: String,
-    pub source: Option<object_store::Error>,
+    /// Boxed: object_store's error is large, and every `Result` of the crate carries this type.
+    pub source: Option<Box<object_store::Error>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -109,7 +110,7 @@ impl Error {
             ErrorKind::AlreadyExists => format!("object already exists: '{path}'"),
             _ => format!("{} error for '{path}': {detail}", kind.as_str()),
         };
-        Error { kind, path: path.to_string(), message, source: Some(err) }
+        Error { kind, path: path.to_string(), message, source: Some(Box::new(err)) }
     }
 }
 
@@ -173,7 +174,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_ref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

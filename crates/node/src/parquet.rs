@@ -247,7 +247,14 @@ impl ParquetScanHandle {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let scan = self.inner.clone();
-        spawn(env, async move { Ok(scan.close().await) }, |_, _| Ok(()))
+        spawn(
+            env,
+            async move {
+                scan.close().await;
+                Ok(())
+            },
+            |_, _| Ok(()),
+        )
     }
 }
 

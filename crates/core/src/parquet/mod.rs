@@ -25,8 +25,6 @@ pub mod scan;
 pub mod source;
 pub mod write;
 
-use std::sync::Arc;
-
 use arrow_array::{Array, RecordBatch};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::SchemaRef;
@@ -102,8 +100,9 @@ pub async fn read_summary(source: &dyn ByteSource, host: HostTypes) -> Result<Fi
             Err(_) => vec![None; a.len()],
         }
     };
-    // Formatted min/max by leaf column, one entry per row group (top-level leaves only).
-    let mut formatted: std::collections::HashMap<usize, (Vec<Option<String>>, Vec<Option<String>>)> = Default::default();
+    // Formatted (mins, maxes) by leaf column, one entry per row group (top-level leaves only).
+    type Formatted = Vec<Option<String>>;
+    let mut formatted: std::collections::HashMap<usize, (Formatted, Formatted)> = Default::default();
     for f in schema.fields() {
         let Ok(c) = StatisticsConverter::try_new(f.name(), &schema, pq) else { continue };
         let (Some(leaf), Ok(mins), Ok(maxes)) =
@@ -157,14 +156,4 @@ pub async fn read_summary(source: &dyn ByteSource, host: HostTypes) -> Result<Fi
         size: loaded.version.size,
         has_page_index: md.row_groups().iter().any(|rg| rg.columns().iter().any(|c| c.offset_index_offset().is_some())),
     })
-}
-
-/// Convenience for tests and tools: the whole scan collected.
-pub async fn read_all(source: Arc<dyn ByteSource>, opts: ScanOptions, token: &crate::CancellationToken) -> Result<Vec<RecordBatch>> {
-    let scan = ParquetScan::open(source, opts, token).await?;
-    let mut out = Vec::new();
-    while let Some(b) = scan.next(token).await? {
-        out.push(b);
-    }
-    Ok(out)
 }

@@ -189,7 +189,7 @@ pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &Fe
     if let Some(hit) = key.as_deref().and_then(|k| cache_get(k, page_index)) {
         return Ok(hit);
     }
-    stats.add(&[0..FOOTER_HINT]);
+    stats.add(std::slice::from_ref(&(0..FOOTER_HINT)));
     let (tail, version) = source.suffix(FOOTER_HINT).await?;
     let path = source.path();
     if version.size < 12 {
