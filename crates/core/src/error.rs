@@ -159,7 +159,8 @@ fn classify_text(t: &str) -> ErrorKind {
     } else if t.contains("access denied")
         || t.contains("accessdenied")
         || t.contains("status code: 403")
-        || t.contains("403 forbidden") {
+        || t.contains("403 forbidden")
+    {
         ErrorKind::PermissionDenied
     } else {
         ErrorKind::Other
@@ -191,6 +192,9 @@ mod tests {
         assert_eq!(classify_text("server returned non-2xx status code: 403 forbidden"), ErrorKind::PermissionDenied);
         assert_eq!(classify_text("<code>accessdenied</code>"), ErrorKind::PermissionDenied);
         assert_eq!(classify_text("server returned non-2xx status code: 429 too many requests"), ErrorKind::Unavailable);
-        assert_eq!(classify_text("server returned non-2xx status code: 503 service unavailable"), ErrorKind::Unavailable);
+        assert_eq!(
+            classify_text("server returned non-2xx status code: 503 service unavailable"),
+            ErrorKind::Unavailable
+        );
     }
 }

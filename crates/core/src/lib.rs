@@ -9,9 +9,12 @@ pub mod parquet;
 pub mod store;
 pub mod upload;
 
+pub use bytes::Bytes;
 pub use error::{Error, ErrorKind, Result};
 pub use options::{AwsCredentialProvider, CopyIfNotExists, RetryOptions, S3Options, Tuning};
-pub use store::{cancellable, coalesce, coalesce_proportional, ObjectInfo, ObjectVersion, PutInfo, RangesResult, Store, StoreKind, WriteMode};
+pub use store::{
+    cancellable, coalesce, coalesce_proportional, ObjectInfo, ObjectVersion, PutInfo, RangesResult, Store, StoreKind,
+    WriteMode,
+};
 pub use tokio_util::sync::CancellationToken;
 pub use upload::{Upload, UploadOptions};
-pub use bytes::Bytes;

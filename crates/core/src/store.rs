@@ -13,9 +13,8 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, Certificate, ClientOptions, CopyMode, CopyOptions,
-    GetOptions, GetRange, GetResult, GetResultPayload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
-    RetryConfig,
+    Attribute, Attributes, BackoffConfig, Certificate, ClientOptions, CopyMode, CopyOptions, GetOptions, GetRange,
+    GetResult, GetResultPayload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -170,18 +169,15 @@ impl Store {
             .with_connect_timeout(opts.connect_timeout.unwrap_or(Duration::from_secs(10)))
             .with_pool_max_idle_per_host(64);
         if let Some(ca) = &opts.ca_cert_path {
-            let meta = std::fs::metadata(ca).map_err(|e| {
-                Error::invalid("", format!("CA bundle '{}' cannot be read: {e}", ca.display()))
-            })?;
+            let meta = std::fs::metadata(ca)
+                .map_err(|e| Error::invalid("", format!("CA bundle '{}' cannot be read: {e}", ca.display())))?;
             if !meta.is_file() {
                 return Err(Error::invalid("", format!("CA bundle '{}' is not a regular file", ca.display())));
             }
-            let pem = std::fs::read(ca).map_err(|e| {
-                Error::invalid("", format!("CA bundle '{}' cannot be read: {e}", ca.display()))
-            })?;
-            let certs = Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::invalid("", format!("CA bundle '{}' is not valid PEM: {e}", ca.display()))
-            })?;
+            let pem = std::fs::read(ca)
+                .map_err(|e| Error::invalid("", format!("CA bundle '{}' cannot be read: {e}", ca.display())))?;
+            let certs = Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::invalid("", format!("CA bundle '{}' is not valid PEM: {e}", ca.display())))?;
             if certs.is_empty() {
                 return Err(Error::invalid("", format!("CA bundle '{}' holds no certificate", ca.display())));
             }
@@ -235,12 +231,10 @@ impl Store {
     /// A store over a local directory (created when missing).
     pub fn local(root: impl AsRef<FsPath>) -> Result<Store> {
         let root = root.as_ref();
-        std::fs::create_dir_all(root).map_err(|e| {
-            Error::invalid("", format!("cannot create local root '{}': {e}", root.display()))
-        })?;
-        let fs = LocalFileSystem::new_with_prefix(root)
-            .map_err(|e| Error::from_store("", e))?
-            .with_automatic_cleanup(true);
+        std::fs::create_dir_all(root)
+            .map_err(|e| Error::invalid("", format!("cannot create local root '{}': {e}", root.display())))?;
+        let fs =
+            LocalFileSystem::new_with_prefix(root).map_err(|e| Error::from_store("", e))?.with_automatic_cleanup(true);
         Ok(Store {
             id: next_store_id(),
             inner: Arc::new(fs),
@@ -256,7 +250,14 @@ impl Store {
     }
 
     pub fn from_object_store(inner: Arc<dyn ObjectStore>, kind: StoreKind) -> Store {
-        Store { id: next_store_id(), inner, kind, tuning: Tuning::default(), copy_if_not_exists: CopyIfNotExists::Multipart, secrets: Arc::default() }
+        Store {
+            id: next_store_id(),
+            inner,
+            kind,
+            tuning: Tuning::default(),
+            copy_if_not_exists: CopyIfNotExists::Multipart,
+            secrets: Arc::default(),
+        }
     }
 
     pub fn with_tuning(mut self, tuning: Tuning) -> Store {
@@ -309,9 +310,7 @@ impl Store {
             Err(e) => {
                 let err = Error::from_store(path, e);
                 match err.kind {
-                    ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::Unavailable => {
-                        return Err(err)
-                    }
+                    ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::Unavailable => return Err(err),
                     // e.g. 416 for an empty object: fall back to a plain GET.
                     _ => {
                         let r = self.inner.get(key).await.map_err(|e| Error::from_store(path, e))?;
@@ -356,9 +355,8 @@ impl Store {
                 }) as futures::future::BoxFuture<'_, Result<()>>
             })
             .collect();
-        let others = futures::stream::iter(jobs)
-            .buffer_unordered(t.concurrency.saturating_sub(1).max(1))
-            .try_collect::<()>();
+        let others =
+            futures::stream::iter(jobs).buffer_unordered(t.concurrency.saturating_sub(1).max(1)).try_collect::<()>();
         futures::future::try_join(first_body, others).await?;
         Ok(buf)
     }
@@ -432,7 +430,8 @@ impl Store {
                         m.start = m.start.min(size);
                         m.end = m.end.min(size);
                     }
-                    let buffers = self.fetch_regions(path, &key, &merged, None).await?.into_iter().map(Vec::from).collect();
+                    let buffers =
+                        self.fetch_regions(path, &key, &merged, None).await?.into_iter().map(Vec::from).collect();
                     Ok(slices_of(ranges, &orig, buffers))
                 }
                 Err(e) => Err(e),
@@ -452,30 +451,29 @@ impl Store {
     ) -> Result<Vec<Bytes>> {
         {
             let key = &key;
-            let jobs: Vec<futures::future::BoxFuture<'_, Result<(usize, Bytes)>>> = merged.iter().enumerate().map(|(i, m)| {
-                let inner = self.inner.clone();
-                let m = m.clone();
-                let opts = GetOptions {
-                    range: Some(GetRange::Bounded(m.clone())),
-                    if_match: pin.and_then(|p| p.etag.clone()),
-                    version: pin.and_then(|p| p.version.clone()),
-                    ..Default::default()
-                };
-                Box::pin(async move {
-                    if m.start == m.end {
-                        return Ok((i, Bytes::new()));
-                    }
-                    let r = inner
-                        .get_opts(key, opts)
-                        .await
-                        .map_err(|e| range_error(path, e))?;
-                    Ok::<_, Error>((i, body(path, r).await?))
-                }) as futures::future::BoxFuture<'_, Result<(usize, Bytes)>>
-            }).collect();
-            let fetched: Vec<(usize, Bytes)> = futures::stream::iter(jobs)
-            .buffer_unordered(self.tuning.concurrency.max(1))
-            .try_collect()
-            .await?;
+            let jobs: Vec<futures::future::BoxFuture<'_, Result<(usize, Bytes)>>> = merged
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let inner = self.inner.clone();
+                    let m = m.clone();
+                    let opts = GetOptions {
+                        range: Some(GetRange::Bounded(m.clone())),
+                        if_match: pin.and_then(|p| p.etag.clone()),
+                        version: pin.and_then(|p| p.version.clone()),
+                        ..Default::default()
+                    };
+                    Box::pin(async move {
+                        if m.start == m.end {
+                            return Ok((i, Bytes::new()));
+                        }
+                        let r = inner.get_opts(key, opts).await.map_err(|e| range_error(path, e))?;
+                        Ok::<_, Error>((i, body(path, r).await?))
+                    }) as futures::future::BoxFuture<'_, Result<(usize, Bytes)>>
+                })
+                .collect();
+            let fetched: Vec<(usize, Bytes)> =
+                futures::stream::iter(jobs).buffer_unordered(self.tuning.concurrency.max(1)).try_collect().await?;
             let mut buffers: Vec<Bytes> = vec![Bytes::new(); merged.len()];
             for (i, b) in fetched {
                 buffers[i] = b;
@@ -501,7 +499,8 @@ impl Store {
                     self.inner.get(&key).await.map_err(|e| Error::from_store(path, e))?
                 }
             };
-            let version = ObjectVersion { size: r.meta.size, etag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
+            let version =
+                ObjectVersion { size: r.meta.size, etag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
             Ok((body(path, r).await?, version))
         })
         .await
@@ -520,13 +519,15 @@ impl Store {
         let key = parse_key(path)?;
         for r in ranges {
             if r.start > r.end || r.end > pin.size {
-                return Err(Error::invalid(path, format!("range {}..{} outside '{path}' ({} bytes)", r.start, r.end, pin.size)));
+                return Err(Error::invalid(
+                    path,
+                    format!("range {}..{} outside '{path}' ({} bytes)", r.start, r.end, pin.size),
+                ));
             }
         }
         let merged = coalesce_proportional(ranges, COALESCE_GAP);
         self.run(token, path, async {
-            let buffers: Vec<Bytes> =
-                self.fetch_regions(path, &key, &merged, Some(pin)).await?;
+            let buffers: Vec<Bytes> = self.fetch_regions(path, &key, &merged, Some(pin)).await?;
             Ok(ranges
                 .iter()
                 .map(|r| {
@@ -580,10 +581,17 @@ impl Store {
         let from = parse_key(src)?;
         let to = parse_key(dst)?;
         self.run(token, src, async {
-            let head_then_copy = !overwrite && self.kind == StoreKind::S3 && self.copy_if_not_exists == CopyIfNotExists::HeadThenCopy;
+            let head_then_copy =
+                !overwrite && self.kind == StoreKind::S3 && self.copy_if_not_exists == CopyIfNotExists::HeadThenCopy;
             if head_then_copy {
                 match self.inner.head(&to).await {
-                    Ok(_) => return Err(Error::new(ErrorKind::AlreadyExists, dst, format!("object already exists: '{dst}'"))),
+                    Ok(_) => {
+                        return Err(Error::new(
+                            ErrorKind::AlreadyExists,
+                            dst,
+                            format!("object already exists: '{dst}'"),
+                        ))
+                    }
                     Err(object_store::Error::NotFound { .. }) => {}
                     Err(e) => return Err(Error::from_store(dst, e)),
                 }
@@ -623,10 +631,7 @@ impl Store {
 
     pub async fn delete(&self, path: &str, token: &CancellationToken) -> Result<()> {
         let key = parse_key(path)?;
-        self.run(token, path, async {
-            self.inner.delete(&key).await.map_err(|e| Error::from_store(path, e))
-        })
-        .await
+        self.run(token, path, async { self.inner.delete(&key).await.map_err(|e| Error::from_store(path, e)) }).await
     }
 }
 
@@ -689,7 +694,8 @@ async fn read_into(path: &str, r: GetResult, dst: &mut [u8]) -> Result<()> {
     if let GetResultPayload::File(file, _) = &r.payload {
         // A local file is read straight into `dst` (its chunked stream reads 8 KiB at a time).
         check_length(path, (r.range.end - r.range.start) as usize, dst.len())?;
-        return read_file_at(file, r.range.start, dst).map_err(|e| Error::new(ErrorKind::Unavailable, path, format!("reading '{path}': {e}")));
+        return read_file_at(file, r.range.start, dst)
+            .map_err(|e| Error::new(ErrorKind::Unavailable, path, format!("reading '{path}': {e}")));
     }
     let mut stream = r.into_stream();
     let mut pos = 0usize;
@@ -734,7 +740,11 @@ fn check_length(path: &str, got: usize, expected: usize) -> Result<()> {
         return Err(Error::new(ErrorKind::Other, path, format!("'{path}': server sent more bytes than requested")));
     }
     if got < expected {
-        return Err(Error::new(ErrorKind::Unavailable, path, format!("'{path}': body ended after {got} of {expected} bytes")));
+        return Err(Error::new(
+            ErrorKind::Unavailable,
+            path,
+            format!("'{path}': body ended after {got} of {expected} bytes"),
+        ));
     }
     Ok(())
 }

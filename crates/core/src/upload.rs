@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutPayloadMut};
+use object_store::{
+    MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutPayloadMut,
+};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -41,7 +43,10 @@ impl Multipart {
 }
 
 enum State {
-    Buffering { chunks: Vec<Bytes>, len: usize },
+    Buffering {
+        chunks: Vec<Bytes>,
+        len: usize,
+    },
     Multipart(Multipart),
     /// The abort failed (the server was unreachable): `abort` tries again.
     AbortPending(Multipart),
@@ -208,7 +213,13 @@ impl Upload {
             match next {
                 Some(Ok(Ok(()))) => {}
                 Some(Ok(Err(e))) => return Err(Error::from_store(&self.path, e)),
-                Some(Err(e)) => return Err(Error::new(ErrorKind::Other, &self.path, format!("upload of '{}': part task failed: {e}", self.path))),
+                Some(Err(e)) => {
+                    return Err(Error::new(
+                        ErrorKind::Other,
+                        &self.path,
+                        format!("upload of '{}': part task failed: {e}", self.path),
+                    ))
+                }
                 None => break,
             }
         }

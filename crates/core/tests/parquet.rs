@@ -8,10 +8,10 @@ use arrow_array::types::Int64Type;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use bytes::Bytes;
 use parquet::basic::Compression;
+use remote_store_core::handover::HostTypes;
 use remote_store_core::parquet::{
     read_summary, EncodeOptions, Filter, Op, ParquetEncoder, ParquetScan, ScanOptions, StoreSource, Term, Value,
 };
-use remote_store_core::handover::HostTypes;
 use remote_store_core::{CancellationToken, ErrorKind, Store, WriteMode};
 
 const COLUMNS: usize = 20;
@@ -23,7 +23,8 @@ const ROWS_PER_GROUP: usize = 20_000;
 fn wide_file() -> Vec<u8> {
     let cols: Vec<(String, ArrayRef)> = (0..COLUMNS)
         .map(|c| {
-            let values: Vec<i64> = (0..(GROUPS * ROWS_PER_GROUP) as i64).map(|r| if c == 0 { r } else { r * 7919 + c as i64 }).collect();
+            let values: Vec<i64> =
+                (0..(GROUPS * ROWS_PER_GROUP) as i64).map(|r| if c == 0 { r } else { r * 7919 + c as i64 }).collect();
             (format!("c{c}"), Arc::new(Int64Array::from(values)) as ArrayRef)
         })
         .collect();
@@ -108,7 +109,11 @@ async fn disjunctions_and_in_lists_filter_like_pyarrow() {
     put(&store, "wide.parquet", wide_file()).await;
     let filter = Filter {
         any_of: vec![
-            vec![Term { column: "c0".into(), op: Op::In, values: vec![Value::Int(3), Value::Int(150_000), Value::Int(999_999_999)] }],
+            vec![Term {
+                column: "c0".into(),
+                op: Op::In,
+                values: vec![Value::Int(3), Value::Int(150_000), Value::Int(999_999_999)],
+            }],
             vec![ge("c0", 159_998)],
         ],
     };
@@ -140,8 +145,10 @@ async fn the_page_index_skips_pages_inside_a_row_group() {
     assert!(plan.rows_selected < n as u64, "pages were skipped: {} of {n} rows selected", plan.rows_selected);
     let batches = collect(&scan).await;
     assert_eq!(ints(&batches, "id"), (99_990..n).collect::<Vec<i64>>());
-    let s: Vec<String> =
-        batches.iter().flat_map(|b| b.column_by_name("s").unwrap().as_string::<i32>().iter().map(|v| v.unwrap().to_string())).collect();
+    let s: Vec<String> = batches
+        .iter()
+        .flat_map(|b| b.column_by_name("s").unwrap().as_string::<i32>().iter().map(|v| v.unwrap().to_string()))
+        .collect();
     assert_eq!(s[0], "row-00099990");
 }
 
@@ -185,7 +192,8 @@ async fn bad_arguments_and_bad_files_are_typed_errors_naming_the_culprit() {
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("'nope'") && e.message.contains("c19"), "{}", e.message);
 
-    let filter = Filter { any_of: vec![vec![Term { column: "c2".into(), op: Op::Eq, values: vec![Value::Str("abc".into())] }]] };
+    let filter =
+        Filter { any_of: vec![vec![Term { column: "c2".into(), op: Op::Eq, values: vec![Value::Str("abc".into())] }]] };
     let e = open("wide.parquet", ScanOptions { filter: Some(filter), ..Default::default() }).await;
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("'abc'") && e.message.contains("'c2'"), "{}", e.message);
@@ -235,8 +243,17 @@ async fn second_units_and_date64_are_stored_as_pyarrow_stores_them_and_read_back
     let s = read_summary(source(&store, "u.parquet").as_ref(), HostTypes::default()).await.unwrap();
     let physical: Vec<&str> = s.row_groups[0].columns.iter().map(|c| c.physical_type.as_str()).collect();
     assert_eq!(physical, ["INT32", "INT64", "INT32"], "a DATE, milliseconds, milliseconds");
-    let scan = ParquetScan::open(source(&store, "u.parquet"), ScanOptions::default(), &CancellationToken::new()).await.unwrap();
+    let scan = ParquetScan::open(source(&store, "u.parquet"), ScanOptions::default(), &CancellationToken::new())
+        .await
+        .unwrap();
     let types: Vec<DataType> = scan.schema().fields().iter().map(|f| f.data_type().clone()).collect();
-    assert_eq!(types, [DataType::Date64, DataType::Timestamp(TimeUnit::Second, Some("UTC".into())), DataType::Time32(TimeUnit::Second)]);
+    assert_eq!(
+        types,
+        [
+            DataType::Date64,
+            DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
+            DataType::Time32(TimeUnit::Second)
+        ]
+    );
     assert_eq!(collect(&scan).await, vec![batch]);
 }

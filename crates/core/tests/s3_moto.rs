@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use remote_store_core::{CancellationToken, ErrorKind, RetryOptions, S3Options, Store, Tuning, UploadOptions, WriteMode};
+use remote_store_core::{
+    CancellationToken, ErrorKind, RetryOptions, S3Options, Store, Tuning, UploadOptions, WriteMode,
+};
 
 struct Moto {
     child: Child,
@@ -59,7 +61,8 @@ fn start_moto_with(tls: &[String]) -> Moto {
 /// Minimal unsigned HTTP request (moto does not check signatures); returns (status, body).
 fn http(port: u16, method: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -98,7 +101,8 @@ fn pattern(n: usize) -> Vec<u8> {
 async fn s3_data_path_against_moto() {
     let m = start_moto();
     let t = CancellationToken::new();
-    let tuning = Tuning { parallel_get_threshold: 1 << 20, get_chunk_size: 300_000, concurrency: 4, ..Tuning::default() };
+    let tuning =
+        Tuning { parallel_get_threshold: 1 << 20, get_chunk_size: 300_000, concurrency: 4, ..Tuning::default() };
     let s = store(&m, "data", tuning);
 
     // put / get / head / parallel get
@@ -135,7 +139,12 @@ async fn s3_data_path_against_moto() {
 
     // streaming multipart upload
     let data = pattern(12 * 1024 * 1024 + 3);
-    let up = s.create_upload("m/ok.bin", UploadOptions { part_size: Some(5 << 20), concurrency: Some(2), ..Default::default() }).unwrap();
+    let up = s
+        .create_upload(
+            "m/ok.bin",
+            UploadOptions { part_size: Some(5 << 20), concurrency: Some(2), ..Default::default() },
+        )
+        .unwrap();
     for c in data.chunks(1 << 20) {
         up.write(Bytes::copy_from_slice(c), &t).await.unwrap();
     }
@@ -183,11 +192,60 @@ fn run(cmd: &str, args: &[&str], dir: &std::path::Path) {
 
 /// A private CA and a server certificate for 127.0.0.1, made with the openssl CLI.
 fn make_certs(dir: &std::path::Path) {
-    run("openssl", &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-        "-subj", "/CN=remote-store test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"], dir);
-    run("openssl", &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1"], dir);
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
-    run("openssl", &["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "ext.cnf"], dir);
+    run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=remote-store test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+        dir,
+    );
+    run(
+        "openssl",
+        &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1"],
+        dir,
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+        dir,
+    );
 }
 
 /// TLS with a private CA: trusted through `ca_cert_path`, refused without it.

@@ -58,7 +58,9 @@ async fn put_get_roundtrip_local_and_memory() {
 #[tokio::test]
 async fn parallel_get_fills_one_buffer() {
     let dir = tempfile::tempdir().unwrap();
-    for store in [Store::local(dir.path()).unwrap().with_tuning(small_tuning()), Store::memory().with_tuning(small_tuning())] {
+    for store in
+        [Store::local(dir.path()).unwrap().with_tuning(small_tuning()), Store::memory().with_tuning(small_tuning())]
+    {
         let t = tok();
         for n in [0usize, 1, 999, 4096, 4097, 10_000, 123_457] {
             let data = pattern(n);
@@ -157,7 +159,10 @@ async fn streaming_upload_multipart_local() {
     let t = tok();
     let data = pattern(23 * 1024 * 1024 + 17);
     let up = store
-        .create_upload("up/big.bin", UploadOptions { part_size: Some(5 * 1024 * 1024), concurrency: Some(2), ..Default::default() })
+        .create_upload(
+            "up/big.bin",
+            UploadOptions { part_size: Some(5 * 1024 * 1024), concurrency: Some(2), ..Default::default() },
+        )
         .unwrap();
     for c in data.chunks(1024 * 1024 + 3) {
         up.write(Bytes::copy_from_slice(c), &t).await.unwrap();
@@ -190,7 +195,9 @@ async fn failed_source_leaves_nothing_local() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::local(dir.path()).unwrap();
     let t = tok();
-    let up = store.create_upload("half.bin", UploadOptions { part_size: Some(5 * 1024 * 1024), ..Default::default() }).unwrap();
+    let up = store
+        .create_upload("half.bin", UploadOptions { part_size: Some(5 * 1024 * 1024), ..Default::default() })
+        .unwrap();
     for _ in 0..4 {
         up.write(Bytes::from(vec![7u8; 4 * 1024 * 1024]), &t).await.unwrap();
     }

@@ -139,11 +139,21 @@ fn tuning(t: Option<TuningOptions>) -> core::Tuning {
     let mut out = core::Tuning::default();
     if let Some(t) = t {
         let pos = |v: Option<i64>| v.filter(|v| *v > 0);
-        if let Some(v) = pos(t.parallel_get_threshold) { out.parallel_get_threshold = v as u64 }
-        if let Some(v) = pos(t.get_chunk_size) { out.get_chunk_size = v as u64 }
-        if let Some(v) = t.concurrency.filter(|v| *v > 0) { out.concurrency = v as usize }
-        if let Some(v) = pos(t.part_size) { out.part_size = v as usize }
-        if let Some(v) = pos(t.single_put_threshold) { out.single_put_threshold = v as usize }
+        if let Some(v) = pos(t.parallel_get_threshold) {
+            out.parallel_get_threshold = v as u64
+        }
+        if let Some(v) = pos(t.get_chunk_size) {
+            out.get_chunk_size = v as u64
+        }
+        if let Some(v) = t.concurrency.filter(|v| *v > 0) {
+            out.concurrency = v as usize
+        }
+        if let Some(v) = pos(t.part_size) {
+            out.part_size = v as usize
+        }
+        if let Some(v) = pos(t.single_put_threshold) {
+            out.single_put_threshold = v as usize
+        }
     }
     out
 }
@@ -253,7 +263,9 @@ impl NativeObjectStore {
                 let mut it = h["header:".len()..].splitn(2, ':');
                 match (it.next(), it.next()) {
                     (Some(k), Some(v)) if !k.is_empty() => core::CopyIfNotExists::Header(k.into(), v.into()),
-                    _ => return Err(Error::new(Status::InvalidArg, format!("InvalidInput: bad copyIfNotExists '{h}'"))),
+                    _ => {
+                        return Err(Error::new(Status::InvalidArg, format!("InvalidInput: bad copyIfNotExists '{h}'")))
+                    }
                 }
             }
             Some(o) => return Err(Error::new(Status::InvalidArg, format!("InvalidInput: bad copyIfNotExists '{o}'"))),
@@ -429,11 +441,21 @@ impl NativeObjectStore {
     }
 
     #[napi(ts_return_type = "Promise<HeadResult>")]
-    pub fn head<'env>(&self, env: &'env Env, path: String, token: &CancelToken) -> Result<PromiseRaw<'env, HeadResult>> {
+    pub fn head<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        token: &CancelToken,
+    ) -> Result<PromiseRaw<'env, HeadResult>> {
         let store = self.inner.clone();
         let t = token.inner.clone();
         spawn(env, async move { store.head(&path, &t).await }, |_, h| {
-            Ok(HeadResult { size: h.size as f64, last_modified: h.last_modified_ms as f64, etag: h.etag, version: h.version })
+            Ok(HeadResult {
+                size: h.size as f64,
+                last_modified: h.last_modified_ms as f64,
+                etag: h.etag,
+                version: h.version,
+            })
         })
     }
 
@@ -446,7 +468,12 @@ impl NativeObjectStore {
 
     /// A streaming upload. `token` cancels the whole upload (it is aborted).
     #[napi]
-    pub fn create_upload(&self, path: String, options: Option<UploadOptions>, token: &CancelToken) -> Result<NativeUpload> {
+    pub fn create_upload(
+        &self,
+        path: String,
+        options: Option<UploadOptions>,
+        token: &CancelToken,
+    ) -> Result<NativeUpload> {
         let o = options.unwrap_or(UploadOptions {
             mode: None,
             metadata: None,

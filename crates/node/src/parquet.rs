@@ -100,9 +100,16 @@ fn scan_options(path: &str, o: Option<ScanOptions>) -> core::Result<pq::ScanOpti
                 let mut terms = Vec::with_capacity(conj.len());
                 for t in conj {
                     let op = pq::Op::parse(&t.op).ok_or_else(|| {
-                        core::Error::argument(path, format!("filter: unknown operator '{}' for '{}'; use =, ==, !=, <, <=, >, >=, in, not in", t.op, t.column))
+                        core::Error::argument(
+                            path,
+                            format!(
+                                "filter: unknown operator '{}' for '{}'; use =, ==, !=, <, <=, >, >=, in, not in",
+                                t.op, t.column
+                            ),
+                        )
                     })?;
-                    let values = t.values.into_iter().map(|v| filter_value(path, &t.column, v)).collect::<core::Result<_>>()?;
+                    let values =
+                        t.values.into_iter().map(|v| filter_value(path, &t.column, v)).collect::<core::Result<_>>()?;
                     terms.push(pq::Term { column: t.column, op, values });
                 }
                 conjs.push(terms);
@@ -131,7 +138,8 @@ pub struct SuffixResult {
 }
 
 type SuffixFn = ThreadsafeFunction<f64, Promise<SuffixResult>, f64, Status, false, true>;
-type RangesFn = ThreadsafeFunction<Vec<crate::ByteRange>, Promise<Vec<Buffer>>, Vec<crate::ByteRange>, Status, false, true>;
+type RangesFn =
+    ThreadsafeFunction<Vec<crate::ByteRange>, Promise<Vec<Buffer>>, Vec<crate::ByteRange>, Status, false, true>;
 
 /// A Parquet object read through JavaScript (stores without a native data path).
 #[napi(object, object_to_js = false)]
@@ -172,12 +180,18 @@ impl pq::ByteSource for HostSource {
     }
 
     async fn ranges(&self, ranges: Vec<Range<u64>>, _version: &core::ObjectVersion) -> core::Result<Vec<Bytes>> {
-        let arg: Vec<crate::ByteRange> =
-            ranges.iter().map(|r| crate::ByteRange { offset: r.start as f64, length: (r.end - r.start) as f64 }).collect();
+        let arg: Vec<crate::ByteRange> = ranges
+            .iter()
+            .map(|r| crate::ByteRange { offset: r.start as f64, length: (r.end - r.start) as f64 })
+            .collect();
         let p = self.ranges.call_async_catch(arg).await.map_err(|e| host_error(&self.path, e))?;
         let bufs = p.await.map_err(|e| host_error(&self.path, e))?;
         if bufs.len() != ranges.len() {
-            return Err(core::Error::new(core::ErrorKind::Other, &self.path, "byte source returned the wrong number of ranges"));
+            return Err(core::Error::new(
+                core::ErrorKind::Other,
+                &self.path,
+                "byte source returned the wrong number of ranges",
+            ));
         }
         Ok(bufs.into_iter().map(Bytes::from_owner).collect())
     }
@@ -266,11 +280,9 @@ fn open_scan<'env>(
 ) -> Result<PromiseRaw<'env, ParquetScanHandle>> {
     let path = source.path().to_string();
     let opts = scan_options(&path, options);
-    spawn(
-        env,
-        async move { pq::ParquetScan::open(source, opts?, &token).await },
-        |_, s| Ok(ParquetScanHandle { inner: Arc::new(s) }),
-    )
+    spawn(env, async move { pq::ParquetScan::open(source, opts?, &token).await }, |_, s| {
+        Ok(ParquetScanHandle { inner: Arc::new(s) })
+    })
 }
 
 /// Open a scan of a Parquet object read through JavaScript.
@@ -420,7 +432,8 @@ impl ArrowBatch {
 
     fn exported(&mut self) -> Result<&handover::ExportedBatch> {
         if self.exported.is_none() {
-            let batch = self.batch.take().ok_or_else(|| Error::new(Status::InvalidArg, "this batch was exported already"))?;
+            let batch =
+                self.batch.take().ok_or_else(|| Error::new(Status::InvalidArg, "this batch was exported already"))?;
             let e = handover::export_batch(&batch).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
             self.exported = Some(e);
         }
@@ -460,7 +473,11 @@ impl ArrowBatch {
     /// given, is an ArrayBuffer the caller holds over region i's allocation (from an earlier
     /// batch, at least as long); it is used instead of a second one. Once only.
     #[napi(ts_return_type = "{ regions: ArrayBuffer[]; root: ExportedNode; schemaMetadata: Record<string, string> }")]
-    pub fn export<'env>(&mut self, env: &'env Env, reuse: Option<Vec<Option<ArrayBuffer<'env>>>>) -> Result<Object<'env>> {
+    pub fn export<'env>(
+        &mut self,
+        env: &'env Env,
+        reuse: Option<Vec<Option<ArrayBuffer<'env>>>>,
+    ) -> Result<Object<'env>> {
         self.exported()?;
         let e = self.exported.take().unwrap();
         let mut reuse = reuse.unwrap_or_default().into_iter();

@@ -89,7 +89,12 @@ impl HostTypes {
                     Error::new(
                         ErrorKind::InvalidData,
                         path,
-                        format!("column '{}' of type {} cannot be handed over as {}: {e}", f.name(), c.data_type(), f.data_type()),
+                        format!(
+                            "column '{}' of type {} cannot be handed over as {}: {e}",
+                            f.name(),
+                            c.data_type(),
+                            f.data_type()
+                        ),
                     )
                 })
             })
@@ -107,8 +112,14 @@ mod tests {
     fn views_and_run_ends_become_plain_types_and_large_lists_follow_the_host() {
         let h = HostTypes { large_list: false, ..HostTypes::default() };
         let item = Arc::new(Field::new("item", DataType::Utf8View, true));
-        assert_eq!(h.host_type(&DataType::LargeList(item.clone())), DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))));
-        assert_eq!(HostTypes::default().host_type(&DataType::LargeList(item)), DataType::LargeList(Arc::new(Field::new("item", DataType::Utf8, true))));
+        assert_eq!(
+            h.host_type(&DataType::LargeList(item.clone())),
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+        );
+        assert_eq!(
+            HostTypes::default().host_type(&DataType::LargeList(item)),
+            DataType::LargeList(Arc::new(Field::new("item", DataType::Utf8, true)))
+        );
         let ree = DataType::RunEndEncoded(
             Arc::new(Field::new("run_ends", DataType::Int32, false)),
             Arc::new(Field::new("values", DataType::Int64, true)),

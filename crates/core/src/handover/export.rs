@@ -195,8 +195,8 @@ fn describe(data: &ArrayData, ffi: &FFI_ArrowArray, sch: &FFI_ArrowSchema, regio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{ArrayRef, DictionaryArray, Int32Array, StringArray};
     use arrow_array::types::Int8Type;
+    use arrow_array::{ArrayRef, DictionaryArray, Int32Array, StringArray};
 
     fn batch(cols: Vec<(&str, ArrayRef)>) -> RecordBatch {
         RecordBatch::try_from_iter(cols).unwrap()

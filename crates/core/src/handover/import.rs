@@ -80,7 +80,9 @@ fn array_data(node: ForeignNode, t: &DataType) -> Result<ArrayData> {
     for (i, b) in bufs.take(l.buffers.len()).enumerate() {
         let b = match buffer(b) {
             Some(b) => b,
-            None if i == 0 && node.length == 0 => empty_offsets(t).unwrap_or_else(|| Buffer::from_vec(Vec::<u8>::new())),
+            None if i == 0 && node.length == 0 => {
+                empty_offsets(t).unwrap_or_else(|| Buffer::from_vec(Vec::<u8>::new()))
+            }
             None => Buffer::from_vec(Vec::<u8>::new()),
         };
         values.push(b);
@@ -91,7 +93,11 @@ fn array_data(node: ForeignNode, t: &DataType) -> Result<ArrayData> {
             (Vec::new(), Some(array_data(*d, v)?))
         }
         DataType::Struct(fields) => (
-            node.children.into_iter().zip(fields.iter()).map(|(c, f)| array_data(c, f.data_type())).collect::<Result<_>>()?,
+            node.children
+                .into_iter()
+                .zip(fields.iter())
+                .map(|(c, f)| array_data(c, f.data_type()))
+                .collect::<Result<_>>()?,
             None,
         ),
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) | DataType::Map(f, _) => {
@@ -128,8 +134,8 @@ pub fn import_batch(root: ForeignNode) -> Result<RecordBatch> {
 mod tests {
     use super::*;
     use crate::handover::export::{export_batch, Node, Region};
-    use arrow_array::{ArrayRef, Int64Array, ListArray, StringArray};
     use arrow_array::types::Int32Type;
+    use arrow_array::{ArrayRef, Int64Array, ListArray, StringArray};
 
     /// Feed an export back in, as a host would: every buffer lent from the exported regions.
     fn reimport(node: &Node, regions: &[Region], owner: &Arc<dyn Allocation>) -> ForeignNode {
@@ -143,7 +149,11 @@ mod tests {
                 .buffers
                 .iter()
                 .map(|v| {
-                    v.map(|v| ForeignBuffer { ptr: unsafe { regions[v.region].ptr.add(v.offset) }, len: v.len, owner: owner.clone() })
+                    v.map(|v| ForeignBuffer {
+                        ptr: unsafe { regions[v.region].ptr.add(v.offset) },
+                        len: v.len,
+                        owner: owner.clone(),
+                    })
                 })
                 .collect(),
             children: node.children.iter().map(|c| reimport(c, regions, owner)).collect(),

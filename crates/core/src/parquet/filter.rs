@@ -122,8 +122,10 @@ fn value_type(t: &DataType) -> &DataType {
     }
 }
 
-const STRICT: CastOptions<'static> = CastOptions { safe: false, format_options: arrow_cast::display::FormatOptions::new() };
-const LENIENT: CastOptions<'static> = CastOptions { safe: true, format_options: arrow_cast::display::FormatOptions::new() };
+const STRICT: CastOptions<'static> =
+    CastOptions { safe: false, format_options: arrow_cast::display::FormatOptions::new() };
+const LENIENT: CastOptions<'static> =
+    CastOptions { safe: true, format_options: arrow_cast::display::FormatOptions::new() };
 
 impl BoundFilter {
     /// Check every term against `schema`; errors name the column or value at fault.
@@ -131,7 +133,10 @@ impl BoundFilter {
         let mut any_of = Vec::with_capacity(filter.any_of.len());
         for conj in &filter.any_of {
             if conj.is_empty() {
-                return Err(Error::argument(path, "filter: an empty list of conditions; give at least one [column, op, value]"));
+                return Err(Error::argument(
+                    path,
+                    "filter: an empty list of conditions; give at least one [column, op, value]",
+                ));
             }
             let mut terms = Vec::with_capacity(conj.len());
             for t in conj {
@@ -205,9 +210,9 @@ impl BoundFilter {
         for conj in &self.any_of {
             let mut all = BooleanBuffer::new_set(n);
             for term in conj {
-                let col = batch
-                    .column_by_name(&term.name)
-                    .ok_or_else(|| ArrowError::SchemaError(format!("filter column '{}' missing from batch", term.name)))?;
+                let col = batch.column_by_name(&term.name).ok_or_else(|| {
+                    ArrowError::SchemaError(format!("filter column '{}' missing from batch", term.name))
+                })?;
                 all = &all & &term.rows(col)?;
             }
             any = &any | &all;
@@ -242,7 +247,10 @@ impl BoundFilter {
 fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTerm> {
     let (root, field) = schema.column_with_name(&t.column).ok_or_else(|| {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        Error::argument(path, format!("filter: unknown column '{}' in '{path}'; its columns are: {}", t.column, names.join(", ")))
+        Error::argument(
+            path,
+            format!("filter: unknown column '{}' in '{path}'; its columns are: {}", t.column, names.join(", ")),
+        )
     })?;
     let col_type = value_type(field.data_type());
     if !comparable(col_type) {
@@ -260,16 +268,33 @@ fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTerm> {
     let mut literals = Vec::with_capacity(t.values.len());
     for v in &t.values {
         let lit = cast_with_options(&literal_array(v), &cmp_type, &STRICT).map_err(|e| {
-            Error::argument(path, format!("filter: value {} does not fit column '{}' of type {}: {e}", show(v), t.column, field.data_type()))
+            Error::argument(
+                path,
+                format!(
+                    "filter: value {} does not fit column '{}' of type {}: {e}",
+                    show(v),
+                    t.column,
+                    field.data_type()
+                ),
+            )
         })?;
         if lit.is_null(0) {
-            return Err(Error::argument(path, format!("filter: value {} does not fit column '{}' of type {}", show(v), t.column, field.data_type())));
+            return Err(Error::argument(
+                path,
+                format!("filter: value {} does not fit column '{}' of type {}", show(v), t.column, field.data_type()),
+            ));
         }
         literals.push(ArrowScalar::new(lit));
     }
     let truncatable = matches!(
         col_type,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_)
+        DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_)
     );
     Ok(BoundTerm { name: t.column.clone(), root, op: t.op, literals, cmp_type, truncatable })
 }
@@ -340,7 +365,13 @@ impl BoundTerm {
 
     /// For each chunk (row group or page) with these statistics: may it hold a match?
     /// Unknown statistics answer yes.
-    fn may_match(&self, mins: &ArrayRef, maxes: &ArrayRef, nulls: Option<&UInt64Array>, rows: Option<&UInt64Array>) -> BooleanBuffer {
+    fn may_match(
+        &self,
+        mins: &ArrayRef,
+        maxes: &ArrayRef,
+        nulls: Option<&UInt64Array>,
+        rows: Option<&UInt64Array>,
+    ) -> BooleanBuffer {
         use arrow_ord::cmp;
         let n = mins.len();
         let (Ok(min), Ok(max)) = (self.cast(mins, &LENIENT), self.cast(maxes, &LENIENT)) else {
@@ -424,4 +455,3 @@ fn term_pages(
     }
     Some(RowSelection::from(selectors))
 }
-

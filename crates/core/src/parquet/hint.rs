@@ -24,8 +24,12 @@ pub fn restore_units(decoded: &Schema, embedded: Option<&Schema>) -> Schema {
         .map(|f| {
             let hint = embedded.field_with_name(f.name()).ok().map(|h| h.data_type());
             match (f.data_type(), hint) {
-                (DataType::Timestamp(a, _), Some(h @ DataType::Timestamp(b, _))) if a != b => f.as_ref().clone().with_data_type(h.clone()),
-                (DataType::Time32(a), Some(h @ DataType::Time32(b))) if a != b => f.as_ref().clone().with_data_type(h.clone()),
+                (DataType::Timestamp(a, _), Some(h @ DataType::Timestamp(b, _))) if a != b => {
+                    f.as_ref().clone().with_data_type(h.clone())
+                }
+                (DataType::Time32(a), Some(h @ DataType::Time32(b))) if a != b => {
+                    f.as_ref().clone().with_data_type(h.clone())
+                }
                 _ => f.as_ref().clone(),
             }
         })

@@ -89,7 +89,8 @@ pub async fn read_summary(source: &dyn ByteSource, host: HostTypes) -> Result<Fi
     let loaded = source::load_metadata(source, false, &stats).await?;
     let md = loaded.metadata.clone();
     let path = source.path();
-    let arrow_md = ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new()).map_err(|e| source::from_parquet(path, e))?;
+    let arrow_md = ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new())
+        .map_err(|e| source::from_parquet(path, e))?;
     let schema = arrow_md.schema().clone();
     let fm = md.file_metadata();
     let pq = fm.schema_descr();
@@ -149,7 +150,12 @@ pub async fn read_summary(source: &dyn ByteSource, host: HostTypes) -> Result<Fi
         version: fm.version(),
         key_value_metadata: fm
             .key_value_metadata()
-            .map(|kv| kv.iter().filter(|k| k.key != "ARROW:schema").map(|k| (k.key.clone(), k.value.clone().unwrap_or_default())).collect())
+            .map(|kv| {
+                kv.iter()
+                    .filter(|k| k.key != "ARROW:schema")
+                    .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                    .collect()
+            })
             .unwrap_or_default(),
         schema: host.host_schema(&hint::restore_units(&schema, hint::embedded_schema(&md).as_ref())),
         row_groups,

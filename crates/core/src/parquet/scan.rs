@@ -81,12 +81,15 @@ impl Open {
             }
             while !self.fetched_all && self.decoding.len() < decode_depth() {
                 match self.stream.next_row_group().await? {
-                    Some(reader) => self.decoding.push_back(Decoding(tokio::task::spawn_blocking(move || reader.collect()))),
+                    Some(reader) => {
+                        self.decoding.push_back(Decoding(tokio::task::spawn_blocking(move || reader.collect())))
+                    }
                     None => self.fetched_all = true,
                 }
             }
             let Some(mut front) = self.decoding.pop_front() else { return Ok(None) };
-            let batches = (&mut front.0).await.map_err(|e| ParquetError::General(format!("decoding failed: {e}")))??;
+            let batches =
+                (&mut front.0).await.map_err(|e| ParquetError::General(format!("decoding failed: {e}")))??;
             self.ready.extend(batches);
         }
     }
@@ -110,7 +113,11 @@ struct State {
 
 impl ParquetScan {
     /// Read the footer (cached per object version) and plan the scan. No data is fetched yet.
-    pub async fn open(source: Arc<dyn ByteSource>, opts: ScanOptions, token: &CancellationToken) -> Result<ParquetScan> {
+    pub async fn open(
+        source: Arc<dyn ByteSource>,
+        opts: ScanOptions,
+        token: &CancellationToken,
+    ) -> Result<ParquetScan> {
         let stats = Arc::new(FetchStats::default());
         let path = source.path().to_string();
         let (loaded, open, schema) = cancellable(token, &path, async {
@@ -156,7 +163,9 @@ impl ParquetScan {
                 }
                 Ok(Some(batch)) => {
                     let batch = match &open.order {
-                        Some(order) => batch.project(order).map_err(|e| Error::new(ErrorKind::Other, &path, e.to_string()))?,
+                        Some(order) => {
+                            batch.project(order).map_err(|e| Error::new(ErrorKind::Other, &path, e.to_string()))?
+                        }
                         None => batch,
                     };
                     state.yielded = true;
@@ -167,7 +176,8 @@ impl ParquetScan {
                     if err.kind == ErrorKind::Precondition && state.loaded.cached && !state.yielded {
                         // The cached footer belonged to an older version: read it again, once.
                         invalidate(self.source.as_ref());
-                        let loaded = load_metadata(self.source.as_ref(), self.opts.filter.is_some(), &self.stats).await?;
+                        let loaded =
+                            load_metadata(self.source.as_ref(), self.opts.filter.is_some(), &self.stats).await?;
                         let (open, _) = plan(&self.source, &loaded, &self.opts, &self.stats)?;
                         state.open = Some(open);
                         state.loaded = loaded;
@@ -201,7 +211,8 @@ fn plan(
 ) -> Result<(Open, SchemaRef)> {
     let path = source.path();
     let md = loaded.metadata.clone();
-    let arrow_md = ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new()).map_err(|e| from_parquet(path, e))?;
+    let arrow_md =
+        ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new()).map_err(|e| from_parquet(path, e))?;
     let file_schema = arrow_md.schema().clone();
     let pq = md.file_metadata().schema_descr_ptr();
     let n_groups = md.num_row_groups();
@@ -214,7 +225,10 @@ fn plan(
             for name in names {
                 let (i, _) = file_schema.column_with_name(name).ok_or_else(|| {
                     let have: Vec<&str> = file_schema.fields().iter().map(|f| f.name().as_str()).collect();
-                    Error::argument(path, format!("columns: unknown column '{name}' in '{path}'; its columns are: {}", have.join(", ")))
+                    Error::argument(
+                        path,
+                        format!("columns: unknown column '{name}' in '{path}'; its columns are: {}", have.join(", ")),
+                    )
                 })?;
                 if roots.contains(&i) {
                     return Err(Error::argument(path, format!("columns: '{name}' is listed twice")));
@@ -234,7 +248,10 @@ fn plan(
         Some(list) => {
             for &g in list {
                 if g >= n_groups {
-                    return Err(Error::argument(path, format!("rowGroups: '{path}' has {n_groups} row groups; index {g} is out of range")));
+                    return Err(Error::argument(
+                        path,
+                        format!("rowGroups: '{path}' has {n_groups} row groups; index {g} is out of range"),
+                    ));
                 }
             }
             list.clone()
@@ -274,7 +291,8 @@ fn plan(
         Some(o) => Arc::new(decoded.project(o).map_err(|e| Error::new(ErrorKind::Other, path, e.to_string()))?),
         None => decoded,
     };
-    let schema = opts.host.host_schema(&super::hint::restore_units(&handed, super::hint::embedded_schema(&md).as_ref()));
+    let schema =
+        opts.host.host_schema(&super::hint::restore_units(&handed, super::hint::embedded_schema(&md).as_ref()));
     let plan = ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected };
     Ok((Open { stream, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order }, schema))
 }

@@ -143,7 +143,10 @@ fn cache_put(key: String, loaded: &LoadedMetadata) {
                 c.entries.remove(&oldest);
             }
         }
-        c.entries.insert(key, CacheEntry { version: loaded.version.clone(), metadata: loaded.metadata.clone(), used: c.clock });
+        c.entries.insert(
+            key,
+            CacheEntry { version: loaded.version.clone(), metadata: loaded.metadata.clone(), used: c.clock },
+        );
     })
 }
 

@@ -92,7 +92,12 @@ impl ParquetEncoder {
         let storage_fields: Fields = schema
             .fields()
             .iter()
-            .map(|f| Arc::new(Field::new(f.name(), storage_type(f.data_type()), f.is_nullable()).with_metadata(f.metadata().clone())))
+            .map(|f| {
+                Arc::new(
+                    Field::new(f.name(), storage_type(f.data_type()), f.is_nullable())
+                        .with_metadata(f.metadata().clone()),
+                )
+            })
             .collect();
         let storage = (&storage_fields != schema.fields())
             .then(|| Arc::new(Schema::new_with_metadata(storage_fields, schema.metadata().clone())));
@@ -100,7 +105,8 @@ impl ParquetEncoder {
         add_encoded_arrow_schema_to_metadata(&schema, &mut props);
         let options = ArrowWriterOptions::new().with_properties(props).with_skip_arrow_metadata(true);
         let written = storage.clone().unwrap_or_else(|| schema.clone());
-        let writer = ArrowWriter::try_new_with_options(Vec::new(), written, options).map_err(|e| encode_error(path, e))?;
+        let writer =
+            ArrowWriter::try_new_with_options(Vec::new(), written, options).map_err(|e| encode_error(path, e))?;
         Ok(ParquetEncoder { writer: Some(writer), schema, storage, path: path.to_string() })
     }
 
@@ -114,7 +120,11 @@ impl ParquetEncoder {
         if batch.schema().fields() != self.schema.fields() {
             return Err(Error::argument(
                 &path,
-                format!("a batch's schema differs from the first one's: {:?} vs {:?}", batch.schema().fields(), self.schema.fields()),
+                format!(
+                    "a batch's schema differs from the first one's: {:?} vs {:?}",
+                    batch.schema().fields(),
+                    self.schema.fields()
+                ),
             ));
         }
         let stored;
@@ -128,7 +138,8 @@ impl ParquetEncoder {
                     .map(|(c, f)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast(c, f.data_type()) })
                     .collect::<std::result::Result<Vec<ArrayRef>, _>>()
                     .map_err(|e| Error::argument(&path, format!("cannot store '{path}': {e}")))?;
-                stored = RecordBatch::try_new(storage.clone(), columns).map_err(|e| Error::argument(&path, e.to_string()))?;
+                stored = RecordBatch::try_new(storage.clone(), columns)
+                    .map_err(|e| Error::argument(&path, e.to_string()))?;
                 &stored
             }
         };
@@ -139,7 +150,8 @@ impl ParquetEncoder {
 
     /// Flush the last row group and the footer; returns the remaining bytes.
     pub fn finish(&mut self) -> Result<Vec<u8>> {
-        let w = self.writer.take().ok_or_else(|| Error::new(ErrorKind::Other, &self.path, "the encoder is finished"))?;
+        let w =
+            self.writer.take().ok_or_else(|| Error::new(ErrorKind::Other, &self.path, "the encoder is finished"))?;
         w.into_inner().map_err(|e| encode_error(&self.path, e))
     }
 }
