@@ -9,6 +9,7 @@
  */
 import test from 'ava';
 import { NativeObjectStore } from '../src/index';
+import { settleNativeMemory } from './support/settle';
 import { tempDir } from './support/tmp';
 
 const MiB = 1024 * 1024;
@@ -55,14 +56,6 @@ const CASES: Case[] = [
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Full collections until the finalizers of external memory have run (they may wait for a later tick). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 4; i++) {
-    gc!();
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
 const rssMiB = () => process.memoryUsage().rss / MiB;
 
 for (const c of CASES) {
@@ -80,13 +73,13 @@ for (const c of CASES) {
     // Warm-up, one round as big as the measured ones: the allocator's arenas and the runtime's
     // threads reach their working size first (under load more threads take part, each with its arena).
     await run(20);
-    await settle();
+    await settleNativeMemory();
     const baseline = rssMiB();
     const after: number[] = [];
     let made = 0;
     for (let round = 0; round < 4; round++) {
       made += await run(20); // 1,000 objects of each kind per round
-      await settle();
+      await settleNativeMemory();
       after.push(rssMiB());
     }
     const summary = `made ${(made / MiB).toFixed(0)} MiB of native Buffers; RSS ${baseline.toFixed(0)} MiB at the start, ${after.map((r) => r.toFixed(0)).join(' → ')} MiB after each round`;

@@ -18,6 +18,7 @@ import * as A from 'apache-arrow';
 import { batchOf, schemaOf } from '../../src/arrow/cdata';
 import { LocalBackend, NativeObjectStore, readParquet, Store, writeParquet } from '../../src/index';
 import { loadNativeBinding } from '../../src/native';
+import { settleNativeMemory } from './settle';
 
 const [mode, dir, arg] = process.argv.slice(2);
 const store = new Store(new LocalBackend({ root: dir! }));
@@ -27,12 +28,6 @@ const MiB = 1024 * 1024;
 const rss = () => process.memoryUsage().rss;
 const gc = globalThis.gc as () => void;
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 6; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function rowsFor(mib: number): number {
   return Math.floor((mib * MiB) / (8 * COLUMNS));
@@ -60,7 +55,7 @@ async function prepare(mib: number): Promise<void> {
 async function measure(mib: number, warmup: string): Promise<void> {
   // The first read pays for loading and compiling; measure a warm path.
   await readParquet(store, warmup);
-  await settle();
+  await settleNativeMemory();
   const before = rss();
   let gcMs = 0;
   const gcs = new PerformanceObserver((list) => {
@@ -79,7 +74,7 @@ async function measure(mib: number, warmup: string): Promise<void> {
   const last = table.getChild('c3')!.get(rows - 1);
   const batches = table.batches.length;
   table = undefined;
-  await settle();
+  await settleNativeMemory();
   const dropped = rss();
   // The handover alone, batch by batch: wrap the native memory (export) and build the
   // apache-arrow objects. Node tells V8 about each external buffer, and V8 may collect garbage
@@ -121,7 +116,7 @@ async function stress(tables: number): Promise<void> {
   await writeParquet(store, 'small.parquet', small, { overwrite: true, rowGroupSize: 500 });
   // Warm up allocators and caches before the baseline.
   for (let i = 0; i < 50; i++) await readParquet(store, 'small.parquet', { batchSize: 100 });
-  await settle();
+  await settleNativeMemory();
   const before = rss();
   let rows = 0;
   for (let i = 0; i < tables; i++) {
@@ -130,7 +125,7 @@ async function stress(tables: number): Promise<void> {
     if (i % 500 === 0) gc();
   }
   const peak = rss();
-  await settle();
+  await settleNativeMemory();
   process.stdout.write(JSON.stringify({ tables, rows, before, peak, after: rss() }));
 }
 

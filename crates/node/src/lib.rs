@@ -57,6 +57,24 @@ fn js_error(env: &Env, e: core::Error) -> Error {
     make().unwrap_or_else(|err| err)
 }
 
+/// A Buffer over `data` itself (no copy). Its release counts towards giving freed memory back to
+/// the OS (core::memory): without that, reading and dropping many large objects leaves RSS high.
+pub(crate) fn native_buffer(env: &Env, mut data: Vec<u8>) -> Result<Unknown<'_>> {
+    if data.is_empty() {
+        return Ok(BufferSlice::from_data(env, data)?.to_unknown());
+    }
+    let (ptr, len) = (data.as_mut_ptr(), data.len());
+    // Safety: `data` is moved into the finalizer, so the bytes live as long as the Buffer.
+    let buf = unsafe {
+        BufferSlice::from_external(env, ptr, len, data, |_, data| {
+            let bytes = data.capacity();
+            drop(data);
+            core::memory::freed(bytes);
+        })?
+    };
+    Ok(buf.to_unknown())
+}
+
 /// Run a core future on the addon's tokio runtime; resolve with `convert(value)` on the JS
 /// thread, reject with a coded JS Error.
 pub(crate) fn spawn<'env, T, V, F, C>(env: &'env Env, fut: F, convert: C) -> Result<PromiseRaw<'env, V>>
@@ -223,9 +241,10 @@ pub struct ByteRange {
 
 /// Coalesced reads: `buffers` are the fetched regions; `slices` holds, per requested range,
 /// `[bufferIndex, offset, length]`; the TS layer returns `buffers[i].subarray(...)` views.
-#[napi(object)]
-pub struct RangesResult {
-    pub buffers: Vec<Buffer>,
+#[napi(object, object_from_js = false)]
+pub struct RangesResult<'env> {
+    #[napi(ts_type = "Array<Buffer>")]
+    pub buffers: Vec<Unknown<'env>>,
     pub slices: Vec<Vec<f64>>,
 }
 
@@ -336,10 +355,15 @@ impl NativeObjectStore {
 
     /// Whole object as a Buffer over Rust memory (no copy).
     #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn get<'env>(&self, env: &'env Env, path: String, token: &CancelToken) -> Result<PromiseRaw<'env, Buffer>> {
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        token: &CancelToken,
+    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let store = self.inner.clone();
         let t = token.inner.clone();
-        spawn(env, async move { store.get(&path, &t).await }, |_, v| Ok(Buffer::from(v)))
+        spawn(env, async move { store.get(&path, &t).await }, native_buffer)
     }
 
     /// `length` omitted (null/undefined): to the end. Past the end: an empty Buffer.
@@ -351,7 +375,7 @@ impl NativeObjectStore {
         offset: f64,
         length: Option<f64>,
         token: &CancelToken,
-    ) -> Result<PromiseRaw<'env, Buffer>> {
+    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let store = self.inner.clone();
         let t = token.inner.clone();
         spawn(
@@ -364,7 +388,7 @@ impl NativeObjectStore {
                 };
                 store.get_range(&path, o, l, &t).await
             },
-            |_, v| Ok(Buffer::from(v)),
+            native_buffer,
         )
     }
 
@@ -375,7 +399,7 @@ impl NativeObjectStore {
         path: String,
         ranges: Vec<ByteRange>,
         token: &CancelToken,
-    ) -> Result<PromiseRaw<'env, RangesResult>> {
+    ) -> Result<PromiseRaw<'env, RangesResult<'env>>> {
         let store = self.inner.clone();
         let t = token.inner.clone();
         spawn(
@@ -389,9 +413,9 @@ impl NativeObjectStore {
                 }
                 store.get_ranges(&path, &rs, &t).await
             },
-            |_, r| {
+            |env, r| {
                 Ok(RangesResult {
-                    buffers: r.buffers.into_iter().map(Buffer::from).collect(),
+                    buffers: r.buffers.into_iter().map(|b| native_buffer(env, b)).collect::<Result<_>>()?,
                     slices: r.slices.into_iter().map(|(b, o, l)| vec![b as f64, o as f64, l as f64]).collect(),
                 })
             },
