@@ -106,6 +106,21 @@ test('native: an aborted signal rejects with AbortError (before and during the c
   await t.throwsAsync(s.head('g'), { instanceOf: NotFound });
 });
 
+test('native: close() lets a call under way finish and refuses later ones with BackendUnavailable', async (t) => {
+  const { dir, remove } = await tempDir();
+  t.teardown(remove);
+  const s = NativeObjectStore.local(dir);
+  const data = pattern(16 * 1024 * 1024);
+  await s.put('f', data);
+  const underWay = s.get('f');
+  s.close();
+  t.true((await underWay).equals(data));
+  const later = await t.throwsAsync(s.get('f'), { instanceOf: BackendUnavailable });
+  t.regex(later.message, /closed/);
+  await t.throwsAsync(s.put('g', 'x'), { instanceOf: BackendUnavailable });
+  t.throws(() => s.createUpload('h'), { instanceOf: BackendUnavailable });
+});
+
 test('native: streaming upload commits only on finish', async (t) => {
   const { dir, remove } = await tempDir();
   t.teardown(remove);

@@ -47,6 +47,11 @@ export declare class NativeObjectStore {
   static local(rootDir: string, tuningOptions?: TuningOptions | undefined | null): NativeObjectStore
   /** An in-memory store (tests). */
   static memory(): NativeObjectStore
+  /**
+   * Lets go of the store: calls under way finish, later ones fail with `Unavailable`, and
+   * the connection pool closes with the last call (rather than when the GC collects this).
+   */
+  close(): void
   get kind(): string
   /** Whole object as a Buffer over Rust memory (no copy). */
   get(path: string, token: CancelToken): Promise<Buffer>
@@ -273,6 +278,8 @@ export interface S3StoreOptions {
   /** 'multipart' (default), 'head-then-copy', or 'header:<name>:<value>'. */
   copyIfNotExists?: string
   tuning?: TuningOptions
+  /** Requests in flight at once, and idle connections kept (default 256). */
+  maxConnections?: number
 }
 
 export interface ScanOptions {

@@ -112,6 +112,7 @@ export interface RawParquetEncoder {
 }
 export interface RawStore {
   readonly kind: string;
+  close(): void;
   get(path: string, token: NativeCancelToken): Promise<Buffer>;
   getRange(path: string, offset: number, length: number | undefined | null, token: NativeCancelToken): Promise<Buffer>;
   getRanges(
@@ -247,6 +248,8 @@ export interface NativeS3Options {
   /** How `copy(…, {overwrite: false})` is made conditional: 'multipart' (default), 'head-then-copy', 'header:<name>:<value>'. */
   copyIfNotExists?: string;
   tuning?: NativeTuning;
+  /** Requests in flight at once, and idle connections kept (default 256). */
+  maxConnections?: number;
   /** Name used in errors' `.backend` (default 's3-arrow'). */
   backendName?: string;
 }
@@ -412,6 +415,14 @@ export class NativeObjectStore {
 
   #call<T>(path: string, signal: AbortSignal | undefined, fn: (token: NativeCancelToken) => Promise<T>): Promise<T> {
     return nativeCall(this.#binding, path, this.backendName, signal, fn);
+  }
+
+  /**
+   * Lets go of the store: calls under way finish, later ones fail with `BackendUnavailable`,
+   * and its connections close with the last call instead of whenever the GC collects it.
+   */
+  close(): void {
+    this.#raw.close();
   }
 
   /** @internal The addon's own store object, for the Arrow/Parquet layer. */

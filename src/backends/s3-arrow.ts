@@ -59,6 +59,8 @@ export class S3ArrowBackend extends S3Backend implements Backend {
       },
       virtualHostedStyle: !this.pathStyle,
       backendName: this.name,
+      // The native path keeps to the same bound (napi takes a u32; no server wants more).
+      maxConnections: Math.min(this.maxSockets, 65536),
     };
     const endpoint = this.effectiveEndpoint;
     if (endpoint) {
@@ -96,9 +98,10 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     return super.unwrap(type);
   }
 
-  /** Terminal: closes the SDK client and drops the native handle. */
+  /** Terminal: closes the SDK client and the native store (its connections go with its last call). */
   override async close(): Promise<void> {
     await super.close();
+    this.#native?.close();
     this.#native = undefined;
   }
 

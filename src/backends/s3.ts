@@ -64,7 +64,10 @@ export interface S3BackendOptions {
   retry?: RetryPolicy | Record<string, unknown>;
   reject_write_under_file_ancestor?: boolean;
   rejectWriteUnderFileAncestor?: boolean;
-  /** Sockets per host of the keep-alive agent (default 256; the SDK's own default of 50 queues silently). */
+  /**
+   * Connections per host (default 256; the SDK's own default of 50 queues silently): the SDK
+   * agent's sockets, and on `s3-arrow` also the native path's requests in flight.
+   */
   max_sockets?: number;
   maxSockets?: number;
 }
@@ -251,7 +254,8 @@ export class S3Backend extends BaseBackend implements Backend {
   readonly #secret: string | undefined;
   readonly #token: string | undefined;
   readonly #clientOptions: Record<string, unknown>;
-  readonly #maxSockets: number;
+  /** `max_sockets`: connections per host. */
+  protected readonly maxSockets: number;
   /** A string `client_options.endpoint`, normalised. */
   readonly #clientEndpoint: string | undefined;
   #client: S3Client | undefined;
@@ -306,7 +310,7 @@ export class S3Backend extends BaseBackend implements Backend {
     if (typeof maxSockets !== 'number' || !Number.isInteger(maxSockets) || maxSockets < 1) {
       throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${describe(maxSockets)}`);
     }
-    this.#maxSockets = maxSockets;
+    this.maxSockets = maxSockets;
   }
 
   toString(): string {
@@ -347,7 +351,7 @@ export class S3Backend extends BaseBackend implements Backend {
 
   private buildClient(): S3Client {
     const ca = this.caBundle ? readFileSync(this.caBundle) : undefined;
-    const agentOptions = { keepAlive: true, maxSockets: this.#maxSockets, keepAliveMsecs: 1000 };
+    const agentOptions = { keepAlive: true, maxSockets: this.maxSockets, keepAliveMsecs: 1000 };
     const requestHandler = new NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent({ ...agentOptions, ...(ca ? { ca } : {}) }),

@@ -66,7 +66,14 @@ pub struct S3Options {
     pub virtual_hosted_style: Option<bool>,
     pub copy_if_not_exists: CopyIfNotExists,
     pub tuning: Tuning,
+    /// Requests in flight at once on this store, and idle connections kept for reuse; further
+    /// requests wait for a slot. None: [`DEFAULT_MAX_CONNECTIONS`]. Without a bound, 2,000
+    /// concurrent small writes opened 2,000 sockets.
+    pub max_connections: Option<usize>,
 }
+
+/// The default of [`S3Options::max_connections`]; the same as the SDK path's `max_sockets`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
 impl std::fmt::Debug for S3Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -81,6 +88,7 @@ impl std::fmt::Debug for S3Options {
             .field("allow_http", &self.allow_http)
             .field("ca_cert_path", &self.ca_cert_path)
             .field("retry", &self.retry)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }

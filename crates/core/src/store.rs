@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, S3CopyIfNotExists};
+use object_store::limit::LimitStore;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -163,11 +164,15 @@ impl Store {
                 _ => return Err(Error::invalid("", "S3 key and secret must be given together")),
             }
         }
+        let max_connections = opts.max_connections.unwrap_or(crate::options::DEFAULT_MAX_CONNECTIONS);
+        if max_connections == 0 {
+            return Err(Error::invalid("", "max_connections must be at least 1"));
+        }
         let mut client = ClientOptions::new()
             .with_allow_http(allow_http)
             .with_timeout(opts.request_timeout.unwrap_or(Duration::from_secs(30 * 60)))
             .with_connect_timeout(opts.connect_timeout.unwrap_or(Duration::from_secs(10)))
-            .with_pool_max_idle_per_host(64);
+            .with_pool_max_idle_per_host(max_connections);
         if let Some(ca) = &opts.ca_cert_path {
             let meta = std::fs::metadata(ca)
                 .map_err(|e| Error::invalid("", format!("CA bundle '{}' cannot be read: {e}", ca.display())))?;
@@ -220,7 +225,8 @@ impl Store {
             .collect();
         Ok(Store {
             id: next_store_id(),
-            inner: Arc::new(s3),
+            // reqwest opens a connection per concurrent request, without limit: bound them here.
+            inner: Arc::new(LimitStore::new(s3, max_connections)),
             kind: StoreKind::S3,
             tuning: opts.tuning.clone(),
             copy_if_not_exists: opts.copy_if_not_exists.clone(),

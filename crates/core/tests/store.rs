@@ -265,6 +265,11 @@ fn s3_options_validation_no_io() {
     assert!(e.message.contains("/nonexistent/ca.pem"));
     o.ca_cert_path = Some("/tmp".into());
     assert!(Store::s3(o.clone()).unwrap_err().message.contains("not a regular file"));
+    o.ca_cert_path = None;
+    o.max_connections = Some(0);
+    let e = Store::s3(o.clone()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(e.message.contains("max_connections"));
 }
 
 #[tokio::test]

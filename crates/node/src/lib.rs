@@ -145,6 +145,8 @@ pub struct S3StoreOptions {
     /// 'multipart' (default), 'head-then-copy', or 'header:<name>:<value>'.
     pub copy_if_not_exists: Option<String>,
     pub tuning: Option<TuningOptions>,
+    /// Requests in flight at once, and idle connections kept (default 256).
+    pub max_connections: Option<u32>,
 }
 
 /// Seconds as a Duration; a value that is not one (NaN, negative, beyond Duration's range)
@@ -258,7 +260,24 @@ fn u64_arg(path: &str, what: &str, v: f64) -> core::Result<u64> {
 
 #[napi]
 pub struct NativeObjectStore {
-    pub(crate) inner: core::Store,
+    /// None once closed; calls under way hold clones, and the connection pool goes with the last.
+    inner: std::sync::RwLock<Option<core::Store>>,
+    kind: core::StoreKind,
+}
+
+impl NativeObjectStore {
+    fn new(store: core::Store) -> NativeObjectStore {
+        NativeObjectStore { kind: store.kind(), inner: std::sync::RwLock::new(Some(store)) }
+    }
+
+    /// The store, or an `Unavailable` error once `close()` has been called.
+    pub(crate) fn store(&self) -> core::Result<core::Store> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| core::Error::new(core::ErrorKind::Unavailable, "", "the native store is closed"))
+    }
 }
 
 #[napi]
@@ -326,8 +345,9 @@ impl NativeObjectStore {
             virtual_hosted_style: options.virtual_hosted_style,
             copy_if_not_exists,
             tuning: tuning(options.tuning),
+            max_connections: options.max_connections.map(|n| n as usize),
         };
-        Ok(NativeObjectStore { inner: core::Store::s3(opts).map_err(to_napi_err)? })
+        Ok(NativeObjectStore::new(core::Store::s3(opts).map_err(to_napi_err)?))
     }
 
     /// A store over a local directory (created when missing).
@@ -335,18 +355,25 @@ impl NativeObjectStore {
     pub fn local(root_dir: String, tuning_options: Option<TuningOptions>) -> Result<NativeObjectStore> {
         let store = core::Store::local(&root_dir).map_err(to_napi_err)?;
         let store = if tuning_options.is_some() { store.with_tuning(tuning(tuning_options)) } else { store };
-        Ok(NativeObjectStore { inner: store })
+        Ok(NativeObjectStore::new(store))
     }
 
     /// An in-memory store (tests).
     #[napi(factory)]
     pub fn memory() -> NativeObjectStore {
-        NativeObjectStore { inner: core::Store::memory() }
+        NativeObjectStore::new(core::Store::memory())
+    }
+
+    /// Lets go of the store: calls under way finish, later ones fail with `Unavailable`, and
+    /// the connection pool closes with the last call (rather than when the GC collects this).
+    #[napi]
+    pub fn close(&self) {
+        self.inner.write().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     #[napi(getter)]
     pub fn kind(&self) -> &'static str {
-        match self.inner.kind() {
+        match self.kind {
             core::StoreKind::S3 => "s3",
             core::StoreKind::Local => "local",
             core::StoreKind::Memory => "memory",
@@ -361,9 +388,9 @@ impl NativeObjectStore {
         path: String,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let store = self.inner.clone();
+        let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store.get(&path, &t).await }, native_buffer)
+        spawn(env, async move { store?.get(&path, &t).await }, native_buffer)
     }
 
     /// `length` omitted (null/undefined): to the end. Past the end: an empty Buffer.
@@ -376,7 +403,7 @@ impl NativeObjectStore {
         length: Option<f64>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let store = self.inner.clone();
+        let store = self.store();
         let t = token.inner.clone();
         spawn(
             env,
@@ -386,7 +413,7 @@ impl NativeObjectStore {
                     Some(l) => Some(u64_arg(&path, "length", l)?),
                     None => None,
                 };
-                store.get_range(&path, o, l, &t).await
+                store?.get_range(&path, o, l, &t).await
             },
             native_buffer,
         )
@@ -400,7 +427,7 @@ impl NativeObjectStore {
         ranges: Vec<ByteRange>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, RangesResult<'env>>> {
-        let store = self.inner.clone();
+        let store = self.store();
         let t = token.inner.clone();
         spawn(
             env,
@@ -411,7 +438,7 @@ impl NativeObjectStore {
                     let l = u64_arg(&path, "length", r.length)?;
                     rs.push(o..o + l);
                 }
-                store.get_ranges(&path, &rs, &t).await
+                store?.get_ranges(&path, &rs, &t).await
             },
             |env, r| {
                 Ok(RangesResult {
@@ -432,7 +459,7 @@ impl NativeObjectStore {
         options: Option<PutOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, PutResult>> {
-        let store = self.inner.clone();
+        let store = self.store();
         let t = token.inner.clone();
         let (mode, metadata) = match options {
             Some(o) => (o.mode, meta_vec(o.metadata)),
@@ -444,7 +471,7 @@ impl NativeObjectStore {
                 let mode = write_mode(&path, mode.as_deref())?;
                 let bytes = Bytes::copy_from_slice(&data);
                 drop(data);
-                store.put(&path, bytes, mode, &metadata, &t).await
+                store?.put(&path, bytes, mode, &metadata, &t).await
             },
             |_, v| Ok(PutResult::from(v)),
         )
@@ -459,9 +486,9 @@ impl NativeObjectStore {
         overwrite: bool,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ()>> {
-        let store = self.inner.clone();
+        let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store.copy(&src, &dst, overwrite, &t).await }, |_, _| Ok(()))
+        spawn(env, async move { store?.copy(&src, &dst, overwrite, &t).await }, |_, _| Ok(()))
     }
 
     #[napi(ts_return_type = "Promise<HeadResult>")]
@@ -471,9 +498,9 @@ impl NativeObjectStore {
         path: String,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, HeadResult>> {
-        let store = self.inner.clone();
+        let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store.head(&path, &t).await }, |_, h| {
+        spawn(env, async move { store?.head(&path, &t).await }, |_, h| {
             Ok(HeadResult {
                 size: h.size as f64,
                 last_modified: h.last_modified_ms as f64,
@@ -485,9 +512,9 @@ impl NativeObjectStore {
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete<'env>(&self, env: &'env Env, path: String, token: &CancelToken) -> Result<PromiseRaw<'env, ()>> {
-        let store = self.inner.clone();
+        let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store.delete(&path, &t).await }, |_, _| Ok(()))
+        spawn(env, async move { store?.delete(&path, &t).await }, |_, _| Ok(()))
     }
 
     /// A streaming upload. `token` cancels the whole upload (it is aborted).
@@ -507,7 +534,8 @@ impl NativeObjectStore {
         });
         let mode = write_mode(&path, o.mode.as_deref()).map_err(to_napi_err)?;
         let up = self
-            .inner
+            .store()
+            .map_err(to_napi_err)?
             .create_upload(
                 &path,
                 core::UploadOptions {

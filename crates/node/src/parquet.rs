@@ -14,7 +14,7 @@ use remote_store_core::handover::{self, HostTypes};
 use remote_store_core::parquet as pq;
 use remote_store_core::{Bytes, CancellationToken};
 
-use crate::{invalid, spawn, CancelToken, NativeObjectStore};
+use crate::{invalid, spawn, to_napi_err, CancelToken, NativeObjectStore};
 
 // ---- options ---------------------------------------------------------------------------
 
@@ -389,7 +389,7 @@ impl NativeObjectStore {
         options: Option<ScanOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ParquetScanHandle>> {
-        let source = Arc::new(pq::StoreSource::new(self.inner.clone(), path, token.inner.clone()));
+        let source = Arc::new(pq::StoreSource::new(self.store().map_err(to_napi_err)?, path, token.inner.clone()));
         open_scan(env, source, options, token.inner.clone())
     }
 
@@ -402,7 +402,7 @@ impl NativeObjectStore {
         host: Option<HostTypeOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ParquetSummary>> {
-        let source = pq::StoreSource::new(self.inner.clone(), path, token.inner.clone());
+        let source = pq::StoreSource::new(self.store().map_err(to_napi_err)?, path, token.inner.clone());
         let host = host_types(host);
         let t = token.inner.clone();
         spawn(
