@@ -101,6 +101,15 @@ test('native: an aborted signal rejects with AbortError (before and during the c
   const during = await t.throwsAsync(p, { instanceOf: AbortError });
   t.is(during.name, 'AbortError');
   t.true(during instanceof RemoteStoreError);
+  // The addon finishes while the JS thread is busy; the abort comes before the result is taken.
+  const late = new AbortController();
+  const finished = s.get('f', { signal: late.signal });
+  const until = Date.now() + 300;
+  while (Date.now() < until) {
+    // busy, as a loaded event loop is
+  }
+  late.abort();
+  await t.throwsAsync(finished, { instanceOf: AbortError });
   // a put aborted up front writes nothing
   await t.throwsAsync(s.put('g', 'x', { signal: AbortSignal.abort() }), { instanceOf: AbortError });
   await t.throwsAsync(s.head('g'), { instanceOf: NotFound });

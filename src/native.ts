@@ -425,6 +425,17 @@ export class NativeObjectStore {
     this.#raw.close();
   }
 
+  /**
+   * A read whose signal fired before its result reached JavaScript ends in AbortError, even
+   * when the addon had finished (a busy JS thread can lag behind a fast local read): the
+   * caller no longer wants the bytes. A write's result stands instead: the write happened.
+   */
+  async #read<T>(path: string, signal: AbortSignal | undefined, fn: (token: NativeCancelToken) => Promise<T>): Promise<T> {
+    const result = await this.#call(path, signal, fn);
+    if (signal?.aborted) throw new AbortError(`Operation aborted: '${path}'`, { path, backend: this.backendName, cause: signal.reason });
+    return result;
+  }
+
   /** @internal The addon's own store object, for the Arrow/Parquet layer. */
   rawStore(): RawStore {
     return this.#raw;
@@ -432,17 +443,17 @@ export class NativeObjectStore {
 
   /** The whole object, as one Buffer over native memory. */
   get(path: string, options: NativeSignalOptions = {}): Promise<Buffer> {
-    return this.#call(path, options.signal, (t) => this.#raw.get(path, t));
+    return this.#read(path, options.signal, (t) => this.#raw.get(path, t));
   }
 
   /** `length` bytes from `offset` (fewer at the end of the object; omitted: to the end; past the end: empty). */
   getRange(path: string, offset: number, length?: number, options: NativeSignalOptions = {}): Promise<Buffer> {
-    return this.#call(path, options.signal, (t) => this.#raw.getRange(path, offset, length ?? null, t));
+    return this.#read(path, options.signal, (t) => this.#raw.getRange(path, offset, length ?? null, t));
   }
 
   /** Many ranges; close ones are fetched together. Returns one Buffer (a view) per range, in order. */
   async getRanges(path: string, ranges: NativeByteRange[], options: NativeSignalOptions = {}): Promise<Buffer[]> {
-    const r = await this.#call(path, options.signal, (t) => this.#raw.getRanges(path, ranges, t));
+    const r = await this.#read(path, options.signal, (t) => this.#raw.getRanges(path, ranges, t));
     return r.slices.map(([b, off, len]) => r.buffers[b]!.subarray(off, off + len));
   }
 
@@ -491,7 +502,7 @@ export class NativeObjectStore {
   }
 
   async head(path: string, options: NativeSignalOptions = {}): Promise<NativeHeadResult> {
-    const h = await this.#call(path, options.signal, (t) => this.#raw.head(path, t));
+    const h = await this.#read(path, options.signal, (t) => this.#raw.head(path, t));
     return { size: h.size, lastModified: new Date(h.lastModified), etag: h.etag, version: h.version };
   }
 

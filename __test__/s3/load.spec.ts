@@ -48,8 +48,9 @@ for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] 
       clearInterval(sampler);
       t.log(`${2 * n} operations in ${Date.now() - started} ms; sockets: ${baseline} before, at most ${peak} during, ${openSockets()} at the end`);
       // Bounded by max_sockets (default 256) per client: the SDK's agent, and on s3-arrow the
-      // native path too. Unbounded, the native path once opened a socket per operation.
-      t.true(peak <= baseline + 2 * 256 + 8, `${peak} sockets open at once`);
+      // native path too; a few more while closed connections are being replaced. Unbounded,
+      // the native path once opened a socket per operation (2,264 here).
+      t.true(peak <= baseline + 2 * 256 + 64, `${peak} sockets open at once`);
     } finally {
       await store.close();
     }
