@@ -47,10 +47,12 @@ for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] 
       t.is(bad.length, 0);
       clearInterval(sampler);
       t.log(`${2 * n} operations in ${Date.now() - started} ms; sockets: ${baseline} before, at most ${peak} during, ${openSockets()} at the end`);
-      // Bounded by max_sockets (default 256) per client: the SDK's agent, and on s3-arrow the
-      // native path too; a few more while closed connections are being replaced. Unbounded,
-      // the native path once opened a socket per operation (2,264 here).
-      t.true(peak <= baseline + 2 * 256 + 64, `${peak} sockets open at once`);
+      // Bounded by max_sockets (M, default 256), not by the number of operations: the SDK's
+      // agent holds about M; the native path has at most M requests in flight, and up to M
+      // more connections on their way back to the idle pool (hyper has no cap on the total).
+      // Unbounded, the native path opened a socket per operation (2,264 here).
+      const m = 256;
+      t.true(peak <= baseline + 3 * m, `${peak} sockets open at once`);
     } finally {
       await store.close();
     }
