@@ -12,6 +12,9 @@ test.after.always(async () => {
   if (server) await (await server).stop();
 });
 
+const openFds = () => readdirSync('/proc/self/fd').length;
+const rssMiB = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+
 /** Sockets this process holds, the addon's included (the servers run in other processes). */
 function openSockets(): number {
   let n = 0;
@@ -31,6 +34,7 @@ for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] 
     const s = await server;
     const bucket = await createBucket(s);
     const baseline = openSockets();
+    const start = { rss: rssMiB(), fds: openFds() };
     const store = new Store(new Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, region_name: s.region }));
     try {
       const n = 2000;
@@ -46,7 +50,10 @@ for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] 
       const bad = reads.filter((r, i) => r.status === 'rejected' || !r.value.equals(body(i)));
       t.is(bad.length, 0);
       clearInterval(sampler);
-      t.log(`${2 * n} operations in ${Date.now() - started} ms; sockets: ${baseline} before, at most ${peak} during, ${openSockets()} at the end`);
+      t.log(
+        `${2 * n} operations in ${Date.now() - started} ms; sockets: ${baseline} before, at most ${peak} during, ${openSockets()} at the end; ` +
+          `RSS ${start.rss} → ${rssMiB()} MiB, open fds ${start.fds} → ${openFds()}`,
+      );
       // Bounded by max_sockets (M, default 256), not by the number of operations: the SDK's
       // agent holds about M; the native path has at most M requests in flight, and up to M
       // more connections on their way back to the idle pool (hyper has no cap on the total).
@@ -58,5 +65,6 @@ for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] 
     }
     await new Promise((r) => setTimeout(r, 100));
     t.true(openSockets() <= baseline, `${openSockets()} sockets open after close, ${baseline} before the store`);
+    t.log(`after close(): ${openSockets()} sockets, ${openFds()} open fds, RSS ${rssMiB()} MiB`);
   });
 }
