@@ -47,7 +47,7 @@ function sample(rows: number): A.Table {
   });
 }
 
-const column = (table: A.Table, name: string) => table.getChild(name)!.toArray() as ArrayLike<unknown>;
+const column = (table: A.Table, name: string): unknown[] => Array.from(table.getChild(name)!.toArray() as ArrayLike<unknown>);
 
 test('pyarrow is installed for the interop cases', (t) => {
   t.true(existsSync(PYARROW_PYTHON), `missing ${PYARROW_PYTHON}: npm test runs scripts/install-pyarrow.sh first`);

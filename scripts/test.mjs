@@ -49,6 +49,10 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const build = await step('build', npm, ['run', 'build', '--silent']);
 if (build.code !== 0) failed++;
 
+// The tests themselves type-check (tsx runs them without checking types).
+const typecheck = await step('typecheck tests', 'npx', ['tsc', '-p', path.join('__test__', 'tsconfig.json')]);
+if (typecheck.code !== 0) failed++;
+
 // 2. Rust tests of the core crates, when the workspace exists.
 if (existsSync(path.join(root, 'Cargo.toml'))) {
   // The same target directory outside the clone as the addon build, so a fresh clone reuses earlier builds.

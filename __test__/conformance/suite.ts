@@ -413,7 +413,7 @@ export function conformance(target: Target): void {
       t.true(result.lastModified instanceof Date);
       const info = await s.getFileInfo('res/w.txt');
       t.is(info.size, result.size);
-      if (result.etag !== undefined) t.is(result.etag, info.etag);
+      if (result.etag !== undefined) t.is<string | undefined, string | undefined>(result.etag, info.etag);
     } else {
       t.is(result.source, 'basic');
       t.is(result.etag, undefined);

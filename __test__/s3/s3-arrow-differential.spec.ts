@@ -18,7 +18,7 @@ import { createBucket, startServer, type S3Server, type ServerKind } from '../su
 // conformance suite does with fileAndPrefixCoexist: false).
 const PATHS = ['a.txt', 'b.bin', 'd', 'd/x', 'd/e/y'];
 const body = fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 300 }).map((u) => Buffer.from(u)));
-const meta = fc.option(fc.constantFrom({ k: 'v' }, { owner: 'ana', 'x-kind': 'r' }), { nil: undefined });
+const meta = fc.option(fc.constantFrom<Record<string, string>>({ k: 'v' }, { owner: 'ana', 'x-kind': 'r' }), { nil: undefined });
 
 function ops(paths: string[]) {
   const path = fc.constantFrom(...paths);

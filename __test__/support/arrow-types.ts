@@ -87,7 +87,9 @@ export function allTypesTable(): A.Table {
     ),
     map: A.vectorFromArray(
       withNulls([new Map([['k', 1n]]), new Map(), new Map([['x', 2n]]), new Map([['a', 3n], ['b', null]]), new Map([['z', 4n]]), new Map([['q', 5n]])]),
-      new A.Map_(new A.Field('entries', new A.Struct([new A.Field('key', new A.Utf8(), false), new A.Field('value', new A.Int64(), true)]), false)),
+      new A.Map_<A.Utf8, A.Int64>(
+        new A.Field('entries', new A.Struct<{ key: A.Utf8; value: A.Int64 }>([new A.Field('key', new A.Utf8(), false), new A.Field('value', new A.Int64(), true)]), false),
+      ),
     ),
     dict: A.vectorFromArray(withNulls(['red', 'green', 'red', 'blue', 'green', 'red']), new A.Dictionary(new A.Utf8(), new A.Int8())),
     nulls: A.makeVector(A.makeData({ type: new A.Null(), length: ROWS } as never) as A.Data),
