@@ -68,8 +68,10 @@ impl Drop for Decoding {
 }
 
 /// Row groups decoded at once (each holds its selected column chunks and decoded batches).
+/// Asked once: on Linux the answer reads cgroup files, and it is needed for every row group.
 fn decode_depth() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4)
+    static DEPTH: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *DEPTH.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4))
 }
 
 impl Open {
