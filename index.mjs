@@ -30,5 +30,8 @@ export const {
   scanParquet,
   readParquetMetadata,
   writeParquet,
+  readDataset,
+  scanDataset,
+  writeDataset,
 } = cjs;
 export default cjs;

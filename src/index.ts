@@ -54,4 +54,13 @@ export {
   type FilterOp,
   type FilterValue,
   type ParquetCompression,
+  type ParquetEncodingOptions,
 } from './arrow/parquet';
+export {
+  readDataset,
+  scanDataset,
+  writeDataset,
+  type ReadDatasetOptions,
+  type WriteDatasetOptions,
+  type DatasetProgress,
+} from './arrow/dataset';

@@ -23,9 +23,10 @@ import {
   nativeCall,
   NativeObjectStore,
   type Binding,
+  type NativeCancelToken,
+  type RawArrowBatch,
   type RawByteSource,
   type RawFilterValue,
-  type RawParquetScan,
   type RawParquetSummary,
   type RawScanOptions,
 } from '../native';
@@ -58,13 +59,19 @@ export interface ReadParquetOptions extends SignalOptions {
 /** readParquet keeps every batch anyway: fewer, larger ones cost less to hand over. */
 const TABLE_BATCH_SIZE = 1 << 20;
 
-export type ParquetCompression = 'zstd' | 'snappy' | 'lz4' | 'gzip' | 'none';
+export type ParquetCompression = 'zstd' | 'snappy' | 'lz4' | 'gzip' | 'brotli' | 'none';
 
-export interface WriteParquetOptions extends SignalOptions {
+/** How a Parquet file is encoded (writeParquet, writeDataset). */
+export interface ParquetEncodingOptions {
   /** Default `snappy`, as pyarrow. */
   compression?: ParquetCompression;
+  /** The codec's level: zstd 1–22, gzip 0–10, brotli 0–11 (default: the codec's own). */
+  compressionLevel?: number;
   /** Rows per row group (default 1,048,576). */
   rowGroupSize?: number;
+}
+
+export interface WriteParquetOptions extends SignalOptions, ParquetEncodingOptions {
   /** Replace an existing file. Default false: an existing target raises AlreadyExists. */
   overwrite?: boolean;
   metadata?: Record<string, string>;
@@ -99,11 +106,38 @@ export interface ParquetMetadata {
 }
 
 const OPS = new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'not in']);
-const COMPRESSIONS = ['zstd', 'snappy', 'lz4', 'gzip', 'none'];
+const COMPRESSIONS = ['zstd', 'snappy', 'lz4', 'gzip', 'brotli', 'none'];
+export const ENCODING_SPEC = { compression: 'string', compressionLevel: 'count', rowGroupSize: 'count' } as const;
+
+/**
+ * The addon's encoder options, checked. Levels are checked by the addon, which knows each
+ * codec's range; its refusal is a TypeError too.
+ */
+export function encoderOptionsOf(method: string, options: ParquetEncodingOptions): { compression: string; compressionLevel?: number; rowGroupSize?: number } {
+  const compression = options.compression ?? 'snappy';
+  if (!COMPRESSIONS.includes(compression)) {
+    throw new TypeError(`${method}: option 'compression' must be one of ${COMPRESSIONS.join(', ')}, got ${describe(compression)}`);
+  }
+  if (options.rowGroupSize !== undefined && (options.rowGroupSize < 1 || options.rowGroupSize > 0xffffffff)) {
+    throw new RangeError(`${method}: option 'rowGroupSize' must be between 1 and 4294967295, got ${options.rowGroupSize}`);
+  }
+  return { compression, compressionLevel: options.compressionLevel, rowGroupSize: options.rowGroupSize };
+}
+
+/** Runs an addon constructor; its refusal of an argument ("InvalidArgument: …") is a TypeError. */
+export function construct<T>(method: string, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    const m = /^InvalidArgument: ([\s\S]*)$/.exec((err as Error)?.message ?? '');
+    if (m) throw new TypeError(`${method}: ${m[1]}`, { cause: err });
+    throw err;
+  }
+}
 
 function filterValue(where: string, v: unknown): RawFilterValue {
   if (typeof v === 'number') return { num: v };
-  if (typeof v === 'bigint') return { str: v.toString() };
+  if (typeof v === 'bigint') return { bigint: v.toString() };
   if (typeof v === 'string') return { str: v };
   if (typeof v === 'boolean') return { bool: v };
   if (v instanceof Date) {
@@ -119,7 +153,7 @@ function isTerm(x: unknown): boolean {
 }
 
 /** pyarrow's filter forms, checked, in the addon's shape. */
-function filterOf(method: string, filter: unknown): RawScanOptions['filter'] {
+export function filterOf(method: string, filter: unknown): RawScanOptions['filter'] {
   const where = `${method}: option 'filter'`;
   if (!Array.isArray(filter) || filter.length === 0) {
     throw new TypeError(`${where} must be a non-empty list of [column, op, value] terms (or a list of such lists), got ${describe(filter)}`);
@@ -173,7 +207,7 @@ function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOpti
 }
 
 /** The addon's native store behind `store`, if its backend has one. */
-function nativeOf(store: Store): NativeObjectStore | undefined {
+export function nativeOf(store: Store): NativeObjectStore | undefined {
   try {
     return store.unwrap(NativeObjectStore as unknown as Unwrappable<NativeObjectStore>);
   } catch {
@@ -253,17 +287,24 @@ async function withSource<T>(
   return { value, backend };
 }
 
+/** What the addon's Parquet and dataset scans have in common. */
+export interface RawScan {
+  next(token: NativeCancelToken): Promise<RawArrowBatch | null>;
+  schema(): RawArrowBatch;
+  close(): Promise<void>;
+}
+
 /**
  * A scan opened on the native side, with its schema as apache-arrow sees it. Batches of one
  * column chunk share its dictionary: the ArrayBuffer over a dictionary is kept (weakly) and
  * handed back to the addon, so that each allocation has one ArrayBuffer.
  */
-class OpenScan {
+export class OpenScan<R extends RawScan = RawScan> {
   readonly schema: Arrow.Schema;
   readonly #dictionaries = new Map<string, WeakRef<ArrayBuffer>>();
 
   constructor(
-    private readonly raw: RawParquetScan,
+    readonly raw: R,
     private readonly binding: Binding,
     private readonly path: string,
     private readonly backend: string,
@@ -370,15 +411,9 @@ type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch>
  * one row group at a time. `overwrite` works as for `write`; a failing source writes nothing.
  */
 export async function writeParquet(store: Store, path: string, data: BatchSource, options: WriteParquetOptions = {}): Promise<WriteResult> {
-  checkOptions('writeParquet', options, { compression: 'string', rowGroupSize: 'count', overwrite: 'boolean', metadata: 'object', onProgress: 'function' });
+  checkOptions('writeParquet', options, { ...ENCODING_SPEC, overwrite: 'boolean', metadata: 'object', onProgress: 'function' });
   const a = loadArrow();
-  const compression = options.compression ?? 'snappy';
-  if (!COMPRESSIONS.includes(compression)) {
-    throw new TypeError(`writeParquet: option 'compression' must be one of ${COMPRESSIONS.join(', ')}, got ${describe(compression)}`);
-  }
-  if (options.rowGroupSize !== undefined && (options.rowGroupSize < 1 || options.rowGroupSize > 0xffffffff)) {
-    throw new RangeError(`writeParquet: option 'rowGroupSize' must be between 1 and 4294967295, got ${options.rowGroupSize}`);
-  }
+  const encoding = encoderOptionsOf('writeParquet', options);
   let schema: Arrow.Schema | undefined;
   let batches: Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
   if (data instanceof a.Table) {
@@ -392,7 +427,7 @@ export async function writeParquet(store: Store, path: string, data: BatchSource
     throw new TypeError(`writeParquet: data must be an apache-arrow Table, a RecordBatch or an iterable of RecordBatches, got ${describe(data)}`);
   }
   const binding = loadNativeBinding();
-  const encoder = new binding.ParquetEncoderHandle(path, { compression, rowGroupSize: options.rowGroupSize });
+  const encoder = construct('writeParquet', () => new binding.ParquetEncoderHandle(path, encoding));
   const backend = store.backend.name;
   // The store reports a failing source in its own words; the caller gets ours.
   let failure: unknown;
@@ -409,13 +444,13 @@ export async function writeParquet(store: Store, path: string, data: BatchSource
         throw (failure = new TypeError(`writeParquet: expected apache-arrow RecordBatches, got ${describe(batch)}`));
       }
       wrote = true;
-      const bytes = await encode(() => encoder.write(importBatchOf(batch)));
+      const bytes = await encode(() => encoder.write(importBatchOf(batch, schema)));
       if (bytes.length > 0) yield bytes;
     }
     if (!wrote && !schema) throw (failure = new TypeError('writeParquet: no batches to write and no schema to write an empty file with'));
     yield await encode(() => encoder.finish(wrote ? null : importBatchOf(new a.RecordBatch(schema!))));
   }
-  const { compression: _c, rowGroupSize: _r, ...writeOptions } = options;
+  const { compression: _c, compressionLevel: _l, rowGroupSize: _r, ...writeOptions } = options;
   try {
     return await store.write(path, encoded(), writeOptions);
   } catch (err) {

@@ -14,7 +14,9 @@ use parquet::errors::ParquetError;
 use tokio_util::sync::CancellationToken;
 
 use super::filter::{BoundFilter, Filter};
-use super::source::{from_parquet, invalidate, load_metadata, ByteSource, FetchStats, LoadedMetadata, SourceReader};
+use super::source::{
+    from_parquet, invalidate, load_metadata, ByteSource, FetchStats, LoadedMetadata, SourceReader, FOOTER_HINT,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::handover::HostTypes;
 use crate::store::cancellable;
@@ -69,7 +71,7 @@ impl Drop for Decoding {
 
 /// Row groups decoded at once (each holds its selected column chunks and decoded batches).
 /// Asked once: on Linux the answer reads cgroup files, and it is needed for every row group.
-fn decode_depth() -> usize {
+pub(crate) fn decode_depth() -> usize {
     static DEPTH: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *DEPTH.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4))
 }
@@ -122,12 +124,20 @@ impl ParquetScan {
     ) -> Result<ParquetScan> {
         let stats = Arc::new(FetchStats::default());
         let path = source.path().to_string();
-        let (loaded, open, schema) = cancellable(token, &path, async {
-            let loaded = load_metadata(source.as_ref(), opts.filter.is_some(), &stats).await?;
-            let (open, schema) = plan(&source, &loaded, &opts, &stats)?;
-            Ok((loaded, open, schema))
-        })
-        .await?;
+        let loaded =
+            cancellable(token, &path, load_metadata(source.as_ref(), opts.filter.is_some(), FOOTER_HINT, &stats))
+                .await?;
+        ParquetScan::with_metadata(source, opts, loaded, stats)
+    }
+
+    /// Plan a scan over a footer already read (by [`load_metadata`]); fetches count into `stats`.
+    pub fn with_metadata(
+        source: Arc<dyn ByteSource>,
+        opts: ScanOptions,
+        loaded: LoadedMetadata,
+        stats: Arc<FetchStats>,
+    ) -> Result<ParquetScan> {
+        let (open, schema) = plan(&source, &loaded, &opts, &stats)?;
         Ok(ParquetScan {
             source,
             opts,
@@ -178,8 +188,13 @@ impl ParquetScan {
                     if err.kind == ErrorKind::Precondition && state.loaded.cached && !state.yielded {
                         // The cached footer belonged to an older version: read it again, once.
                         invalidate(self.source.as_ref());
-                        let loaded =
-                            load_metadata(self.source.as_ref(), self.opts.filter.is_some(), &self.stats).await?;
+                        let loaded = load_metadata(
+                            self.source.as_ref(),
+                            self.opts.filter.is_some(),
+                            FOOTER_HINT,
+                            &self.stats,
+                        )
+                        .await?;
                         let (open, _) = plan(&self.source, &loaded, &self.opts, &self.stats)?;
                         state.open = Some(open);
                         state.loaded = loaded;
@@ -293,8 +308,7 @@ fn plan(
         Some(o) => Arc::new(decoded.project(o).map_err(|e| Error::new(ErrorKind::Other, path, e.to_string()))?),
         None => decoded,
     };
-    let schema =
-        opts.host.host_schema(&super::hint::restore_units(&handed, super::hint::embedded_schema(&md).as_ref()));
+    let schema = super::host_schema(&md, &handed, opts.host);
     let plan = ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected };
     Ok((Open { stream, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order }, schema))
 }

@@ -94,6 +94,8 @@ pub struct LoadedMetadata {
     pub version: ObjectVersion,
     /// Came from the cache: the version was not checked by a request of this read.
     pub cached: bool,
+    /// Bytes of the footer (metadata and its 8-byte trailer); 0 when it came from the cache.
+    pub footer_len: u64,
 }
 
 struct CacheEntry {
@@ -127,7 +129,7 @@ fn cache_get(key: &str, page_index: bool) -> Option<LoadedMetadata> {
             return None;
         }
         e.used = clock;
-        Some(LoadedMetadata { metadata: e.metadata.clone(), version: e.version.clone(), cached: true })
+        Some(LoadedMetadata { metadata: e.metadata.clone(), version: e.version.clone(), cached: true, footer_len: 0 })
     })
 }
 
@@ -185,15 +187,20 @@ impl MetadataFetch for TailFetch<'_> {
 }
 
 /// The footer of `source` (and its page index when `page_index`), from the cache when the
-/// object's version is known there, else with one suffix request (plus one more when the
-/// footer is larger than [`FOOTER_HINT`]).
-pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &FetchStats) -> Result<LoadedMetadata> {
+/// object's version is known there, else with one suffix request of `hint` bytes (plus one
+/// more when the footer is larger).
+pub async fn load_metadata(
+    source: &dyn ByteSource,
+    page_index: bool,
+    hint: u64,
+    stats: &FetchStats,
+) -> Result<LoadedMetadata> {
     let key = source.cache_key();
     if let Some(hit) = key.as_deref().and_then(|k| cache_get(k, page_index)) {
         return Ok(hit);
     }
-    stats.add(std::slice::from_ref(&(0..FOOTER_HINT)));
-    let (tail, version) = source.suffix(FOOTER_HINT).await?;
+    let (tail, version) = source.suffix(hint).await?;
+    stats.add(std::slice::from_ref(&(0..tail.len() as u64)));
     let path = source.path();
     if version.size < 12 {
         return Err(Error::new(
@@ -203,6 +210,11 @@ pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &Fe
         ));
     }
     let tail_start = version.size - tail.len() as u64;
+    // The footer's length is in the last 8 bytes; it sizes the next file's first request.
+    let footer_len = match tail.len() {
+        n if n >= 8 => u32::from_le_bytes(tail[n - 8..n - 4].try_into().unwrap()) as u64 + 8,
+        _ => 0,
+    };
     let fetch = TailFetch { source, version: &version, tail, tail_start, stats };
     let policy = if page_index { PageIndexPolicy::Optional } else { PageIndexPolicy::Skip };
     let metadata = ParquetMetaDataReader::new()
@@ -210,7 +222,7 @@ pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &Fe
         .load_and_finish(fetch, version.size)
         .await
         .map_err(|e| from_parquet(path, e))?;
-    let loaded = LoadedMetadata { metadata: Arc::new(metadata), version, cached: false };
+    let loaded = LoadedMetadata { metadata: Arc::new(metadata), version, cached: false, footer_len };
     if let Some(k) = key {
         cache_put(k, &loaded);
     }
