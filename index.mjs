@@ -33,5 +33,6 @@ export const {
   readDataset,
   scanDataset,
   writeDataset,
+  readDatasetMetadata,
 } = cjs;
 export default cjs;

@@ -36,7 +36,37 @@ export declare class CancelToken {
   get cancelled(): boolean
 }
 
+/** An open dataset scan. */
+export declare class DatasetScanHandle {
+  /** The next batch, or null at the end. */
+  next(token: CancelToken): Promise<ArrowBatch | null>
+  /** An empty batch with the dataset's schema. */
+  schema(): ArrowBatch
+  /** The files left to read after pruning by partition values, in reading order. */
+  files(): Array<string>
+  progress(): DatasetProgress
+  /** Stop reading and free what the scan holds; later `next` calls give null. */
+  close(): Promise<void>
+}
+
+/**
+ * Encodes batches as a partitioned dataset on worker threads; each call resolves with the
+ * bytes ready so far, by file.
+ */
+export declare class DatasetWriterHandle {
+  constructor(options?: DatasetWriterOptions | undefined | null)
+  /** Add a batch (a struct array whose children are the columns). */
+  write(root: ImportNode): Promise<EncodedChunk[]>
+  /**
+   * Complete every file. `schemaSource` (an empty batch) gives the schema when no batch
+   * was written, to check `partitionBy` against.
+   */
+  finish(schemaSource?: ImportNode | undefined | null): Promise<EncodedChunk[]>
+}
+
 export declare class NativeObjectStore {
+  /** Open a scan of the Parquet objects `paths` below the folder `base` of this store. */
+  datasetOpen(base: string, paths: Array<string>, options: DatasetOptions | undefined | null, token: CancelToken): Promise<DatasetScanHandle>
   /** Open a scan of the Parquet object at `path` on this store's native data path. */
   parquetOpen(path: string, options: ScanOptions | undefined | null, token: CancelToken): Promise<ParquetScanHandle>
   /** The footer of the Parquet object at `path`. */
@@ -116,9 +146,49 @@ export interface ColumnChunkSummary {
   max?: string
 }
 
+/** Open a scan of the Parquet files `paths` below the folder `base`, read through JavaScript. */
+export declare function datasetOpenSource(files: JsFiles, base: string, paths: Array<string>, options: DatasetOptions | undefined | null, token: CancelToken): Promise<DatasetScanHandle>
+
+export interface DatasetOptions {
+  /** Folders named `key=value` give columns (default true). */
+  hive?: boolean
+  columns?: Array<string>
+  filter?: Array<Array<FilterTerm>>
+  limit?: number
+  batchSize?: number
+  host?: HostTypeOptions
+}
+
+/** How far a dataset scan has come. */
+export interface DatasetProgress {
+  /** Files to read (after pruning by partition values). */
+  filesTotal: number
+  filesDone: number
+  rows: number
+  /** Bytes fetched (footers included) and the requests that fetched them. */
+  bytes: number
+  requests: number
+}
+
+export interface DatasetWriterOptions {
+  partitionBy?: Array<string>
+  maxRowsPerFile?: number
+  encoder?: EncoderOptions
+}
+
+/** Bytes of one file of the dataset; `last` when the file is complete. */
+export interface EncodedChunk {
+  /** Relative to the dataset's folder. */
+  path: string
+  data: Buffer
+  last: boolean
+}
+
 export interface EncoderOptions {
-  /** zstd, snappy (default), lz4, gzip, none. */
+  /** zstd, snappy (default), lz4, gzip, brotli, none. */
   compression?: string
+  /** zstd 1–22, gzip 0–10, brotli 0–11. */
+  compressionLevel?: number
   rowGroupSize?: number
 }
 
@@ -130,11 +200,12 @@ export interface FilterTerm {
 
 /**
  * One filter value; exactly one field is set. Numbers that are safe integers compare as
- * integers, others as floats; bigints arrive as `str`.
+ * integers, others as floats; bigints arrive in decimal as `bigint`.
  */
 export interface FilterValue {
   bool?: boolean
   num?: number
+  bigint?: string
   str?: string
   bytes?: Buffer
   /** A Date, as milliseconds since the epoch. */
@@ -165,6 +236,8 @@ export interface ImportNode {
   format: string
   name: string
   nullable: boolean
+  /** The field's metadata; on the root, the schema's. */
+  metadata?: Record<string, string>
   length: number
   offset: number
   buffers: Array<Uint8Array | undefined | null>
@@ -188,6 +261,12 @@ export interface JsCredentials {
   sessionToken?: string
   /** Expiry in milliseconds since the epoch. */
   expiration?: number
+}
+
+/** The objects of a store read through JavaScript, by path (the files of a dataset). */
+export interface JsFiles {
+  suffix: KeyedSuffixFn
+  ranges: KeyedRangesFn
 }
 
 /** Open a scan of a Parquet object read through JavaScript. */
@@ -218,6 +297,11 @@ export interface PutResult {
   size: number
   etag?: string
   version?: string
+}
+
+export interface RangesRequest {
+  path: string
+  ranges: Array<ByteRange>
 }
 
 /**
@@ -301,6 +385,12 @@ export interface ScanPlan {
 export interface ScanStats {
   requests: number
   bytes: number
+}
+
+/** The last `n` bytes of the object at `path` (see [`JsByteSource::suffix`]). */
+export interface SuffixRequest {
+  path: string
+  n: number
 }
 
 export interface SuffixResult {

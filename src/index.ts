@@ -60,6 +60,8 @@ export {
   readDataset,
   scanDataset,
   writeDataset,
+  readDatasetMetadata,
+  type DatasetMetadata,
   type ReadDatasetOptions,
   type WriteDatasetOptions,
   type DatasetProgress,

@@ -124,6 +124,7 @@ export interface RawDatasetScan {
   next(token: NativeCancelToken): Promise<RawArrowBatch | null>;
   schema(): RawArrowBatch;
   files(): string[];
+  numRows(): number;
   progress(): { filesTotal: number; filesDone: number; rows: number; bytes: number; requests: number };
   close(): Promise<void>;
 }

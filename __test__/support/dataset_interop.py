@@ -24,10 +24,13 @@ def read(reader: str, path: str) -> pa.Table:
     if reader == "duckdb":
         import duckdb
 
-        con = duckdb.connect()
-        return con.execute(
-            "SELECT * FROM read_parquet(?, hive_partitioning = true)", [f"{path}/**/*.parquet"]
-        ).fetch_arrow_table()
+        table = duckdb.sql(f"SELECT * FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)").to_arrow_table()
+        # duckdb's TIMESTAMP is in microseconds: compare in the file's milliseconds (a safe
+        # cast, which fails if any value had a finer part).
+        for i, field in enumerate(table.schema):
+            if pa.types.is_timestamp(field.type):
+                table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("ms", field.type.tz)))
+        return table
     if reader == "polars":
         import polars as pl
 

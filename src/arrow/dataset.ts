@@ -175,19 +175,22 @@ function storeFiles(store: Store, listed: Map<string, FileInfo>, signal: AbortSi
   return { files, failure: () => failure };
 }
 
-/** A native error's path is a backend key: make it store-relative. */
-function rebased(store: Store, err: unknown): unknown {
-  if (err instanceof RemoteStoreError && err.path !== undefined) err.path = relativeTo(err.path, store.rootPath) ?? err.path;
+/** `err` with its path as a store path. */
+function rebased(err: unknown, storePath: (path: string) => string): unknown {
+  if (err instanceof RemoteStoreError && err.path !== undefined) err.path = storePath(err.path);
   return err;
 }
 
 class DatasetReader {
   private constructor(
-    private readonly store: Store,
-    private readonly scan: OpenScan<RawDatasetScan>,
+    /** A path the addon names as the store path: native stores name backend keys. */
+    readonly storePath: (path: string) => string,
+    readonly scan: OpenScan<RawDatasetScan>,
     private readonly failure: () => unknown,
     private readonly onProgress: ((p: DatasetProgress) => void) | undefined,
   ) {}
+
+
 
   get schema(): Arrow.Schema {
     return this.scan.schema;
@@ -200,6 +203,7 @@ class DatasetReader {
     const backend = store.backend.name;
     const { base, files } = await listDataset(store, path, signal);
     const native = nativeOf(store);
+    const storePath = native ? (key: string) => relativeTo(key, store.rootPath) ?? key : (path: string) => path;
     let failure: () => unknown = () => undefined;
     try {
       const scan = native
@@ -217,9 +221,9 @@ class DatasetReader {
             const paths = files.map((f) => f.path);
             return nativeCall(binding, base, backend, signal, (t) => binding.datasetOpenSource(source.files, base, paths, raw, t));
           })();
-      return new DatasetReader(store, new OpenScan(scan, binding, base, backend), failure, options.onProgress);
+      return new DatasetReader(storePath, new OpenScan(scan, binding, base, backend), failure, options.onProgress);
     } catch (err) {
-      throw rebased(store, failure() ?? err);
+      throw rebased(failure() ?? err, storePath);
     }
   }
 
@@ -232,7 +236,7 @@ class DatasetReader {
       }
       return batch;
     } catch (err) {
-      throw rebased(this.store, signal?.aborted ? err : (this.failure() ?? err));
+      throw rebased(signal?.aborted ? err : (this.failure() ?? err), this.storePath);
     }
   }
 
@@ -279,6 +283,32 @@ export async function readDataset(store: Store, path: string, options: ReadDatas
     await reader.close();
   }
   return new a.Table(reader.schema, batches);
+}
+
+export interface DatasetMetadata {
+  /** The schema batches are read with: the files' columns unified, then the partition keys. */
+  schema: Arrow.Schema;
+  /** The files read (after pruning by partition values, when a filter is given), in reading order. */
+  files: string[];
+  /** Their rows, from their footers (before any row filter). */
+  numRows: number;
+}
+
+/** What a dataset holds, from its listing and its files' footers: no data is read. */
+export async function readDatasetMetadata(
+  store: Store,
+  path: string,
+  options: Pick<ReadDatasetOptions, 'partitioning' | 'filter' | 'signal'> = {},
+): Promise<DatasetMetadata> {
+  const raw = datasetOptionsOf('readDatasetMetadata', options);
+  loadArrow();
+  const reader = await DatasetReader.open(store, path, raw, options);
+  try {
+    const files = reader.scan.raw.files().map(reader.storePath);
+    return { schema: reader.schema, files, numRows: reader.scan.raw.numRows() };
+  } finally {
+    await reader.close();
+  }
 }
 
 // ---- writing ---------------------------------------------------------------------------

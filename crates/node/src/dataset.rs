@@ -79,6 +79,12 @@ impl DatasetScanHandle {
         self.inner.files()
     }
 
+    /// Rows of those files, from their footers (before any row filter).
+    #[napi]
+    pub fn num_rows(&self) -> f64 {
+        self.inner.num_rows() as f64
+    }
+
     #[napi]
     pub fn progress(&self) -> DatasetProgress {
         use std::sync::atomic::Ordering::Relaxed;

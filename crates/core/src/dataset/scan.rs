@@ -143,6 +143,11 @@ impl DatasetScan {
         self.files.iter().map(|f| f.path.clone()).collect()
     }
 
+    /// Rows of those files, from their footers (before any row filter).
+    pub fn num_rows(&self) -> u64 {
+        self.files.iter().map(|f| f.loaded.metadata.file_metadata().num_rows().max(0) as u64).sum()
+    }
+
     /// The next batch, or `None` at the end.
     pub async fn next(&self, token: &CancellationToken) -> Result<Option<RecordBatch>> {
         let mut guard = self.state.lock().await;
@@ -459,11 +464,11 @@ async fn plan(
         .filter
         .as_ref()
         .is_some_and(|f| f.any_of.iter().flatten().any(|t| partitions.index_of(&t.column).is_none()));
-    let fetched = FetchStats::default();
+    let fetched = Arc::new(FetchStats::default());
     let footer = |i: usize, hint: u64| {
         let source = sources.open(&files[i].0);
-        let fetched = &fetched;
-        async move { load_metadata(source.as_ref(), page_index, hint, fetched).await }
+        let fetched = fetched.clone();
+        async move { load_metadata(source.as_ref(), page_index, hint, &fetched).await }
     };
     let mut loaded: Vec<LoadedMetadata> = Vec::with_capacity(kept.len());
     if let Some(&first) = kept.first() {
@@ -472,11 +477,8 @@ async fn plan(
             0 => FOOTER_HINT,
             n => (n * 2).next_multiple_of(4096).clamp(8 * 1024, FOOTER_HINT),
         };
-        let rest: Vec<LoadedMetadata> = futures::stream::iter(kept[1..].iter().map(|&i| footer(i, hint)))
-            .buffered(FOOTERS_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        loaded.extend(rest);
+        let rest: Vec<_> = kept[1..].iter().map(|&i| footer(i, hint)).collect();
+        loaded.extend(futures::stream::iter(rest).buffered(FOOTERS_IN_FLIGHT).try_collect::<Vec<_>>().await?);
     }
 
     // One schema.
@@ -485,6 +487,12 @@ async fn plan(
         let path = &files[i].0;
         let decoded = decoded_schema(&l.metadata, path)?;
         file_schemas.push((path.clone(), host_schema(&l.metadata, &decoded, opts.host)));
+    }
+    if kept.is_empty() {
+        // Every file was pruned: the first one still tells the schema.
+        let l = footer(0, FOOTER_HINT).await?;
+        let decoded = decoded_schema(&l.metadata, &files[0].0)?;
+        file_schemas.push((files[0].0.clone(), host_schema(&l.metadata, &decoded, opts.host)));
     }
     let unified = unify(&file_schemas)?;
     for f in &partitions.fields {
