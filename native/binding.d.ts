@@ -44,6 +44,8 @@ export declare class DatasetScanHandle {
   schema(): ArrowBatch
   /** The files left to read after pruning by partition values, in reading order. */
   files(): Array<string>
+  /** Rows of those files, from their footers (before any row filter). */
+  numRows(): number
   progress(): DatasetProgress
   /** Stop reading and free what the scan holds; later `next` calls give null. */
   close(): Promise<void>
