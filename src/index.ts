@@ -40,11 +40,9 @@ export {
   type NativeHeadResult,
   type NativeByteRange,
 } from './native';
+import { requiredArrow } from './arrow/functions';
+
 export {
-  readParquet,
-  scanParquet,
-  readParquetMetadata,
-  writeParquet,
   type ReadParquetOptions,
   type WriteParquetOptions,
   type ParquetMetadata,
@@ -55,3 +53,6 @@ export {
   type FilterValue,
   type ParquetCompression,
 } from './arrow/parquet';
+// Built with the caller's apache-arrow: these bindings use its CommonJS build; index.mjs binds
+// the same functions to its ES module build (src/arrow/functions.ts).
+export const { readParquet, scanParquet, readParquetMetadata, writeParquet } = requiredArrow;

@@ -84,7 +84,7 @@ async function measure(mib: number, warmup: string): Promise<void> {
   const native = store.unwrap(NativeObjectStore as never) as NativeObjectStore;
   const token = () => new binding.CancelToken();
   const scan = await native.rawStore().parquetOpen(`h-${mib}.parquet`, { batchSize: Math.ceil(rowsFor(mib) / GROUPS) }, token());
-  const schema = schemaOf(scan.schema().export());
+  const schema = schemaOf(A, scan.schema().export());
   const pauses: { startTime: number; duration: number }[] = [];
   const observer = new PerformanceObserver((list) => pauses.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -92,7 +92,7 @@ async function measure(mib: number, warmup: string): Promise<void> {
   const kept: A.RecordBatch[] = [];
   for (let b = await scan.next(token()); b; b = await scan.next(token())) {
     const t0 = performance.now();
-    kept.push(batchOf(b.export(), schema));
+    kept.push(batchOf(A, b.export(), schema));
     windows.push([t0, performance.now()]);
   }
   await new Promise((r) => setTimeout(r, 50));
