@@ -5,7 +5,7 @@
 import test from 'ava';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -100,6 +100,37 @@ test('pack:local writes the main tarball and this platform\'s native tarball, as
     Object.fromEntries(pkg.napi.targets.map((target: string) => [`${pkg.napi.packageName}-${suffixOfTarget(target)}`, pkg.version])),
   );
   for (const script of ['preinstall', 'install', 'postinstall']) t.is(published.scripts?.[script], undefined, script);
+});
+
+test('the release form packs every target\'s binary from the workflow artifacts, and refuses a release missing one', async (t) => {
+  const { dir, remove } = await tempDir('rs-release-');
+  t.teardown(remove);
+  const suffixes = (pkg.napi.targets as string[]).map(suffixOfTarget);
+  // Artifacts as actions/download-artifact lays them out: one folder per build job.
+  for (const s of suffixes) {
+    await mkdir(path.join(dir, 'artifacts', `bindings-${s}`), { recursive: true });
+    await writeFile(path.join(dir, 'artifacts', `bindings-${s}`, `remote-store.${s}.node`), `binary for ${s}`);
+  }
+  const repository = 'https://github.com/example/remote-store';
+  const pack = (out: string) =>
+    run(process.execPath, [path.join(root, 'scripts', 'pack.mjs'), path.join(dir, out), '--binaries', path.join(dir, 'artifacts'), '--repository', repository], { cwd: root });
+  const written = (await pack('all')).stdout.trim().split('\n').map((f) => path.basename(f)).sort();
+  t.deepEqual(written, [`remote-store-${pkg.version}.tgz`, ...suffixes.map((s) => `remote-store-native-${s}-${pkg.version}.tgz`)].sort());
+  for (const s of suffixes) {
+    const { stdout } = await run('tar', ['-xzOf', path.join(dir, 'all', `remote-store-native-${s}-${pkg.version}.tgz`), `package/remote-store.${s}.node`]);
+    t.is(stdout, `binary for ${s}`);
+  }
+  // npm's provenance check compares every manifest's repository with the workflow's.
+  for (const tarball of written) {
+    const { stdout } = await run('tar', ['-xzOf', path.join(dir, 'all', tarball), 'package/package.json']);
+    t.deepEqual(JSON.parse(stdout).repository, { type: 'git', url: repository }, tarball);
+  }
+  await rm(path.join(dir, 'artifacts', `bindings-${suffixes[1]}`), { recursive: true });
+  const refused = await pack('partial').then(
+    () => '',
+    (err: { stderr: string }) => err.stderr,
+  );
+  t.true(refused.includes(`no binary for ${suffixes[1]}`), refused);
 });
 
 /** PATH without the folders that hold cargo or rustc. */

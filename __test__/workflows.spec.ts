@@ -77,6 +77,6 @@ test('publishing waits for every platform, packs with scripts/pack.mjs and publi
   t.deepEqual([publish.needs].flat().sort(), ['bindings', 'lint', 'suite']);
   t.is(publish.permissions?.['id-token'], 'write');
   const script = publish.steps.map((s) => s.run ?? '').join('\n');
-  t.regex(script, /node scripts\/pack\.mjs \S+ --binaries/);
+  t.regex(script, /node scripts\/pack\.mjs \S+ --binaries \S+ --repository "\$GITHUB_SERVER_URL\/\$GITHUB_REPOSITORY"/);
   t.regex(script, /npm publish "\$tarball" --provenance/);
 });

@@ -5,6 +5,8 @@
 //
 //   node scripts/pack.mjs DIR                      this platform's binary from native/
 //   node scripts/pack.mjs DIR --binaries ARTIFACTS  every target's binary, found anywhere under ARTIFACTS
+//   … --repository URL   the source repository, written into every manifest (npm's provenance
+//                        check needs it to name the repository the workflow ran in)
 //
 // `npm run pack:local -- DIR` builds the TypeScript first, then runs the first form.
 // The main package gets, as napi-rs's prepublish gives it, optionalDependencies on every
@@ -14,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +33,8 @@ const args = process.argv.slice(2);
 const outDir = args[0] && !args[0].startsWith('--') ? resolve(args[0]) : fail('usage: pack.mjs DIR [--binaries ARTIFACTS]');
 const binariesAt = args.indexOf('--binaries');
 const artifacts = binariesAt >= 0 ? resolve(args[binariesAt + 1] ?? fail('--binaries needs a folder')) : undefined;
+const repositoryAt = args.indexOf('--repository');
+const repository = repositoryAt >= 0 ? { type: 'git', url: args[repositoryAt + 1] ?? fail('--repository needs a URL') } : undefined;
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const { binaryName, packageName, targets } = pkg.napi;
@@ -40,8 +44,8 @@ if (!existsSync(join(root, 'dist', 'index.js'))) fail('dist/ is not built: run `
 /** Every file under `dir` whose name is `name`. */
 function findAll(dir, name) {
   return readdirSync(dir, { recursive: true })
-    .map((f) => join(dir, f))
-    .filter((f) => f.endsWith(`/${name}`) || f.endsWith(`\\${name}`));
+    .filter((f) => basename(f) === name)
+    .map((f) => join(dir, f));
 }
 
 function binaryFor(suffix) {
@@ -79,7 +83,11 @@ try {
     mkdirSync(dirname(join(mainDir, path)), { recursive: true });
     copyFileSync(join(root, path), join(mainDir, path));
   }
-  const published = { ...pkg, optionalDependencies: Object.fromEntries(suffixes.map((s) => [`${packageName}-${s}`, pkg.version])) };
+  const published = {
+    ...pkg,
+    ...(repository && { repository }),
+    optionalDependencies: Object.fromEntries(suffixes.map((s) => [`${packageName}-${s}`, pkg.version])),
+  };
   writeFileSync(join(mainDir, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
   written.push(pack(mainDir));
 
@@ -91,6 +99,7 @@ try {
     cpSync(source, dir, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     if (manifest.version !== pkg.version) fail(`npm/${suffix} is version ${manifest.version}, the package ${pkg.version}`);
+    if (repository) writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...manifest, repository }, null, 2)}\n`);
     if (statSync(file).size === 0) fail(`${file} is empty`);
     copyFileSync(file, join(dir, manifest.main));
     copyFileSync(join(root, 'LICENSE'), join(dir, 'LICENSE'));
