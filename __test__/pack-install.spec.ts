@@ -71,6 +71,7 @@ test('npm pack lists exactly the files a consumer needs', async (t) => {
     'LICENSE',
     'README.md',
     'bin/remote-store.js',
+    'index.d.mts',
     'index.d.ts',
     'index.js',
     'index.mjs',
@@ -197,6 +198,18 @@ test('the packed tarballs install without Rust and work from import and require'
     path.join(project, 'src', 'cjs.cjs'),
     `const api = require('remote-store');\nconst A = require('apache-arrow');\n(async () => {${CONSUMER}})().catch((e) => { console.error(e); process.exit(1); });`,
   );
+  // A TypeScript consumer of either kind gets the types of what it runs (index.d.mts, index.d.ts).
+  const typed = `const store = new Store(new MemoryBackend());\nconst table: Promise<Table> = readParquet(store, 'x.parquet');\nvoid table;\n`;
+  await writeFile(
+    path.join(project, 'src', 'types.mts'),
+    `import api, { MemoryBackend, Store, readParquet, nativeAvailable } from 'remote-store';\nimport type { Table } from 'apache-arrow';\n${typed}const n: boolean = api.nativeAvailable() && nativeAvailable();\nvoid n;\n`,
+  );
+  await writeFile(path.join(project, 'src', 'types.cts'), `import { MemoryBackend, Store, readParquet } from 'remote-store';\nimport type { Table } from 'apache-arrow';\n${typed}`);
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const tscArgs = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022'];
+  tscArgs.push('--typeRoots', path.join(root, 'node_modules', '@types'), '--types', 'node', 'src/types.mts', 'src/types.cts');
+  await t.notThrowsAsync(run(process.execPath, [tsc, ...tscArgs], { cwd: project }), 'tsc on a consumer');
+
   for (const flavour of ['esm.mjs', 'cjs.cjs']) {
     const { stdout } = await run(process.execPath, [path.join(project, 'src', flavour)], {
       cwd: project,

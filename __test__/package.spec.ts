@@ -26,23 +26,25 @@ async function esmReport(): Promise<{ names: string[]; sameAsCjs: string[]; text
   return JSON.parse(stdout);
 }
 
-/** The value exports index.d.ts declares (classes, functions, constants; not types). */
-function declaredValues(): string[] {
-  const file = path.join(pkg, 'index.d.ts');
+/** The value exports a declaration file declares (classes, functions, constants; not types). */
+function declaredValues(name: 'index.d.ts' | 'index.d.mts'): string[] {
+  const file = path.join(pkg, name);
   const program = ts.createProgram([file], { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, noEmit: true, skipLibCheck: true });
   const checker = program.getTypeChecker();
   const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
   return checker
     .getExportsOfModule(module)
     .filter((s) => ((s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s).flags & ts.SymbolFlags.Value) !== 0)
-    .map((s) => s.name);
+    .map((s) => s.name)
+    .filter((n) => n !== 'default');
 }
 
-test('import, require and index.d.ts export the same names', async (t) => {
+test('import, require and their types (index.d.mts, index.d.ts) export the same names', async (t) => {
   const cjs = Object.keys(require(pkg)).sort();
   const esm = (await esmReport()).names.sort();
   t.deepEqual(esm, cjs, 'index.mjs and index.js differ');
-  t.deepEqual(declaredValues().sort(), cjs, 'index.d.ts and index.js differ');
+  t.deepEqual(declaredValues('index.d.ts').sort(), cjs, 'index.d.ts and index.js differ');
+  t.deepEqual(declaredValues('index.d.mts').sort(), cjs, 'index.d.mts and index.mjs differ');
   for (const name of ['nativeAvailable', 'NativeUpload', 'NativeObjectStore', 'readParquet', 'writeParquet']) t.true(esm.includes(name), name);
 });
 
