@@ -37,10 +37,12 @@ function run(cmd, args, { capture = false, env = {} } = {}) {
 
 async function step(name, cmd, args, options) {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const started = Date.now();
   const result = await run(cmd, args, options);
   if (result.code !== 0 && !options?.counted) {
     console.error(`=== ${name} failed (exit ${result.code})`);
   }
+  console.log(`=== ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return result;
 }
 
