@@ -30,7 +30,7 @@ function fail(message) {
 }
 
 const args = process.argv.slice(2);
-const outDir = args[0] && !args[0].startsWith('--') ? resolve(args[0]) : fail('usage: pack.mjs DIR [--binaries ARTIFACTS]');
+const outDir = args[0] && !args[0].startsWith('--') ? resolve(args[0]) : fail('usage: pack.mjs DIR [--binaries ARTIFACTS] [--repository URL]');
 const binariesAt = args.indexOf('--binaries');
 const artifacts = binariesAt >= 0 ? resolve(args[binariesAt + 1] ?? fail('--binaries needs a folder')) : undefined;
 const repositoryAt = args.indexOf('--repository');
@@ -57,14 +57,18 @@ function binaryFor(suffix) {
 }
 
 const wanted = artifacts ? suffixes : [platformSuffix()];
-const binaries = wanted.map((suffix) => ({ suffix, file: binaryFor(suffix) }));
-const absent = binaries.filter((b) => !b.file).map((b) => b.suffix);
-if (absent.length > 0) {
-  fail(`no binary for ${absent.join(', ')}${artifacts ? ` in ${artifacts}` : ': run `npm run build:native` first'}`);
-}
+const binaries = wanted.map((suffix) => {
+  const file = binaryFor(suffix);
+  if (!file) fail(`no binary for ${suffix}${artifacts ? ` in ${artifacts}` : ': run `npm run build:native` first'}`);
+  if (statSync(file).size === 0) fail(`${file} is empty`);
+  const manifestFile = join(root, 'npm', suffix, 'package.json');
+  if (!existsSync(manifestFile)) fail(`npm/${suffix}/package.json is missing`);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  if (manifest.version !== pkg.version) fail(`npm/${suffix} is version ${manifest.version}, the package ${pkg.version}`);
+  return { suffix, file, manifest };
+});
 
-mkdirSync(outDir, { recursive: true });
-const staging = mkdtempSync(join(tmpdir(), 'remote-store-pack-'));
+const writeJson = (file, value) => writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 
 /** `npm pack` of a staged folder into outDir; answers the tarball's path. */
 function pack(dir) {
@@ -72,6 +76,8 @@ function pack(dir) {
   return join(outDir, filename);
 }
 
+mkdirSync(outDir, { recursive: true });
+const staging = mkdtempSync(join(tmpdir(), 'remote-store-pack-'));
 try {
   const written = [];
 
@@ -83,24 +89,18 @@ try {
     mkdirSync(dirname(join(mainDir, path)), { recursive: true });
     copyFileSync(join(root, path), join(mainDir, path));
   }
-  const published = {
+  writeJson(join(mainDir, 'package.json'), {
     ...pkg,
     ...(repository && { repository }),
     optionalDependencies: Object.fromEntries(suffixes.map((s) => [`${packageName}-${s}`, pkg.version])),
-  };
-  writeFileSync(join(mainDir, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
+  });
   written.push(pack(mainDir));
 
   // One package per platform binary, at the main package's version.
-  for (const { suffix, file } of binaries) {
-    const source = join(root, 'npm', suffix);
-    if (!existsSync(join(source, 'package.json'))) fail(`npm/${suffix}/package.json is missing`);
+  for (const { suffix, file, manifest } of binaries) {
     const dir = join(staging, suffix);
-    cpSync(source, dir, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    if (manifest.version !== pkg.version) fail(`npm/${suffix} is version ${manifest.version}, the package ${pkg.version}`);
-    if (repository) writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...manifest, repository }, null, 2)}\n`);
-    if (statSync(file).size === 0) fail(`${file} is empty`);
+    cpSync(join(root, 'npm', suffix), dir, { recursive: true });
+    if (repository) writeJson(join(dir, 'package.json'), { ...manifest, repository });
     copyFileSync(file, join(dir, manifest.main));
     copyFileSync(join(root, 'LICENSE'), join(dir, 'LICENSE'));
     written.push(pack(dir));

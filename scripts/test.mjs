@@ -79,20 +79,21 @@ if (existsSync(path.join(root, 'Cargo.toml'))) {
 //    major package.json's engines names: this process's Node, and the others installed from the
 //    npm registry (scripts/install-node.sh). REMOTE_STORE_TEST_NODE_MAJORS=current runs this
 //    Node only (the CI workflow's matrix gives each major a job of its own).
+const currentMajor = Number(process.versions.node.split('.')[0]);
+
 function nodeMajors() {
-  const current = Number(process.versions.node.split('.')[0]);
-  if (process.env.REMOTE_STORE_TEST_NODE_MAJORS === 'current') return [current];
+  if (process.env.REMOTE_STORE_TEST_NODE_MAJORS === 'current') return [currentMajor];
   const engines = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node;
   const majors = [...engines.matchAll(/\^(\d+)\./g)].map((m) => Number(m[1]));
-  if (!majors.includes(current)) {
+  if (!majors.includes(currentMajor)) {
     console.error(`Node ${process.version} is outside package.json's engines (${engines})`);
     failed++;
   }
-  return [current, ...majors.filter((m) => m !== current)];
+  return [currentMajor, ...majors.filter((m) => m !== currentMajor)];
 }
 
 async function nodeBinary(major) {
-  if (major === Number(process.versions.node.split('.')[0])) return process.execPath;
+  if (major === currentMajor) return process.execPath;
   const install = await step(`install Node ${major}`, 'bash', [path.join('scripts', 'install-node.sh'), String(major)], { capture: true });
   if (install.code !== 0) {
     failed++;
