@@ -11,6 +11,9 @@
  *
  * Into Rust (`writeParquet`): the reverse — apache-arrow Data described as C Data nodes whose
  * buffers are views of the JS memory, lent to Rust for the duration of the call.
+ *
+ * Each function takes the caller's apache-arrow build as `a` (see `./load.ts`): objects made
+ * here must be of the build the caller holds.
  */
 import type * as Arrow from 'apache-arrow';
 import type { ArrowModule } from './load';
