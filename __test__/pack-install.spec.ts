@@ -64,6 +64,19 @@ function distFiles(): string[] {
     .flatMap((f) => [`dist/${f.slice(0, -3)}.js`, `dist/${f.slice(0, -3)}.d.ts`].map((p) => p.split(path.sep).join('/')));
 }
 
+test('npm/ holds one package per napi target, at the package\'s version, for exactly that platform', (t) => {
+  const suffixes = (pkg.napi.targets as string[]).map(suffixOfTarget);
+  t.deepEqual(readdirSync(path.join(root, 'npm')).sort(), [...suffixes].sort());
+  for (const suffix of suffixes) {
+    const manifest = JSON.parse(readFileSync(path.join(root, 'npm', suffix, 'package.json'), 'utf8'));
+    const [os, cpu, abi] = suffix.split('-');
+    const binary = `${pkg.napi.binaryName}.${suffix}.node`;
+    t.like(manifest, { name: `${pkg.napi.packageName}-${suffix}`, version: pkg.version, os: [os], cpu: [cpu], main: binary, files: [binary] }, suffix);
+    t.deepEqual(manifest.libc, os === 'linux' ? [abi === 'musl' ? 'musl' : 'glibc'] : undefined, suffix);
+    t.deepEqual(manifest.engines, pkg.engines, suffix);
+  }
+});
+
 test('npm pack lists exactly the files a consumer needs', async (t) => {
   const { stdout } = await run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
   const files = (JSON.parse(stdout)[0].files as { path: string }[]).map((f) => f.path).sort();
