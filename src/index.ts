@@ -40,11 +40,9 @@ export {
   type NativeHeadResult,
   type NativeByteRange,
 } from './native';
+import { requiredArrow } from './arrow/functions';
+
 export {
-  readParquet,
-  scanParquet,
-  readParquetMetadata,
-  writeParquet,
   type ReadParquetOptions,
   type WriteParquetOptions,
   type ParquetMetadata,
@@ -56,13 +54,30 @@ export {
   type ParquetCompression,
   type ParquetEncodingOptions,
 } from './arrow/parquet';
-export {
-  readDataset,
-  scanDataset,
-  writeDataset,
-  readDatasetMetadata,
-  type DatasetMetadata,
-  type ReadDatasetOptions,
-  type WriteDatasetOptions,
-  type DatasetProgress,
-} from './arrow/dataset';
+// The Arrow functions build with the caller's apache-arrow: these use its CommonJS build, and
+// index.mjs binds the same functions to its ES module build (src/arrow/functions.ts).
+
+/** A whole Parquet file (or the selected part of it) as one apache-arrow Table. */
+export const readParquet = requiredArrow.readParquet;
+/** The record batches of a Parquet file, one at a time, in bounded memory; stop early by breaking out of the loop. */
+export const scanParquet = requiredArrow.scanParquet;
+/** The footer of a Parquet file: schema, row groups, column chunks and their statistics. */
+export const readParquetMetadata = requiredArrow.readParquetMetadata;
+/**
+ * Writes a Table, a RecordBatch or a (possibly async) iterable of batches as a Parquet file,
+ * streamed to the store one row group at a time. `overwrite` works as for `write`; a failing
+ * source writes nothing.
+ */
+export const writeParquet = requiredArrow.writeParquet;
+/** A dataset (a folder or glob of Parquet files, hive-partitioned or not) as one apache-arrow Table. */
+export const readDataset = requiredArrow.readDataset;
+/** The record batches of a dataset, one at a time, in path order, in bounded memory; stop early by breaking out of the loop. */
+export const scanDataset = requiredArrow.scanDataset;
+/** What a dataset holds — unified schema, files, footer row counts — from its listing and footers; no data is read. */
+export const readDatasetMetadata = requiredArrow.readDatasetMetadata;
+/**
+ * Writes a Table, a RecordBatch or a (possibly async) iterable of batches as a dataset folder,
+ * hive-partitioned by `partitionBy`; nothing is committed unless the whole input was written.
+ */
+export const writeDataset = requiredArrow.writeDataset;
+export type { DatasetMetadata, ReadDatasetOptions, WriteDatasetOptions, DatasetProgress } from './arrow/dataset';

@@ -42,7 +42,7 @@ import { joinKey, normalizeFolderPath, parentKey, relativeTo } from '../path';
 import { describe } from '../retry';
 import type { Store } from '../store';
 import { importBatchOf } from './cdata';
-import { hostTypes, loadArrow } from './load';
+import { hostTypes, type ArrowModule, type ArrowSource } from './load';
 import {
   construct,
   ENCODING_SPEC,
@@ -117,7 +117,7 @@ function datasetOptionsOf(method: string, options: ReadDatasetOptions): RawDatas
   if (partitioning !== undefined && partitioning !== null && partitioning !== 'hive') {
     throw new TypeError(`${method}: option 'partitioning' must be 'hive' or null, got ${describe(partitioning)}`);
   }
-  const out: RawDatasetOptions = { hive: partitioning !== null, host: hostTypes() };
+  const out: RawDatasetOptions = { hive: partitioning !== null };
   if (options.columns !== undefined) {
     if (!Array.isArray(options.columns) || options.columns.some((c) => typeof c !== 'string' || c === '')) {
       throw new TypeError(`${method}: option 'columns' must be a list of column names, got ${describe(options.columns)}`);
@@ -196,8 +196,9 @@ class DatasetReader {
     return this.scan.schema;
   }
 
-  static async open(store: Store, path: string, raw: RawDatasetOptions, options: ReadDatasetOptions): Promise<DatasetReader> {
-    const { signal } = options;
+  static async open(a: ArrowModule, store: Store, path: string, options: RawDatasetOptions, given: ReadDatasetOptions): Promise<DatasetReader> {
+    const { signal } = given;
+    const raw = { ...options, host: hostTypes(a) };
     store.backend.checkOpen();
     const binding = loadNativeBinding() as ReturnType<typeof loadNativeBinding> & DatasetBinding;
     const backend = store.backend.name;
@@ -221,7 +222,7 @@ class DatasetReader {
             const paths = files.map((f) => f.path);
             return nativeCall(binding, base, backend, signal, (t) => binding.datasetOpenSource(source.files, base, paths, raw, t));
           })();
-      return new DatasetReader(storePath, new OpenScan(scan, binding, base, backend), failure, options.onProgress);
+      return new DatasetReader(storePath, new OpenScan(a, scan, binding, base, backend), failure, given.onProgress);
     } catch (err) {
       throw rebased(failure() ?? err, storePath);
     }
@@ -249,11 +250,10 @@ class DatasetReader {
  * The record batches of a dataset, one at a time, in path order (all of one schema: the
  * files' columns unified, then the partition keys). Stop early by breaking out of the loop.
  */
-export function scanDataset(store: Store, path: string, options: ReadDatasetOptions = {}): AsyncIterable<Arrow.RecordBatch> {
+export function scanDataset(arrow: ArrowSource, store: Store, path: string, options: ReadDatasetOptions = {}): AsyncIterable<Arrow.RecordBatch> {
   const raw = datasetOptionsOf('scanDataset', options);
-  loadArrow();
   return (async function* () {
-    const reader = await DatasetReader.open(store, path, raw, options);
+    const reader = await DatasetReader.open(await arrow.load(), store, path, raw, options);
     try {
       for (;;) {
         const batch = await reader.next(options.signal);
@@ -267,11 +267,11 @@ export function scanDataset(store: Store, path: string, options: ReadDatasetOpti
 }
 
 /** A whole dataset (or the selected part of it) as one apache-arrow Table. */
-export async function readDataset(store: Store, path: string, options: ReadDatasetOptions = {}): Promise<Arrow.Table> {
+export async function readDataset(arrow: ArrowSource, store: Store, path: string, options: ReadDatasetOptions = {}): Promise<Arrow.Table> {
   const raw = datasetOptionsOf('readDataset', options);
   raw.batchSize ??= TABLE_BATCH_SIZE;
-  const a = loadArrow();
-  const reader = await DatasetReader.open(store, path, raw, options);
+  const a = await arrow.load();
+  const reader = await DatasetReader.open(a, store, path, raw, options);
   const batches: Arrow.RecordBatch[] = [];
   try {
     for (;;) {
@@ -296,13 +296,13 @@ export interface DatasetMetadata {
 
 /** What a dataset holds, from its listing and its files' footers: no data is read. */
 export async function readDatasetMetadata(
+  arrow: ArrowSource,
   store: Store,
   path: string,
   options: Pick<ReadDatasetOptions, 'partitioning' | 'filter' | 'signal'> = {},
 ): Promise<DatasetMetadata> {
   const raw = datasetOptionsOf('readDatasetMetadata', options);
-  loadArrow();
-  const reader = await DatasetReader.open(store, path, raw, options);
+  const reader = await DatasetReader.open(await arrow.load(), store, path, raw, options);
   try {
     const files = reader.scan.raw.files().map(reader.storePath);
     return { schema: reader.schema, files, numRows: reader.scan.raw.numRows() };
@@ -404,9 +404,15 @@ const EXISTING = ['error', 'overwrite', 'delete_matching'];
  * source, the encoder or any write fails (or the signal fires), nothing is written.
  * Returns one WriteResult per file, in the order the files were started.
  */
-export async function writeDataset(store: Store, path: string, data: BatchSource, options: WriteDatasetOptions = {}): Promise<WriteResult[]> {
+export async function writeDataset(
+  arrow: ArrowSource,
+  store: Store,
+  path: string,
+  data: BatchSource,
+  options: WriteDatasetOptions = {},
+): Promise<WriteResult[]> {
   checkOptions('writeDataset', options, WRITE_SPEC);
-  const a = loadArrow();
+  const a = await arrow.load();
   const encoder = encoderOptionsOf('writeDataset', options);
   const existing = options.existing ?? 'error';
   if (!EXISTING.includes(existing)) throw new TypeError(`writeDataset: option 'existing' must be one of ${EXISTING.join(', ')}, got ${describe(existing)}`);
@@ -474,9 +480,9 @@ export async function writeDataset(store: Store, path: string, data: BatchSource
       if (!(batch instanceof a.RecordBatch)) throw new TypeError(`writeDataset: expected apache-arrow RecordBatches, got ${describe(batch)}`);
       wrote = true;
       rows += batch.numRows;
-      await route(await encode(() => writer.write(importBatchOf(batch, schema))));
+      await route(await encode(() => writer.write(importBatchOf(a, batch, schema))));
     }
-    await route(await encode(() => writer.finish(wrote || !schema ? null : importBatchOf(new a.RecordBatch(schema)))));
+    await route(await encode(() => writer.finish(wrote || !schema ? null : importBatchOf(a, new a.RecordBatch(schema)))));
     throwIfAborted(signal, folder);
   } catch (err) {
     for (const s of sinks.values()) s.fail(err);

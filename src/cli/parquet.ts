@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type * as Arrow from 'apache-arrow';
-import { readDataset, readDatasetMetadata } from '../arrow/dataset';
-import { loadArrow } from '../arrow/load';
-import { readParquet, readParquetMetadata } from '../arrow/parquet';
+import { requiredArrow } from '../arrow/functions';
 import { isLiteral } from '../glob';
 import type { Store } from '../store';
+
+const { readParquet, readParquetMetadata, readDataset, readDatasetMetadata } = requiredArrow;
+
+/** Arrow's type ids (the format's, the same in every apache-arrow build) of the types printed specially. */
+const TYPE_ID = { decimal: 7, date: 8, timestamp: 10 };
 
 /** JSON for values apache-arrow hands out: bigints as strings, bytes as hex, rows and vectors as plain data. */
 function jsonValue(_key: string, value: unknown): unknown {
@@ -44,16 +47,23 @@ function timestampText(ticks: bigint, unit: number, zoned: boolean): string {
 /** The value at `i` of a column as `parquet head` shows it: decimals scaled, dates and timestamps as ISO strings. */
 function cell(column: Arrow.Vector, i: number): unknown {
   if (!column.isValid(i)) return null;
-  const a = loadArrow();
   const type = column.type as Arrow.DataType;
   const data = column.data[0]!;
-  if (a.DataType.isDecimal(type)) {
-    const words = type.bitWidth / 32;
-    return decimalText((data.values as Uint32Array).subarray(i * words, (i + 1) * words), type.bitWidth, type.scale);
+  switch (type.typeId as number) {
+    case TYPE_ID.decimal: {
+      const { bitWidth, scale } = type as Arrow.Decimal;
+      const words = bitWidth / 32;
+      return decimalText((data.values as Uint32Array).subarray(i * words, (i + 1) * words), bitWidth, scale);
+    }
+    case TYPE_ID.date:
+      return new Date(column.get(i) as number).toISOString().slice(0, 10);
+    case TYPE_ID.timestamp: {
+      const { unit, timezone } = type as Arrow.Timestamp;
+      return timestampText(BigInt((data.values as BigInt64Array)[i]!), unit, timezone != null);
+    }
+    default:
+      return column.get(i);
   }
-  if (a.DataType.isDate(type)) return new Date(column.get(i) as number).toISOString().slice(0, 10);
-  if (a.DataType.isTimestamp(type)) return timestampText(BigInt((data.values as BigInt64Array)[i]!), type.unit, type.timezone != null);
-  return column.get(i);
 }
 
 /** A table's rows as JSON lines. */
