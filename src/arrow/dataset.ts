@@ -31,6 +31,7 @@ import {
   loadNativeBinding,
   nativeCall,
   type DatasetBinding,
+  type NativeCancelToken,
   type RawDatasetOptions,
   type RawDatasetScan,
   type RawDatasetStore,
@@ -50,6 +51,7 @@ import {
   filterOf,
   nativeOf,
   OpenScan,
+  storeReads,
   type ParquetEncodingOptions,
   type ParquetFilter,
 } from './parquet';
@@ -152,29 +154,6 @@ async function listDataset(store: Store, path: string, signal: AbortSignal | und
   return { base, files };
 }
 
-/** The files of `store` read through the Store (stores without a native data path). */
-function storeFiles(store: Store, listed: Map<string, FileInfo>, signal: AbortSignal | undefined) {
-  let failure: unknown;
-  const keep = <T>(p: Promise<T>): Promise<T> =>
-    p.catch((err) => {
-      failure ??= err;
-      throw err;
-    });
-  const files: RawFiles = {
-    suffix: ({ path, n }) =>
-      keep(
-        (async () => {
-          const info = listed.get(path) ?? (await store.getFileInfo(path, { signal }));
-          const start = Math.max(0, info.size - n);
-          const data = info.size === 0 ? Buffer.alloc(0) : await store.readRange(path, { offset: start, length: info.size - start, signal });
-          return { data, size: info.size, etag: info.etag };
-        })(),
-      ),
-    ranges: ({ path, ranges }) => keep(Promise.all(ranges.map((r) => store.readRange(path, { offset: r.offset, length: r.length, signal })))),
-  };
-  return { files, failure: () => failure };
-}
-
 /** `err` with its path as a store path. */
 function rebased(err: unknown, storePath: (path: string) => string): unknown {
   if (err instanceof RemoteStoreError && err.path !== undefined) err.path = storePath(err.path);
@@ -190,8 +169,6 @@ class DatasetReader {
     private readonly onProgress: ((p: DatasetProgress) => void) | undefined,
   ) {}
 
-
-
   get schema(): Arrow.Schema {
     return this.scan.schema;
   }
@@ -206,22 +183,18 @@ class DatasetReader {
     const native = nativeOf(store);
     const storePath = native ? (key: string) => relativeTo(key, store.rootPath) ?? key : (path: string) => path;
     let failure: () => unknown = () => undefined;
+    let open: (t: NativeCancelToken) => Promise<RawDatasetScan>;
+    if (native) {
+      const keys = files.map((f) => joinKey(store.rootPath, f.path));
+      open = (t) => (native.rawStore() as unknown as RawDatasetStore).datasetOpen(joinKey(store.rootPath, base), keys, raw, t);
+    } else {
+      const reads = storeReads(store, signal, new Map(files.map((f) => [f.path, f])));
+      const source: RawFiles = { suffix: ({ path, n }) => reads.suffix(path, n), ranges: ({ path, ranges }) => reads.ranges(path, ranges) };
+      failure = reads.failure;
+      open = (t) => binding.datasetOpenSource(source, base, files.map((f) => f.path), raw, t);
+    }
     try {
-      const scan = native
-        ? await nativeCall(binding, base, backend, signal, (t) =>
-            (native.rawStore() as unknown as RawDatasetStore).datasetOpen(
-              joinKey(store.rootPath, base),
-              files.map((f) => joinKey(store.rootPath, f.path)),
-              raw,
-              t,
-            ),
-          )
-        : await (() => {
-            const source = storeFiles(store, new Map(files.map((f) => [f.path, f])), signal);
-            failure = source.failure;
-            const paths = files.map((f) => f.path);
-            return nativeCall(binding, base, backend, signal, (t) => binding.datasetOpenSource(source.files, base, paths, raw, t));
-          })();
+      const scan = await nativeCall(binding, base, backend, signal, open);
       return new DatasetReader(storePath, new OpenScan(a, scan, binding, base, backend), failure, given.onProgress);
     } catch (err) {
       throw rebased(failure() ?? err, storePath);

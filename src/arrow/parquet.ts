@@ -17,7 +17,7 @@
 import type * as Arrow from 'apache-arrow';
 import type { ProgressCallback, SignalOptions, Unwrappable } from '../backend';
 import { Capability } from '../capabilities';
-import type { WriteResult } from '../models';
+import type { FileInfo, WriteResult } from '../models';
 import {
   loadNativeBinding,
   nativeCall,
@@ -215,31 +215,44 @@ export function nativeOf(store: Store): NativeObjectStore | undefined {
   }
 }
 
-/**
- * A byte source reading through the Store. Errors of the store are kept, so that the caller
- * gets them (NotFound, BackendUnavailable, …) rather than the addon's rendering of them.
- */
+/** A byte source reading one object through the Store. */
 function storeSource(store: Store, path: string, key: string, signal: AbortSignal | undefined) {
+  const reads = storeReads(store, signal);
+  const source: RawByteSource = {
+    path: key,
+    suffix: (n) => reads.suffix(path, n),
+    ranges: (ranges) => reads.ranges(path, ranges),
+  };
+  return { source, failure: reads.failure };
+}
+
+/**
+ * Suffix and range reads of a store's objects through the Store, for the addon's byte sources.
+ * The first failure is kept, so that the caller gets the store's own error (NotFound,
+ * BackendUnavailable, …) rather than the addon's rendering of it. `known` sizes (from a
+ * listing) save a request per object.
+ */
+export function storeReads(store: Store, signal: AbortSignal | undefined, known?: Map<string, FileInfo>) {
   let failure: unknown;
   const keep = <T>(p: Promise<T>): Promise<T> =>
     p.catch((err) => {
       failure ??= err;
       throw err;
     });
-  const source: RawByteSource = {
-    path: key,
-    suffix: (n) =>
+  return {
+    suffix: (path: string, n: number) =>
       keep(
         (async () => {
-          const info = await store.getFileInfo(path, { signal });
+          const info = known?.get(path) ?? (await store.getFileInfo(path, { signal }));
           const start = Math.max(0, info.size - n);
           const data = info.size === 0 ? Buffer.alloc(0) : await store.readRange(path, { offset: start, length: info.size - start, signal });
           return { data, size: info.size, etag: info.etag };
         })(),
       ),
-    ranges: (ranges) => keep(Promise.all(ranges.map((r) => store.readRange(path, { offset: r.offset, length: r.length, signal })))),
+    ranges: (path: string, ranges: { offset: number; length: number }[]) =>
+      keep(Promise.all(ranges.map((r) => store.readRange(path, { offset: r.offset, length: r.length, signal })))),
+    failure: () => failure,
   };
-  return { source, failure: () => failure };
 }
 
 interface Opened<T> {
