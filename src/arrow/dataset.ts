@@ -49,7 +49,10 @@ import {
   ENCODING_SPEC,
   encoderOptionsOf,
   filterOf,
+  collect,
+  drain,
   nativeOf,
+  type Batches,
   OpenScan,
   storeReads,
   type ParquetEncodingOptions,
@@ -160,13 +163,14 @@ function rebased(err: unknown, storePath: (path: string) => string): unknown {
   return err;
 }
 
-class DatasetReader {
+class DatasetReader implements Batches {
   private constructor(
     /** A path the addon names as the store path: native stores name backend keys. */
     readonly storePath: (path: string) => string,
     readonly scan: OpenScan<RawDatasetScan>,
     private readonly failure: () => unknown,
     private readonly onProgress: ((p: DatasetProgress) => void) | undefined,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
   get schema(): Arrow.Schema {
@@ -195,13 +199,14 @@ class DatasetReader {
     }
     try {
       const scan = await nativeCall(binding, base, backend, signal, open);
-      return new DatasetReader(storePath, new OpenScan(a, scan, binding, base, backend), failure, given.onProgress);
+      return new DatasetReader(storePath, new OpenScan(a, scan, binding, base, backend), failure, given.onProgress, signal);
     } catch (err) {
       throw rebased(failure() ?? err, storePath);
     }
   }
 
-  async next(signal: AbortSignal | undefined): Promise<Arrow.RecordBatch | null> {
+  async next(): Promise<Arrow.RecordBatch | null> {
+    const { signal } = this;
     try {
       const batch = await this.scan.next(signal);
       if (this.onProgress) {
@@ -226,16 +231,7 @@ class DatasetReader {
 export function scanDataset(arrow: ArrowSource, store: Store, path: string, options: ReadDatasetOptions = {}): AsyncIterable<Arrow.RecordBatch> {
   const raw = datasetOptionsOf('scanDataset', options);
   return (async function* () {
-    const reader = await DatasetReader.open(await arrow.load(), store, path, raw, options);
-    try {
-      for (;;) {
-        const batch = await reader.next(options.signal);
-        if (!batch) return;
-        yield batch;
-      }
-    } finally {
-      await reader.close();
-    }
+    yield* drain(await DatasetReader.open(await arrow.load(), store, path, raw, options));
   })();
 }
 
@@ -245,17 +241,7 @@ export async function readDataset(arrow: ArrowSource, store: Store, path: string
   raw.batchSize ??= TABLE_BATCH_SIZE;
   const a = await arrow.load();
   const reader = await DatasetReader.open(a, store, path, raw, options);
-  const batches: Arrow.RecordBatch[] = [];
-  try {
-    for (;;) {
-      const batch = await reader.next(options.signal);
-      if (!batch) break;
-      batches.push(batch);
-    }
-  } finally {
-    await reader.close();
-  }
-  return new a.Table(reader.schema, batches);
+  return collect(a, reader.schema, reader);
 }
 
 export interface DatasetMetadata {

@@ -367,16 +367,7 @@ export function scanParquet(arrow: ArrowSource, store: Store, path: string, opti
   const raw = scanOptionsOf('scanParquet', options);
   const { signal } = options;
   return (async function* () {
-    const scan = await openScan(await arrow.load(), store, path, raw, signal);
-    try {
-      for (;;) {
-        const batch = await store.withFileKey(path, signal, () => scan.next(signal));
-        if (!batch) return;
-        yield batch;
-      }
-    } finally {
-      await scan.close();
-    }
+    yield* drain(fileBatches(store, path, await openScan(await arrow.load(), store, path, raw, signal), signal));
   })();
 }
 
@@ -387,17 +378,38 @@ export async function readParquet(arrow: ArrowSource, store: Store, path: string
   const { signal } = options;
   const a = await arrow.load();
   const scan = await openScan(a, store, path, raw, signal);
-  const batches: Arrow.RecordBatch[] = [];
+  return collect(a, scan.schema, fileBatches(store, path, scan, signal));
+}
+
+/** A scan's batches, with errors made store-relative. */
+function fileBatches(store: Store, path: string, scan: OpenScan, signal: AbortSignal | undefined): Batches {
+  return { next: () => store.withFileKey(path, signal, () => scan.next(signal)), close: () => scan.close() };
+}
+
+/** Where batches come from, one at a time, until null. */
+export interface Batches {
+  next(): Promise<Arrow.RecordBatch | null>;
+  close(): Promise<void>;
+}
+
+/** Every batch of `batches`; they are closed at the end, or when the caller stops early. */
+export async function* drain(batches: Batches): AsyncGenerator<Arrow.RecordBatch> {
   try {
     for (;;) {
-      const batch = await store.withFileKey(path, signal, () => scan.next(signal));
-      if (!batch) break;
-      batches.push(batch);
+      const batch = await batches.next();
+      if (!batch) return;
+      yield batch;
     }
   } finally {
-    await scan.close();
+    await batches.close();
   }
-  return new a.Table(scan.schema, batches);
+}
+
+/** Every batch of `batches` as one Table. */
+export async function collect(a: ArrowModule, schema: Arrow.Schema, batches: Batches): Promise<Arrow.Table> {
+  const all: Arrow.RecordBatch[] = [];
+  for await (const batch of drain(batches)) all.push(batch);
+  return new a.Table(schema, all);
 }
 
 /** The footer of a Parquet file: schema, row groups, column chunks and their statistics. */
