@@ -45,16 +45,18 @@ import type { Store } from '../store';
 import { importBatchOf } from './cdata';
 import { hostTypes, type ArrowModule, type ArrowSource } from './load';
 import {
+  collect,
   construct,
+  drain,
   ENCODING_SPEC,
   encoderOptionsOf,
   filterOf,
-  collect,
-  drain,
+  inputOf,
   nativeOf,
-  type Batches,
   OpenScan,
   storeReads,
+  type Batches,
+  type BatchSource,
   type ParquetEncodingOptions,
   type ParquetFilter,
 } from './parquet';
@@ -351,7 +353,6 @@ class FileSink {
 /** Bytes a file may have waiting for its write before encoding pauses. */
 const SINK_HIGH_WATER = 16 * 1024 * 1024;
 
-type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
 
 const WRITE_SPEC = { ...ENCODING_SPEC, partitionBy: 'object', maxRowsPerFile: 'count', existing: 'string', onProgress: 'function' } as const;
 const EXISTING = ['error', 'overwrite', 'delete_matching'];
@@ -380,18 +381,7 @@ export async function writeDataset(
     throw new TypeError(`writeDataset: option 'partitionBy' must be a list of column names, got ${describe(partitionBy)}`);
   }
   if (options.maxRowsPerFile === 0) throw new RangeError('writeDataset: option maxRowsPerFile must be at least 1');
-  let schema: Arrow.Schema | undefined;
-  let batches: Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
-  if (data instanceof a.Table) {
-    schema = data.schema;
-    batches = data.batches;
-  } else if (data instanceof a.RecordBatch) {
-    batches = [data];
-  } else if (data && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
-    batches = data as Iterable<Arrow.RecordBatch>;
-  } else {
-    throw new TypeError(`writeDataset: data must be an apache-arrow Table, a RecordBatch or an iterable of RecordBatches, got ${describe(data)}`);
-  }
+  const { schema, batches } = inputOf(a, 'writeDataset', data);
   const { signal } = options;
   const folder = normalizeFolderPath(path);
   store.backend.checkOpen();
@@ -436,7 +426,6 @@ export async function writeDataset(
     let wrote = false;
     for await (const batch of batches) {
       throwIfAborted(signal, folder);
-      if (!(batch instanceof a.RecordBatch)) throw new TypeError(`writeDataset: expected apache-arrow RecordBatches, got ${describe(batch)}`);
       wrote = true;
       rows += batch.numRows;
       await route(await encode(() => writer.write(importBatchOf(a, batch, schema))));

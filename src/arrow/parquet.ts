@@ -429,7 +429,33 @@ export async function readParquetMetadata(arrow: ArrowSource, store: Store, path
   return { ...rest, numRowGroups: rowGroups.length, rowGroups, schema: schemaOf(a, schema.export()) };
 }
 
-type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
+export type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
+
+/**
+ * What a write takes, checked: its batches, each an apache-arrow RecordBatch of the caller's
+ * build (checked as they come), and the schema when the input is a Table.
+ */
+export function inputOf(a: ArrowModule, method: string, data: BatchSource): { schema?: Arrow.Schema; batches: AsyncIterable<Arrow.RecordBatch> } {
+  let schema: Arrow.Schema | undefined;
+  let items: Iterable<unknown> | AsyncIterable<unknown>;
+  if (data instanceof a.Table) {
+    schema = data.schema;
+    items = data.batches;
+  } else if (data instanceof a.RecordBatch) {
+    items = [data];
+  } else if (data && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+    items = data;
+  } else {
+    throw new TypeError(`${method}: data must be an apache-arrow Table, a RecordBatch or an iterable of RecordBatches, got ${describe(data)}`);
+  }
+  async function* batches() {
+    for await (const item of items) {
+      if (!(item instanceof a.RecordBatch)) throw new TypeError(`${method}: expected apache-arrow RecordBatches, got ${describe(item)}`);
+      yield item as Arrow.RecordBatch;
+    }
+  }
+  return { schema, batches: batches() };
+}
 
 /**
  * Writes a Table, a RecordBatch or a (possibly async) iterable of batches as a Parquet file,
@@ -446,18 +472,7 @@ export async function writeParquet(
   checkOptions('writeParquet', options, { ...ENCODING_SPEC, overwrite: 'boolean', metadata: 'object', onProgress: 'function' });
   const encoding = encoderOptionsOf('writeParquet', options);
   const a = await arrow.load();
-  let schema: Arrow.Schema | undefined;
-  let batches: Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
-  if (data instanceof a.Table) {
-    schema = data.schema;
-    batches = data.batches;
-  } else if (data instanceof a.RecordBatch) {
-    batches = [data];
-  } else if (data && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
-    batches = data as Iterable<Arrow.RecordBatch>;
-  } else {
-    throw new TypeError(`writeParquet: data must be an apache-arrow Table, a RecordBatch or an iterable of RecordBatches, got ${describe(data)}`);
-  }
+  const { schema, batches } = inputOf(a, 'writeParquet', data);
   const binding = loadNativeBinding();
   const encoder = construct('writeParquet', () => new binding.ParquetEncoderHandle(path, encoding));
   const backend = store.backend.name;
@@ -471,13 +486,14 @@ export async function writeParquet(
 
   async function* encoded(): AsyncGenerator<Buffer> {
     let wrote = false;
-    for await (const batch of batches) {
-      if (!(batch instanceof a.RecordBatch)) {
-        throw (failure = new TypeError(`writeParquet: expected apache-arrow RecordBatches, got ${describe(batch)}`));
+    try {
+      for await (const batch of batches) {
+        wrote = true;
+        const bytes = await encode(() => encoder.write(importBatchOf(a, batch, schema)));
+        if (bytes.length > 0) yield bytes;
       }
-      wrote = true;
-      const bytes = await encode(() => encoder.write(importBatchOf(a, batch, schema)));
-      if (bytes.length > 0) yield bytes;
+    } catch (err) {
+      throw (failure ??= err);
     }
     if (!wrote && !schema) throw (failure = new TypeError('writeParquet: no batches to write and no schema to write an empty file with'));
     yield await encode(() => encoder.finish(wrote ? null : importBatchOf(a, new a.RecordBatch(schema!))));
