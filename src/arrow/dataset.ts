@@ -50,10 +50,11 @@ import {
   drain,
   ENCODING_SPEC,
   encoderOptionsOf,
-  filterOf,
   inputOf,
   nativeOf,
   OpenScan,
+  selectionOf,
+  SELECTION_SPEC,
   storeReads,
   type Batches,
   type BatchSource,
@@ -106,15 +107,7 @@ export interface WriteDatasetOptions extends SignalOptions, ParquetEncodingOptio
 /** readDataset keeps every batch anyway: fewer, larger ones cost less to hand over. */
 const TABLE_BATCH_SIZE = 1 << 20;
 
-const READ_SPEC = {
-  format: 'string',
-  partitioning: 'object',
-  columns: 'object',
-  filter: 'object',
-  limit: 'count',
-  batchSize: 'count',
-  onProgress: 'function',
-} as const;
+const READ_SPEC = { ...SELECTION_SPEC, format: 'string', partitioning: 'object', onProgress: 'function' } as const;
 
 function datasetOptionsOf(method: string, options: ReadDatasetOptions): RawDatasetOptions {
   const { partitioning, format } = options;
@@ -124,22 +117,7 @@ function datasetOptionsOf(method: string, options: ReadDatasetOptions): RawDatas
   if (partitioning !== undefined && partitioning !== null && partitioning !== 'hive') {
     throw new TypeError(`${method}: option 'partitioning' must be 'hive' or null, got ${describe(partitioning)}`);
   }
-  const out: RawDatasetOptions = { hive: partitioning !== null };
-  if (options.columns !== undefined) {
-    if (!Array.isArray(options.columns) || options.columns.some((c) => typeof c !== 'string' || c === '')) {
-      throw new TypeError(`${method}: option 'columns' must be a list of column names, got ${describe(options.columns)}`);
-    }
-    out.columns = [...options.columns];
-  }
-  if (options.filter !== undefined) out.filter = filterOf(method, options.filter);
-  if (options.limit !== undefined) out.limit = options.limit;
-  if (options.batchSize !== undefined) {
-    if (options.batchSize < 1 || options.batchSize > 0x7fffffff) {
-      throw new RangeError(`${method}: option 'batchSize' must be between 1 and 2147483647, got ${options.batchSize}`);
-    }
-    out.batchSize = options.batchSize;
-  }
-  return out;
+  return { ...selectionOf(method, options), hive: partitioning !== null };
 }
 
 /** The dataset's files (store paths) and the folder they lie below: a folder, a glob's matches, or one file. */

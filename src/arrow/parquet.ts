@@ -153,7 +153,7 @@ function isTerm(x: unknown): boolean {
 }
 
 /** pyarrow's filter forms, checked, in the addon's shape. */
-export function filterOf(method: string, filter: unknown): RawScanOptions['filter'] {
+function filterOf(method: string, filter: unknown): RawScanOptions['filter'] {
   const where = `${method}: option 'filter'`;
   if (!Array.isArray(filter) || filter.length === 0) {
     throw new TypeError(`${where} must be a non-empty list of [column, op, value] terms (or a list of such lists), got ${describe(filter)}`);
@@ -176,11 +176,20 @@ export function filterOf(method: string, filter: unknown): RawScanOptions['filte
   });
 }
 
-const READ_SPEC = { columns: 'object', filter: 'object', rowGroups: 'object', limit: 'count', batchSize: 'count' } as const;
+export const SELECTION_SPEC = { columns: 'object', filter: 'object', limit: 'count', batchSize: 'count' } as const;
+const READ_SPEC = { ...SELECTION_SPEC, rowGroups: 'object' } as const;
 
-function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOptions {
-  checkOptions(method, options, READ_SPEC);
-  const out: RawScanOptions = {};
+/** What to read, as readParquet and readDataset take it: columns, filter, limit, batch size (checked). */
+export interface Selection {
+  columns?: string[];
+  filter?: RawScanOptions['filter'];
+  limit?: number;
+  batchSize?: number;
+}
+
+/** The selection options (see SELECTION_SPEC, which `checkOptions` has checked the kinds of), checked and in the addon's shape. */
+export function selectionOf(method: string, options: Omit<ReadParquetOptions, 'rowGroups'>): Selection {
+  const out: Selection = {};
   if (options.columns !== undefined) {
     if (!Array.isArray(options.columns) || options.columns.some((c) => typeof c !== 'string' || c === '')) {
       throw new TypeError(`${method}: option 'columns' must be a list of column names, got ${describe(options.columns)}`);
@@ -188,6 +197,19 @@ function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOpti
     out.columns = [...options.columns];
   }
   if (options.filter !== undefined) out.filter = filterOf(method, options.filter);
+  if (options.limit !== undefined) out.limit = options.limit;
+  if (options.batchSize !== undefined) {
+    if (options.batchSize < 1 || options.batchSize > 0x7fffffff) {
+      throw new RangeError(`${method}: option 'batchSize' must be between 1 and 2147483647, got ${options.batchSize}`);
+    }
+    out.batchSize = options.batchSize;
+  }
+  return out;
+}
+
+function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOptions {
+  checkOptions(method, options, READ_SPEC);
+  const out: RawScanOptions = selectionOf(method, options);
   if (options.rowGroups !== undefined) {
     if (!Array.isArray(options.rowGroups)) throw new TypeError(`${method}: option 'rowGroups' must be a list of row group indices`);
     out.rowGroups = options.rowGroups.map((g) => {
@@ -195,13 +217,6 @@ function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOpti
       if (n > 0xffffffff) throw new RangeError(`${method}: option 'rowGroups' holds ${n}, beyond any file's row groups`);
       return n;
     });
-  }
-  if (options.limit !== undefined) out.limit = options.limit;
-  if (options.batchSize !== undefined) {
-    if (options.batchSize < 1 || options.batchSize > 0x7fffffff) {
-      throw new RangeError(`${method}: option 'batchSize' must be between 1 and 2147483647, got ${options.batchSize}`);
-    }
-    out.batchSize = options.batchSize;
   }
   return out;
 }
