@@ -24,6 +24,9 @@ def connect(t: dict) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
     ext = os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__), "extensions", f"v{duckdb.__version__}", "httpfs.duckdb_extension")
     con.execute(f"LOAD '{ext}'")
+    # Each timed read fetches what it needs, as the other peers' do: no caches kept from the warm-up.
+    for setting in ("enable_external_file_cache", "enable_http_metadata_cache", "parquet_metadata_cache"):
+        con.execute(f"SET {setting} = false")
     endpoint = urlparse(t["endpoint"])
     con.execute(
         "CREATE SECRET s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, URL_STYLE 'path', USE_SSL ?)",
