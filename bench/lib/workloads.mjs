@@ -12,7 +12,7 @@ const slug = (n) => label(n).replace(' ', '');
 export function settings(quick) {
   return quick
     ? { sizes: [4 * KiB, MiB, 32 * MiB], copySize: 32 * MiB, listKeys: 2000, concOps: 256, concBatches: 2, reps: { small: 30, mid: 5, large: 2 }, rounds: 1, parquet: { minBytes: 64 * MiB, rowGroup: 250_000 }, dataset: { rowsPerFile: 10_000 } }
-    : { sizes: [4 * KiB, MiB, 64 * MiB, GiB], copySize: GiB, listKeys: 100_000, concOps: 2048, concBatches: 3, reps: { small: 200, mid: 20, large: 3 }, rounds: 3, parquet: { minBytes: GiB, rowGroup: 1_000_000 }, dataset: { rowsPerFile: 100_000 } };
+    : { sizes: [4 * KiB, MiB, 64 * MiB, GiB], copySize: GiB, listKeys: 100_000, concOps: 2048, concBatches: 3, reps: { small: 200, mid: 20, large: 3 }, rounds: 3, parquet: { minBytes: GiB, rowGroup: 1_000_000 }, dataset: { rowsPerFile: 50_000 } };
 }
 
 const CONC_KEYS = 64;
