@@ -736,7 +736,9 @@ pub(crate) fn with_path(mut e: core::Error, path: &str) -> core::Error {
 }
 
 /// CPU-bound work off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> core::Result<T> + Send + 'static) -> core::Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> core::Result<T> + Send + 'static,
+) -> core::Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .unwrap_or_else(|e| Err(core::Error::new(core::ErrorKind::Other, "", format!("encoder task failed: {e}"))))

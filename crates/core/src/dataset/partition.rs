@@ -77,9 +77,7 @@ impl Partitions {
         let values: Vec<Vec<Option<String>>> = parsed
             .into_iter()
             .map(|pairs| {
-                keys.iter()
-                    .map(|k| pairs.iter().find(|(pk, _)| pk == k).and_then(|(_, v)| v.clone()))
-                    .collect()
+                keys.iter().map(|k| pairs.iter().find(|(pk, _)| pk == k).and_then(|(_, v)| v.clone())).collect()
             })
             .collect();
         let fields = keys

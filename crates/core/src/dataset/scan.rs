@@ -335,9 +335,11 @@ fn decide_partition_terms(filter: &Filter, partitions: &Partitions, base: &str) 
 
 /// Whether file `f` may hold matching rows, judged by its partition values only.
 fn may_match(filter: &Filter, decisions: &Decisions, f: usize) -> bool {
-    filter.any_of.iter().zip(decisions).any(|(conj, d)| {
-        conj.iter().zip(d).all(|(_, decided)| decided.as_ref().map(|b| b.value(f)).unwrap_or(true))
-    })
+    filter
+        .any_of
+        .iter()
+        .zip(decisions)
+        .any(|(conj, d)| conj.iter().zip(d).all(|(_, decided)| decided.as_ref().map(|b| b.value(f)).unwrap_or(true)))
 }
 
 /// What is left of the filter for file `f` once its partition values are known: `None` when
@@ -421,12 +423,7 @@ fn unify(schemas: &[(String, SchemaRef)]) -> Result<Schema> {
     Ok(Schema::new_with_metadata(out, metadata))
 }
 
-async fn plan(
-    sources: Arc<dyn Sources>,
-    base: &str,
-    paths: Vec<String>,
-    opts: DatasetOptions,
-) -> Result<DatasetScan> {
+async fn plan(sources: Arc<dyn Sources>, base: &str, paths: Vec<String>, opts: DatasetOptions) -> Result<DatasetScan> {
     // Files, in path order, without the hidden ones (`_SUCCESS`, `.crc`, `_temporary/`).
     let prefix = if base.is_empty() { String::new() } else { format!("{base}/") };
     let mut files: Vec<(String, String)> = paths
@@ -520,7 +517,10 @@ async fn plan(
                     let have: Vec<&str> = full.fields().iter().map(|f| f.name().as_str()).collect();
                     Error::argument(
                         base,
-                        format!("columns: unknown column '{name}' in dataset '{base}'; its columns are: {}", have.join(", ")),
+                        format!(
+                            "columns: unknown column '{name}' in dataset '{base}'; its columns are: {}",
+                            have.join(", ")
+                        ),
                     )
                 })?;
                 if out.iter().any(|o| o.name() == name) {
@@ -675,7 +675,8 @@ mod io_tests {
 
     async fn put_file(store: &Store, path: &str, rows: i64) -> u64 {
         let batch =
-            RecordBatch::try_from_iter(vec![("x", Arc::new(Int64Array::from_iter_values(0..rows)) as ArrayRef)]).unwrap();
+            RecordBatch::try_from_iter(vec![("x", Arc::new(Int64Array::from_iter_values(0..rows)) as ArrayRef)])
+                .unwrap();
         let mut enc = ParquetEncoder::new(path, batch.schema(), &EncodeOptions::default()).unwrap();
         let mut bytes = enc.write(&batch).unwrap();
         bytes.extend(enc.finish().unwrap());

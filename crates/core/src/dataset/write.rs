@@ -91,13 +91,19 @@ impl DatasetWriter {
         for name in &self.opts.partition_by {
             let i = schema.index_of(name).map_err(|_| {
                 let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                Error::argument("", format!("partitionBy: unknown column '{name}'; the columns are: {}", have.join(", ")))
+                Error::argument(
+                    "",
+                    format!("partitionBy: unknown column '{name}'; the columns are: {}", have.join(", ")),
+                )
             })?;
             partition_columns.push(i);
         }
         let data_columns: Vec<usize> = (0..schema.fields().len()).filter(|i| !partition_columns.contains(i)).collect();
         if data_columns.is_empty() {
-            return Err(Error::argument("", "partitionBy: every column is a partition column; nothing is left to store"));
+            return Err(Error::argument(
+                "",
+                "partitionBy: every column is a partition column; nothing is left to store",
+            ));
         }
         let data_schema = Arc::new(schema.project(&data_columns).map_err(|e| Error::argument("", e.to_string()))?);
         self.schema = Some(schema.clone());
@@ -137,14 +143,17 @@ impl DatasetWriter {
         let data = |b: &RecordBatch| -> Result<RecordBatch> {
             let projected = b.project(&self.data_columns).map_err(|e| Error::argument("", e.to_string()))?;
             // The file keeps the schema's metadata (a batch may carry none).
-            Ok(projected.with_schema(self.data_schema.clone().unwrap()).map_err(|e| Error::argument("", e.to_string()))?)
+            projected.with_schema(self.data_schema.clone().unwrap()).map_err(|e| Error::argument("", e.to_string()))
         };
         if self.partition_columns.is_empty() {
             return Ok(vec![(String::new(), data(batch)?)]);
         }
         let n = batch.num_rows();
-        let mut keys: Vec<SortColumn> =
-            self.partition_columns.iter().map(|&i| SortColumn { values: batch.column(i).clone(), options: None }).collect();
+        let mut keys: Vec<SortColumn> = self
+            .partition_columns
+            .iter()
+            .map(|&i| SortColumn { values: batch.column(i).clone(), options: None })
+            .collect();
         // The row number last: rows of one folder keep their order.
         keys.push(SortColumn { values: Arc::new(UInt32Array::from_iter_values(0..n as u32)), options: None });
         let order = lexsort_to_indices(&keys, None).map_err(|e| Error::argument("", format!("partitionBy: {e}")))?;
@@ -230,7 +239,8 @@ mod tests {
 
     fn batch() -> RecordBatch {
         let x: ArrayRef = Arc::new(Int64Array::from(vec![0, 1, 2, 3, 4, 5]));
-        let p: ArrayRef = Arc::new(StringArray::from(vec![Some("b"), Some("a"), None, Some("b"), Some("a b"), Some("b")]));
+        let p: ArrayRef =
+            Arc::new(StringArray::from(vec![Some("b"), Some("a"), None, Some("b"), Some("a b"), Some("b")]));
         RecordBatch::try_from_iter(vec![("x", x), ("p", p)]).unwrap()
     }
 
@@ -251,8 +261,10 @@ mod tests {
                 "p=b/part-1.parquet",
             ]
         );
-        let b: Vec<u8> = chunks.iter().filter(|c| c.path == "p=b/part-0.parquet").flat_map(|c| c.bytes.clone()).collect();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes::Bytes::from(b), 1024).unwrap();
+        let b: Vec<u8> =
+            chunks.iter().filter(|c| c.path == "p=b/part-0.parquet").flat_map(|c| c.bytes.clone()).collect();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes::Bytes::from(b), 1024).unwrap();
         let rows: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().unwrap();
         assert_eq!(rows[0].schema().fields().len(), 1, "the partition column is not stored");
         assert_eq!(rows[0].column(0).as_primitive::<Int64Type>().values(), &[0, 3]);
@@ -260,7 +272,8 @@ mod tests {
 
     #[test]
     fn unknown_or_all_partition_columns_are_refused() {
-        let mut w = DatasetWriter::new(WriterOptions { partition_by: vec!["nope".into()], ..Default::default() }).unwrap();
+        let mut w =
+            DatasetWriter::new(WriterOptions { partition_by: vec!["nope".into()], ..Default::default() }).unwrap();
         let e = w.write(&batch()).unwrap_err();
         assert!(e.message.contains("'nope'") && e.message.contains("x, p"), "{}", e.message);
         let mut w =

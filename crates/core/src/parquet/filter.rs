@@ -115,7 +115,9 @@ fn literal_array(v: &Value) -> ArrayRef {
 /// against an integer one, is a mistake to report, not a comparison to make.
 fn fits(v: &Value, t: &DataType) -> bool {
     use DataType::*;
-    let numeric = t.is_integer() || t.is_floating() || matches!(t, Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..));
+    let numeric = t.is_integer()
+        || t.is_floating()
+        || matches!(t, Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..));
     let binary = matches!(t, Binary | LargeBinary | BinaryView | FixedSizeBinary(_));
     match v {
         Value::Bool(_) => matches!(t, Boolean),

@@ -18,10 +18,10 @@ use super::source::{
     from_parquet, invalidate, load_metadata, ByteSource, FetchStats, LoadedMetadata, Prefetch, SourceReader,
     FOOTER_HINT,
 };
-use parquet::schema::types::SchemaDescriptor;
 use crate::error::{Error, ErrorKind, Result};
 use crate::handover::HostTypes;
 use crate::store::cancellable;
+use parquet::schema::types::SchemaDescriptor;
 
 /// What to read. Everything is optional: the default reads the whole file.
 #[derive(Debug, Clone, Default)]
@@ -226,13 +226,9 @@ impl ParquetScan {
                     if err.kind == ErrorKind::Precondition && state.loaded.cached && !state.yielded {
                         // The cached footer belonged to an older version: read it again, once.
                         invalidate(self.source.as_ref());
-                        let loaded = load_metadata(
-                            self.source.as_ref(),
-                            self.opts.filter.is_some(),
-                            FOOTER_HINT,
-                            &self.stats,
-                        )
-                        .await?;
+                        let loaded =
+                            load_metadata(self.source.as_ref(), self.opts.filter.is_some(), FOOTER_HINT, &self.stats)
+                                .await?;
                         let (open, _) = plan(&self.source, &loaded, &self.opts, &self.stats)?;
                         state.open = Some(open);
                         state.loaded = loaded;
@@ -381,11 +377,19 @@ fn plan(
     let handed = handed.with_metadata(file_schema.metadata().clone());
     let schema = super::host_schema(&md, &handed, opts.host);
     let plan = ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected };
-    Ok((Open { stream, ahead, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order }, schema))
+    Ok((
+        Open { stream, ahead, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order },
+        schema,
+    ))
 }
 
 /// Whether leaf column `leaf` belongs to the top-level columns asked for (all when `None`).
-fn mask_includes(columns: &Option<Vec<String>>, schema: &arrow_schema::Schema, pq: &SchemaDescriptor, leaf: usize) -> bool {
+fn mask_includes(
+    columns: &Option<Vec<String>>,
+    schema: &arrow_schema::Schema,
+    pq: &SchemaDescriptor,
+    leaf: usize,
+) -> bool {
     match columns {
         None => true,
         Some(names) => {

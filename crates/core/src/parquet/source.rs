@@ -251,7 +251,13 @@ impl Drop for Prefetch {
 
 impl Prefetch {
     /// Start fetching `ranges` (of one row group) on a task of its own.
-    pub fn start(&self, source: &Arc<dyn ByteSource>, version: &ObjectVersion, stats: &Arc<FetchStats>, ranges: Vec<Range<u64>>) {
+    pub fn start(
+        &self,
+        source: &Arc<dyn ByteSource>,
+        version: &ObjectVersion,
+        stats: &Arc<FetchStats>,
+        ranges: Vec<Range<u64>>,
+    ) {
         if ranges.is_empty() {
             return;
         }
@@ -261,11 +267,10 @@ impl Prefetch {
             source.ranges(asked, &version).await.map(Arc::new).map_err(|e| (e.kind, e.message))
         });
         self.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(task.abort_handle());
-        let ahead: Ahead = async move {
-            task.await.unwrap_or_else(|e| Err((ErrorKind::Other, format!("prefetch failed: {e}"))))
-        }
-        .boxed()
-        .shared();
+        let ahead: Ahead =
+            async move { task.await.unwrap_or_else(|e| Err((ErrorKind::Other, format!("prefetch failed: {e}")))) }
+                .boxed()
+                .shared();
         let mut map = self.ranges.lock().unwrap_or_else(|e| e.into_inner());
         for (i, r) in ranges.into_iter().enumerate() {
             map.insert((r.start, r.end), (ahead.clone(), i));
@@ -325,10 +330,9 @@ impl AsyncFileReader for SourceReader {
             for a in ahead {
                 out.push(match a {
                     None => fetched.next().unwrap_or_default(),
-                    Some((shared, i)) => shared
-                        .await
-                        .map_err(|(kind, message)| to_parquet(Error::new(kind, &path, message)))?[i]
-                        .clone(),
+                    Some((shared, i)) => {
+                        shared.await.map_err(|(kind, message)| to_parquet(Error::new(kind, &path, message)))?[i].clone()
+                    }
                 });
             }
             Ok(out)
