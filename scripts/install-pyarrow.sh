@@ -9,16 +9,20 @@ INSTALLER=install-pyarrow
 . "$(dirname "$0")/lib/install-common.sh"
 
 PYARROW_VERSION="26.0.1"
-DATASET_READERS=("duckdb==2.0.0" "polars==2.1.0")
 VENV="$CACHE/pyarrow-venv"
 
-readers_ok() { "$VENV/bin/python" -c "import duckdb, polars, sys; sys.exit(f'duckdb=={duckdb.__version__}' != '${DATASET_READERS[0]}' or f'polars=={polars.__version__}' != '${DATASET_READERS[1]}')" 2>/dev/null; }
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import pyarrow, sys; sys.exit(pyarrow.__version__ != '$PYARROW_VERSION')" 2>/dev/null \
-  && readers_ok; then
+DATASET_READERS=("duckdb==2.0.0" "polars==2.1.0")
+dataset_readers() {
+  "$VENV/bin/python" -c "import duckdb, polars, sys; sys.exit(f'duckdb=={duckdb.__version__}' != '${DATASET_READERS[0]}' or f'polars=={polars.__version__}' != '${DATASET_READERS[1]}')" 2>/dev/null \
+    || "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${DATASET_READERS[@]}" \
+    || die "pip install ${DATASET_READERS[*]} failed (see output above)"
+}
+[ -x "$VENV/bin/python" ] && dataset_readers
+
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import pyarrow, sys; sys.exit(pyarrow.__version__ != '$PYARROW_VERSION')" 2>/dev/null; then
   say "pyarrow $PYARROW_VERSION already installed in $VENV"
   exit 0
 fi
 pip_venv "$VENV" "pyarrow==$PYARROW_VERSION" "the pyarrow interop tests"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${DATASET_READERS[@]}" \
-  || die "pip install ${DATASET_READERS[*]} failed (see output above)"
+dataset_readers
 say "ready ($VENV/bin/python)"
