@@ -42,6 +42,29 @@ struct OpenFile {
     rows: usize,
 }
 
+/// A folder's files: the one being filled, and how many were started.
+#[derive(Default)]
+struct Folder {
+    open: Option<OpenFile>,
+    started: usize,
+}
+
+/// `f` over `items`, spread over the machine's cores (encoding is CPU-bound, and each folder's
+/// files are independent of the others').
+fn each_parallel<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len());
+    if threads <= 1 {
+        return items.iter_mut().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> =
+            items.chunks_mut(per).map(|chunk| s.spawn(move || chunk.iter_mut().map(f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
+}
+
 /// See the module documentation.
 pub struct DatasetWriter {
     opts: WriterOptions,
@@ -50,11 +73,8 @@ pub struct DatasetWriter {
     partition_columns: Vec<usize>,
     data_columns: Vec<usize>,
     data_schema: Option<SchemaRef>,
-    /// The file being filled in each folder.
-    open: HashMap<String, OpenFile>,
-    /// Files started in each folder.
-    started: HashMap<String, usize>,
-    /// Folders in the order their first file was started (chunks come out in that order).
+    folders: HashMap<String, Folder>,
+    /// Folders in the order their first rows came (chunks come out in that order).
     order: Vec<String>,
 }
 
@@ -74,8 +94,7 @@ impl DatasetWriter {
             partition_columns: Vec::new(),
             data_columns: Vec::new(),
             data_schema: None,
-            open: HashMap::new(),
-            started: HashMap::new(),
+            folders: HashMap::new(),
             order: Vec::new(),
         })
     }
@@ -116,11 +135,20 @@ impl DatasetWriter {
     /// Add a batch; returns the bytes encoded so far, by file.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<Vec<EncodedChunk>> {
         self.init(&batch.schema())?;
-        let mut out = Vec::new();
-        for (folder, rows) in self.split(batch)? {
-            self.append(&folder, rows, &mut out)?;
+        let mut work: Vec<(String, Folder, RecordBatch)> = Vec::new();
+        for (name, rows) in self.split(batch)? {
+            let folder = self.folders.remove(&name).unwrap_or_else(|| {
+                self.order.push(name.clone());
+                Folder::default()
+            });
+            work.push((name, folder, rows));
         }
-        Ok(out)
+        let (opts, schema) = (&self.opts, self.data_schema.clone().unwrap());
+        let results = each_parallel(&mut work, |(name, folder, rows)| append(opts, &schema, name, folder, rows));
+        for (name, folder, _) in work {
+            self.folders.insert(name, folder);
+        }
+        Ok(results.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect())
     }
 
     /// Complete every file. `schema` (when no batch came) is checked like a batch's would be.
@@ -128,13 +156,16 @@ impl DatasetWriter {
         if let Some(s) = schema {
             self.init(&s)?;
         }
-        let mut out = Vec::new();
-        for folder in std::mem::take(&mut self.order) {
-            if let Some(mut f) = self.open.remove(&folder) {
-                out.push(EncodedChunk { path: f.path, bytes: f.encoder.finish()?, last: true });
-            }
-        }
-        Ok(out)
+        let mut open: Vec<OpenFile> = std::mem::take(&mut self.order)
+            .iter()
+            .filter_map(|name| self.folders.get_mut(name).and_then(|f| f.open.take()))
+            .collect();
+        // Most of the encoding happens here: rows wait in the encoder until a row group is full.
+        let done = each_parallel(&mut open, |f| f.encoder.finish());
+        open.into_iter()
+            .zip(done)
+            .map(|(f, bytes)| Ok(EncodedChunk { path: f.path, bytes: bytes?, last: true }))
+            .collect()
     }
 
     /// The batch's rows by folder (without the partition columns), folders in value order,
@@ -186,48 +217,52 @@ impl DatasetWriter {
             .collect())
     }
 
-    /// Rows into `folder`'s files, starting a new file whenever one is full.
-    fn append(&mut self, folder: &str, mut rows: RecordBatch, out: &mut Vec<EncodedChunk>) -> Result<()> {
-        while rows.num_rows() > 0 {
-            if !self.open.contains_key(folder) {
-                let n = self.started.entry(folder.to_string()).or_default();
-                let name = format!("part-{n}.parquet");
-                *n += 1;
-                let path = if folder.is_empty() { name } else { format!("{folder}/{name}") };
-                let mut encode = self.opts.encode.clone();
-                if let Some(max) = self.opts.max_rows_per_file {
-                    let rg = encode.row_group_size.unwrap_or(crate::parquet::write::DEFAULT_ROW_GROUP_SIZE);
-                    encode.row_group_size = Some(rg.min(max));
-                }
-                let encoder = ParquetEncoder::new(&path, self.data_schema.clone().unwrap(), &encode)?;
-                self.open.insert(folder.to_string(), OpenFile { path, encoder, rows: 0 });
-                if !self.order.iter().any(|f| f == folder) {
-                    self.order.push(folder.to_string());
-                }
-            }
-            let file = self.open.get_mut(folder).unwrap();
-            let room = self.opts.max_rows_per_file.map(|m| m - file.rows).unwrap_or(usize::MAX);
-            let take = rows.num_rows().min(room);
-            let bytes = file.encoder.write(&rows.slice(0, take))?;
-            file.rows += take;
-            rows = rows.slice(take, rows.num_rows() - take);
-            let full = Some(file.rows) == self.opts.max_rows_per_file;
-            if full {
-                let mut f = self.open.remove(folder).unwrap();
-                let mut bytes = bytes;
-                bytes.extend(f.encoder.finish()?);
-                out.push(EncodedChunk { path: f.path, bytes, last: true });
-            } else if !bytes.is_empty() {
-                out.push(EncodedChunk { path: file.path.clone(), bytes, last: false });
-            }
-        }
-        Ok(())
-    }
-
     /// The schema of the files (the input's without the partition columns), once known.
     pub fn file_schema(&self) -> Option<&Schema> {
         self.data_schema.as_deref()
     }
+}
+
+/// Rows into `name`'s files, starting a new file whenever one is full.
+fn append(
+    opts: &WriterOptions,
+    schema: &SchemaRef,
+    name: &str,
+    folder: &mut Folder,
+    rows: &RecordBatch,
+) -> Result<Vec<EncodedChunk>> {
+    let mut out = Vec::new();
+    let mut rows = rows.clone();
+    while rows.num_rows() > 0 {
+        let file = match folder.open.as_mut() {
+            Some(f) => f,
+            None => {
+                let part = format!("part-{}.parquet", folder.started);
+                folder.started += 1;
+                let path = if name.is_empty() { part } else { format!("{name}/{part}") };
+                let mut encode = opts.encode.clone();
+                if let Some(max) = opts.max_rows_per_file {
+                    let rg = encode.row_group_size.unwrap_or(crate::parquet::write::DEFAULT_ROW_GROUP_SIZE);
+                    encode.row_group_size = Some(rg.min(max));
+                }
+                let encoder = ParquetEncoder::new(&path, schema.clone(), &encode)?;
+                folder.open.insert(OpenFile { path, encoder, rows: 0 })
+            }
+        };
+        let room = opts.max_rows_per_file.map(|m| m - file.rows).unwrap_or(usize::MAX);
+        let take = rows.num_rows().min(room);
+        let mut bytes = file.encoder.write(&rows.slice(0, take))?;
+        file.rows += take;
+        rows = rows.slice(take, rows.num_rows() - take);
+        if Some(file.rows) == opts.max_rows_per_file {
+            let mut f = folder.open.take().unwrap();
+            bytes.extend(f.encoder.finish()?);
+            out.push(EncodedChunk { path: f.path, bytes, last: true });
+        } else if !bytes.is_empty() {
+            out.push(EncodedChunk { path: file.path.clone(), bytes, last: false });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
