@@ -14,7 +14,7 @@ use remote_store_core::handover::{self, HostTypes};
 use remote_store_core::parquet as pq;
 use remote_store_core::{Bytes, CancellationToken};
 
-use crate::{invalid, spawn, to_napi_err, CancelToken, NativeObjectStore};
+use crate::{invalid, js_error, spawn, CancelToken, NativeObjectStore};
 
 // ---- options ---------------------------------------------------------------------------
 
@@ -389,7 +389,7 @@ impl NativeObjectStore {
         options: Option<ScanOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ParquetScanHandle>> {
-        let source = Arc::new(pq::StoreSource::new(self.store().map_err(to_napi_err)?, path, token.inner.clone()));
+        let source = Arc::new(pq::StoreSource::new(self.store().map_err(|e| js_error(env, e))?, path, token.inner.clone()));
         open_scan(env, source, options, token.inner.clone())
     }
 
@@ -402,7 +402,7 @@ impl NativeObjectStore {
         host: Option<HostTypeOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ParquetSummary>> {
-        let source = pq::StoreSource::new(self.store().map_err(to_napi_err)?, path, token.inner.clone());
+        let source = pq::StoreSource::new(self.store().map_err(|e| js_error(env, e))?, path, token.inner.clone());
         let host = host_types(host);
         let t = token.inner.clone();
         spawn(
@@ -588,15 +588,15 @@ pub struct ParquetEncoderHandle {
 #[napi]
 impl ParquetEncoderHandle {
     #[napi(constructor)]
-    pub fn new(path: String, options: Option<EncoderOptions>) -> Result<Self> {
+    pub fn new(env: &Env, path: String, options: Option<EncoderOptions>) -> Result<Self> {
         let mut opts = pq::EncodeOptions::default();
         if let Some(o) = options {
             if let Some(c) = o.compression {
-                opts.compression = pq::parse_compression(&c).map_err(crate::to_napi_err)?;
+                opts.compression = pq::parse_compression(&c).map_err(|e| js_error(env, e))?;
             }
             if let Some(r) = o.row_group_size {
                 if r == 0 {
-                    return Err(crate::to_napi_err(core::Error::argument(&path, "rowGroupSize must be at least 1")));
+                    return Err(js_error(env, core::Error::argument(&path, "rowGroupSize must be at least 1")));
                 }
                 opts.row_group_size = Some(r as usize);
             }
