@@ -33,7 +33,10 @@ pub(crate) fn object_key(path: &str, exact: bool, slot: usize) -> Result<Key> {
     }
     if path.split('/').any(|s| s == "." || s == "..") {
         // URL parsers resolve dot segments (even percent-encoded ones): such a key cannot be sent as is.
-        return Err(Error::invalid(path, format!("invalid object path '{path}': '.' and '..' segments are not allowed")));
+        return Err(Error::invalid(
+            path,
+            format!("invalid object path '{path}': '.' and '..' segments are not allowed"),
+        ));
     }
     match Path::parse(path) {
         Ok(p) if p.as_ref() == path => Ok(Key { path: p, fix: None }),

@@ -88,7 +88,8 @@ pub(crate) fn build(opts: &S3Options) -> Result<S3Parts> {
         client = client.danger_accept_invalid_certs(true);
     }
     if let Some(ca) = &opts.ca_cert_path {
-        let what = |e: &dyn std::fmt::Display| option_error(format!("CA bundle '{}' cannot be read: {e}", ca.display()));
+        let what =
+            |e: &dyn std::fmt::Display| option_error(format!("CA bundle '{}' cannot be read: {e}", ca.display()));
         let meta = std::fs::metadata(ca).map_err(|e| what(&e))?;
         if !meta.is_file() {
             return Err(option_error(format!("CA bundle '{}' is not a regular file", ca.display())));

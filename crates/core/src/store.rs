@@ -15,7 +15,8 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::signer::Signer;
 use object_store::{
-    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload,
+    Attribute, CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ObjectStore, ObjectStoreExt,
+    PutPayload,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -33,13 +34,19 @@ pub enum StoreKind {
     Memory,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ObjectInfo {
     pub size: u64,
     /// Milliseconds since the Unix epoch.
     pub last_modified_ms: i64,
     pub etag: Option<String>,
     pub version: Option<String>,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_encoding: Option<String>,
+    /// User metadata, sorted; the reserved write-id key is left out.
+    pub metadata: Vec<(String, String)>,
 }
 
 /// Result of [`Store::get_ranges`]: coalesced fetched regions plus, for each requested range
@@ -342,7 +349,8 @@ impl Store {
                 }
                 None => GetRange::Offset(offset),
             };
-            let r = match self.inner.get_opts(&key.path, GetOptions { range: Some(range), ..Default::default() }).await {
+            let r = match self.inner.get_opts(&key.path, GetOptions { range: Some(range), ..Default::default() }).await
+            {
                 Ok(r) => r,
                 Err(e) => {
                     let err = self.range_error(path, e);
@@ -501,7 +509,13 @@ impl Store {
 
     /// One PUT. In create mode it carries `If-None-Match: *` and a write id (S3), and an
     /// outcome hidden by a broken connection is settled as [`crate::write`] describes.
-    pub async fn put(&self, path: &str, bytes: Bytes, opts: &WriteOptions, token: &CancellationToken) -> Result<PutInfo> {
+    pub async fn put(
+        &self,
+        path: &str,
+        bytes: Bytes,
+        opts: &WriteOptions,
+        token: &CancellationToken,
+    ) -> Result<PutInfo> {
         let key = self.key(path, 0)?;
         let create = opts.mode == WriteMode::Create;
         let write_id = (create && self.kind == StoreKind::S3).then(write::new_write_id);
@@ -607,20 +621,40 @@ impl Store {
     pub async fn head(&self, path: &str, token: &CancellationToken) -> Result<ObjectInfo> {
         let key = self.key(path, 0)?;
         self.run(token, &key, path, async {
-            let m = self.inner.head(&key.path).await.map_err(|e| Error::from_store(path, e))?;
-            Ok(ObjectInfo {
-                size: m.size,
-                last_modified_ms: m.last_modified.timestamp_millis(),
-                etag: m.e_tag,
-                version: m.version,
-            })
+            let opts = GetOptions { head: true, ..Default::default() };
+            let r = self.inner.get_opts(&key.path, opts).await.map_err(|e| Error::from_store(path, e))?;
+            let mut info = ObjectInfo {
+                size: r.meta.size,
+                last_modified_ms: r.meta.last_modified.timestamp_millis(),
+                etag: r.meta.e_tag,
+                version: r.meta.version,
+                ..Default::default()
+            };
+            for (attr, value) in r.attributes.iter() {
+                let v = Some(value.to_string());
+                match attr {
+                    Attribute::ContentType => info.content_type = v,
+                    Attribute::CacheControl => info.cache_control = v,
+                    Attribute::ContentDisposition => info.content_disposition = v,
+                    Attribute::ContentEncoding => info.content_encoding = v,
+                    Attribute::Metadata(k) if k.as_ref() != crate::write::WRITE_ID_KEY => {
+                        info.metadata.push((k.to_string(), value.to_string()))
+                    }
+                    _ => {}
+                }
+            }
+            info.metadata.sort();
+            Ok(info)
         })
         .await
     }
 
     pub async fn delete(&self, path: &str, token: &CancellationToken) -> Result<()> {
         let key = self.key(path, 0)?;
-        self.run(token, &key, path, async { self.inner.delete(&key.path).await.map_err(|e| Error::from_store(path, e)) }).await
+        self.run(token, &key, path, async {
+            self.inner.delete(&key.path).await.map_err(|e| Error::from_store(path, e))
+        })
+        .await
     }
 }
 

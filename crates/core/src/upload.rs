@@ -261,7 +261,12 @@ impl Upload {
                     Ok(r) => return Ok(PutInfo::from_result(size, r)),
                     Err(e) => create_error(&self.path, mode, e),
                 };
-                let Some(id) = self.write_id.as_deref().filter(|_| write::unsettled(&err)) else { return Err(err) };
+                if !write::unsettled(&err) {
+                    return Err(err);
+                }
+                let Some(id) = self.write_id.as_deref() else {
+                    return Err(write::explain(self.store.as_ref(), &self.key, &self.path, err).await);
+                };
                 match write::settle(self.store.as_ref(), &self.key, &self.path, id, err).await {
                     Settled::Written(info) => Ok(info),
                     Settled::Failed(e) | Settled::Unwritten(e) => Err(e),

@@ -11,7 +11,9 @@
 //! write happened; another id or none → `AlreadyExists`; no object → it did not happen.
 
 use object_store::path::Path;
-use object_store::{Attribute, Attributes, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, PutResult};
+use object_store::{
+    Attribute, Attributes, GetOptions, GetRange, ObjectMeta, ObjectStore, PutMode, PutOptions, PutPayload, PutResult,
+};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::RetryOptions;
@@ -86,9 +88,8 @@ pub struct PutInfo {
 
 impl PutInfo {
     pub(crate) fn from_result(size: u64, r: PutResult) -> PutInfo {
-        let checksum = crate::op::current()
-            .and_then(|op| op.checksum())
-            .map(|(algorithm, value)| Checksum { algorithm, value });
+        let checksum =
+            crate::op::current().and_then(|op| op.checksum()).map(|(algorithm, value)| Checksum { algorithm, value });
         PutInfo { size, etag: r.e_tag, version: r.version, checksum }
     }
 }
@@ -119,26 +120,54 @@ pub(crate) enum Holder {
     Nobody,
 }
 
-/// One HEAD: is the object at `key` the one written with `write_id`?
+/// What the server says about `key` now: one GET of its first byte. Its answer carries the
+/// object's metadata, and an error answer carries S3's code (a HEAD's answer has no body: a
+/// missing bucket would look like a missing object). `None`: no such object.
+pub(crate) async fn probe(store: &dyn ObjectStore, key: &Path, path: &str) -> Result<Option<(ObjectMeta, Attributes)>> {
+    let opts = GetOptions { range: Some(GetRange::Bounded(0..1)), ..Default::default() };
+    let r = match store.get_opts(key, opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            let err = Error::from_store(path, e);
+            return match err.kind {
+                ErrorKind::NotFound => Ok(None),
+                // An empty object has no first byte.
+                ErrorKind::InvalidInput => {
+                    let head = GetOptions { head: true, ..Default::default() };
+                    match store.get_opts(key, head).await {
+                        Ok(r) => Ok(Some((r.meta, r.attributes))),
+                        Err(e) => Err(Error::from_store(path, e)),
+                    }
+                }
+                _ => Err(err),
+            };
+        }
+    };
+    let (meta, attributes) = (r.meta.clone(), r.attributes.clone());
+    let _ = r.bytes().await;
+    Ok(Some((meta, attributes)))
+}
+
+/// Who holds the key after a create-only write whose outcome was unknown.
 pub(crate) async fn holder(store: &dyn ObjectStore, key: &Path, path: &str, write_id: &str) -> Result<Holder> {
-    let opts = GetOptions { head: true, ..Default::default() };
-    match store.get_opts(key, opts).await {
-        Ok(r) => {
-            let ours = r.attributes.get(&Attribute::Metadata(WRITE_ID_KEY.into())).map(|v| v.as_ref()) == Some(write_id);
-            Ok(if ours {
-                Holder::Us(PutInfo { size: r.meta.size, etag: r.meta.e_tag, version: r.meta.version, checksum: None })
+    Ok(match probe(store, key, path).await? {
+        None => Holder::Nobody,
+        Some((meta, attrs)) => {
+            if attrs.get(&Attribute::Metadata(WRITE_ID_KEY.into())).map(|v| v.as_ref()) == Some(write_id) {
+                Holder::Us(PutInfo { size: meta.size, etag: meta.e_tag, version: meta.version, checksum: None })
             } else {
                 Holder::Someone
-            })
-        }
-        Err(object_store::Error::NotFound { .. }) => {
-            // The 404 explains nothing to the caller: drop its record.
-            if let Some(op) = crate::op::current() {
-                op.take_failure(|f| f.status == Some(404));
             }
-            Ok(Holder::Nobody)
         }
-        Err(e) => Err(Error::from_store(path, e)),
+    })
+}
+
+/// A write whose connection broke is often one the server refused before reading its body
+/// (a wrong secret, a missing bucket) and closed: the server's answer to a probe tells why.
+pub(crate) async fn explain(store: &dyn ObjectStore, key: &Path, path: &str, err: Error) -> Error {
+    match probe(store, key, path).await {
+        Err(e) if e.status.is_some() => e,
+        _ => err,
     }
 }
 
@@ -162,6 +191,8 @@ pub(crate) async fn settle(store: &dyn ObjectStore, key: &Path, path: &str, writ
             Settled::Failed(err)
         }
         Ok(Holder::Nobody) => Settled::Unwritten(err),
+        // The server refused the probe too: its answer says why the write failed.
+        Err(e) if e.status.is_some() => Settled::Failed(e),
         Err(_) => Settled::Failed(err),
     }
 }
@@ -203,7 +234,10 @@ pub(crate) async fn put(
             Ok(r) => return Ok(PutInfo::from_result(size, r)),
             Err(e) => create_error(path, opts.mode, e),
         };
-        let Some(id) = write_id.filter(|_| unsettled(&err)) else { return Err(err) };
+        if !unsettled(&err) {
+            return Err(err);
+        }
+        let Some(id) = write_id else { return Err(explain(store, key, path, err).await) };
         let err = match settle(store, key, path, id, err).await {
             Settled::Written(info) => return Ok(info),
             Settled::Failed(e) => return Err(e),

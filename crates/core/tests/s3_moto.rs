@@ -131,6 +131,15 @@ async fn s3_data_path_against_moto() {
     assert_eq!(e.kind, ErrorKind::AlreadyExists, "{e}");
     assert_eq!(s.get("a/small.txt", &t).await.unwrap(), b"hello");
 
+    // create-only onto an existing key with a body the server refuses before reading it
+    // (moto answers 412 and closes): AlreadyExists every time, also for identical bytes
+    let body = Bytes::from(pattern(3 * 1024 * 1024 + 1));
+    s.put("a/exists.bin", body.clone(), &WriteOptions::default(), &t).await.unwrap();
+    for _ in 0..30 {
+        let e = s.put("a/exists.bin", body.clone(), &WriteOptions::default().create(), &t).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::AlreadyExists, "{e} {:?}", e.detail);
+    }
+
     // copy
     s.copy("a/small.txt", "b/copy.txt", true, &t).await.unwrap();
     assert_eq!(s.get("b/copy.txt", &t).await.unwrap(), b"hello");

@@ -180,12 +180,16 @@ async fn streaming_upload_small_is_one_conditional_put() {
     let store = Store::memory();
     let t = tok();
     store.put("exists", Bytes::from_static(b"old"), &WriteOptions::default(), &t).await.unwrap();
-    let up = store.create_upload("exists", UploadOptions { write: WriteOptions::default().create(), ..Default::default() }).unwrap();
+    let up = store
+        .create_upload("exists", UploadOptions { write: WriteOptions::default().create(), ..Default::default() })
+        .unwrap();
     up.write(Bytes::from_static(b"new"), &t).await.unwrap();
     assert_eq!(up.finish(&t).await.unwrap_err().kind, ErrorKind::AlreadyExists);
     assert_eq!(store.get("exists", &t).await.unwrap(), b"old");
     // large + create on an existing key is refused before any part is uploaded
-    let up = store.create_upload("exists", UploadOptions { write: WriteOptions::default().create(), ..Default::default() }).unwrap();
+    let up = store
+        .create_upload("exists", UploadOptions { write: WriteOptions::default().create(), ..Default::default() })
+        .unwrap();
     let e = up.write(Bytes::from(vec![1u8; 9 * 1024 * 1024]), &t).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::AlreadyExists);
 }

@@ -246,7 +246,10 @@ fn write_options(path: &str, o: Option<WriteOptions>) -> core::Result<core::Writ
         None | Some("overwrite") => core::WriteMode::Overwrite,
         Some("create") => core::WriteMode::Create,
         Some(other) => {
-            return Err(core::Error::argument(path, format!("write mode must be 'overwrite' or 'create', got '{other}'")))
+            return Err(core::Error::argument(
+                path,
+                format!("write mode must be 'overwrite' or 'create', got '{other}'"),
+            ))
         }
     };
     let mut metadata: Vec<(String, String)> = o.metadata.unwrap_or_default().into_iter().collect();
@@ -331,7 +334,12 @@ fn s3_options(options: S3StoreOptions) -> core::Result<core::S3Options> {
         backoff_max: secs(r.backoff_max).unwrap_or(d.backoff_max),
         jitter: secs(r.jitter).unwrap_or(d.jitter),
     });
-    let bad = |what: &str| core::Error::argument("", format!("copyIfNotExists must be 'multipart', 'head-then-copy' or 'header:<name>:<value>', got '{what}'"));
+    let bad = |what: &str| {
+        core::Error::argument(
+            "",
+            format!("copyIfNotExists must be 'multipart', 'head-then-copy' or 'header:<name>:<value>', got '{what}'"),
+        )
+    };
     let copy_if_not_exists = match options.copy_if_not_exists.as_deref() {
         None | Some("multipart") => core::CopyIfNotExists::Multipart,
         Some("head-then-copy") => core::CopyIfNotExists::HeadThenCopy,
@@ -349,7 +357,10 @@ fn s3_options(options: S3StoreOptions) -> core::Result<core::S3Options> {
         Some("parallel") => core::RangedReads::Parallel,
         Some("single") => core::RangedReads::Single,
         Some(o) => {
-            return Err(core::Error::argument("", format!("rangedReads must be 'auto', 'parallel' or 'single', got '{o}'")))
+            return Err(core::Error::argument(
+                "",
+                format!("rangedReads must be 'auto', 'parallel' or 'single', got '{o}'"),
+            ))
         }
     };
     let credential_provider = options.credentials.map(|tsfn| {
@@ -589,11 +600,16 @@ impl NativeObjectStore {
                 let m = match method.as_str() {
                     "GET" => core::PresignMethod::Get,
                     "PUT" => core::PresignMethod::Put,
-                    o => return Err(core::Error::argument(&path, format!("presign method must be 'GET' or 'PUT', got '{o}'"))),
+                    o => {
+                        return Err(core::Error::argument(
+                            &path,
+                            format!("presign method must be 'GET' or 'PUT', got '{o}'"),
+                        ))
+                    }
                 };
-                let expires = secs(Some(expires_in))
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(|| core::Error::argument(&path, "presign expiresIn must be a positive number of seconds"))?;
+                let expires = secs(Some(expires_in)).filter(|d| !d.is_zero()).ok_or_else(|| {
+                    core::Error::argument(&path, "presign expiresIn must be a positive number of seconds")
+                })?;
                 store?.presign(&path, m, expires).await
             },
             |_, url| Ok(url),
@@ -669,11 +685,7 @@ impl NativeUpload {
     pub fn write<'env>(&self, env: &'env Env, chunk: Buffer) -> Result<PromiseRaw<'env, ()>> {
         let up = self.inner.clone();
         let t = self.token.clone();
-        spawn(
-            env,
-            async move { up.write(Bytes::from_owner(chunk), &t).await },
-            |_, _| Ok(()),
-        )
+        spawn(env, async move { up.write(Bytes::from_owner(chunk), &t).await }, |_, _| Ok(()))
     }
 
     #[napi(ts_return_type = "Promise<PutResult>")]

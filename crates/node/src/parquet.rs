@@ -389,7 +389,8 @@ impl NativeObjectStore {
         options: Option<ScanOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ParquetScanHandle>> {
-        let source = Arc::new(pq::StoreSource::new(self.store().map_err(|e| js_error(env, e))?, path, token.inner.clone()));
+        let source =
+            Arc::new(pq::StoreSource::new(self.store().map_err(|e| js_error(env, e))?, path, token.inner.clone()));
         open_scan(env, source, options, token.inner.clone())
     }
 
