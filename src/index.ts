@@ -39,6 +39,10 @@ export {
   type NativePutResult,
   type NativeHeadResult,
   type NativeByteRange,
+  type NativeWriteDefaults,
+  type NativeErrorCode,
+  type NativeErrorFields,
+  nativeErrorFields,
 } from './native';
 export {
   readParquet,

@@ -40,7 +40,8 @@ pub(crate) fn build(opts: &S3Options) -> Result<S3Parts> {
         let ep = if ep.contains("://") { ep.to_string() } else { format!("https://{ep}") };
         ep.trim_end_matches('/').to_string()
     });
-    let virtual_hosted = opts.virtual_hosted_style.unwrap_or(endpoint.is_none());
+    // Without an endpoint (AWS), virtual-hosted unless the name does not fit in a host name.
+    let virtual_hosted = opts.virtual_hosted_style.unwrap_or(endpoint.is_none() && !bucket.contains('.'));
     let bucket_url = match (&endpoint, virtual_hosted) {
         (Some(ep), true) => {
             let (scheme, host) = ep.split_once("://").unwrap_or(("https", ep));
@@ -49,26 +50,6 @@ pub(crate) fn build(opts: &S3Options) -> Result<S3Parts> {
         (Some(ep), false) => format!("{ep}/{bucket}"),
         (None, true) => format!("https://{bucket}.s3.{region}.amazonaws.com"),
         (None, false) => format!("https://s3.{region}.amazonaws.com/{bucket}"),
-    };
-
-    let credentials: Option<AwsCredentialProvider> = if opts.anon {
-        None
-    } else if let Some(p) = opts.credential_provider.clone() {
-        Some(p)
-    } else {
-        match (&opts.access_key_id, &opts.secret_access_key) {
-            (Some(k), Some(s)) => Some(Arc::new(StaticCredentialProvider::new(AwsCredential {
-                key_id: k.clone(),
-                secret_key: s.clone(),
-                token: opts.session_token.clone().filter(|t| !t.is_empty()),
-            }))),
-            (None, None) => {
-                return Err(option_error(
-                    "S3 credentials missing: give accessKeyId and secretAccessKey, a credentials callback, or anon",
-                ))
-            }
-            _ => return Err(option_error("S3 accessKeyId and secretAccessKey must be given together")),
-        }
     };
 
     let max_connections = opts.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
@@ -105,6 +86,26 @@ pub(crate) fn build(opts: &S3Options) -> Result<S3Parts> {
         }
     }
     let client = client.build().map_err(|e| option_error(format!("HTTP client: {e}")))?;
+    let credentials: Option<AwsCredentialProvider> = if opts.anon {
+        None
+    } else if let Some(p) = opts.credential_provider.clone() {
+        Some(p)
+    } else {
+        match (&opts.access_key_id, &opts.secret_access_key) {
+            (Some(k), Some(s)) => Some(Arc::new(StaticCredentialProvider::new(AwsCredential {
+                key_id: k.clone(),
+                secret_key: s.clone(),
+                token: opts.session_token.clone().filter(|t| !t.is_empty()),
+            }))),
+            (None, None) => {
+                return Err(option_error(
+                    "S3 credentials missing: give accessKeyId and secretAccessKey, a credentials callback, or anon",
+                ))
+            }
+            _ => return Err(option_error("S3 accessKeyId and secretAccessKey must be given together")),
+        }
+    };
+
     let (write_headers, content_headers) = write_headers(&opts.write_defaults)?;
     let transport = Arc::new(Transport {
         client,

@@ -265,6 +265,15 @@ fn write_options(path: &str, o: Option<WriteOptions>) -> core::Result<core::Writ
     })
 }
 
+/// One upload's own multipart tuning (the store's otherwise).
+#[napi(object)]
+pub struct UploadTuning {
+    /// Bytes (at least 5 MiB).
+    pub part_size: Option<f64>,
+    /// Parts in flight.
+    pub concurrency: Option<u32>,
+}
+
 #[napi(object)]
 pub struct Checksum {
     /// 'crc32' | 'crc32c' | 'crc64nvme' | 'sha1' | 'sha256'
@@ -663,10 +672,19 @@ impl NativeObjectStore {
         env: &Env,
         path: String,
         options: Option<WriteOptions>,
+        tuning: Option<UploadTuning>,
         token: &CancelToken,
     ) -> Result<NativeUpload> {
+        let tuning = tuning.unwrap_or(UploadTuning { part_size: None, concurrency: None });
         let up = write_options(&path, options)
-            .and_then(|write| self.store()?.create_upload(&path, core::UploadOptions { write, ..Default::default() }))
+            .and_then(|write| {
+                let opts = core::UploadOptions {
+                    write,
+                    part_size: tuning.part_size.filter(|v| v.is_finite() && *v >= 1.0).map(|v| v as usize),
+                    concurrency: tuning.concurrency.filter(|v| *v > 0).map(|v| v as usize),
+                };
+                self.store()?.create_upload(&path, opts)
+            })
             .map_err(|e| js_error(env, e))?;
         Ok(NativeUpload { inner: Arc::new(up), token: token.inner.clone() })
     }
