@@ -289,7 +289,7 @@ impl Store {
         let mut buf = vec![0u8; usize_of(path, size)?];
         let (head, rest) = buf.split_at_mut(head_end as usize);
         // The first response's body is read while the other ranges are fetched.
-        let first_body = read_into(path, first, head);
+        let first_body = self.read_into(path, key, first, head);
         if head_end >= size {
             first_body.await?;
             return Ok(buf);
@@ -309,7 +309,7 @@ impl Store {
                 let inner = self.inner.clone();
                 Box::pin(async move {
                     let r = inner.get_opts(key, opts).await.map_err(|e| Error::from_store(path, e))?;
-                    read_into(path, r, slice).await
+                    self.read_into(path, key, r, slice).await
                 }) as futures::future::BoxFuture<'_, Result<()>>
             })
             .collect();
@@ -323,7 +323,7 @@ impl Store {
     async fn get_whole(&self, path: &str, key: &Path) -> Result<Vec<u8>> {
         let r = self.inner.get(key).await.map_err(|e| Error::from_store(path, e))?;
         let mut buf = vec![0u8; usize_of(path, r.range.end - r.range.start)?];
-        read_into(path, r, &mut buf).await?;
+        self.read_into(path, key, r, &mut buf).await?;
         Ok(buf)
     }
 
@@ -366,7 +366,7 @@ impl Store {
             };
             let n = r.range.end - r.range.start;
             let mut buf = vec![0u8; usize_of(path, n)?];
-            read_into(path, r, &mut buf).await?;
+            self.read_into(path, &key.path, r, &mut buf).await?;
             Ok(buf)
         })
         .await
@@ -435,7 +435,7 @@ impl Store {
                             return Ok((i, Bytes::new()));
                         }
                         let r = inner.get_opts(key, opts).await.map_err(|e| self.range_error(path, e))?;
-                        Ok::<_, Error>((i, body(path, r).await?))
+                        Ok::<_, Error>((i, self.body(path, key, r).await?))
                     }) as futures::future::BoxFuture<'_, Result<(usize, Bytes)>>
                 })
                 .collect();
@@ -468,7 +468,7 @@ impl Store {
             };
             let version =
                 ObjectVersion { size: r.meta.size, etag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
-            Ok((body(path, r).await?, version))
+            Ok((self.body(path, &key.path, r).await?, version))
         })
         .await
     }
@@ -608,6 +608,58 @@ impl Store {
         .await
     }
 
+    /// A response's whole body, checked against the range it answers.
+    async fn body(&self, path: &str, key: &Path, r: GetResult) -> Result<Bytes> {
+        // Allocated here rather than on a blocking-pool thread (local files), whose malloc
+        // arena would keep the memory after it is freed.
+        let mut buf = vec![0u8; usize_of(path, r.range.end - r.range.start)?];
+        self.read_into(path, key, r, &mut buf).await?;
+        Ok(Bytes::from(buf))
+    }
+
+    /// Read a response body into `dst`, which it must fill exactly. A body that breaks off
+    /// (reset, stall) is resumed from where it stopped, pinned to the same version, within the
+    /// retry policy and the operation's deadline.
+    async fn read_into(&self, path: &str, key: &Path, r: GetResult, dst: &mut [u8]) -> Result<()> {
+        if let GetResultPayload::File(file, _) = &r.payload {
+            // A local file is read straight into `dst` (its chunked stream reads 8 KiB at a time).
+            check_length(path, (r.range.end - r.range.start) as usize, dst.len())?;
+            return read_file_at(file, r.range.start, dst)
+                .map_err(|e| Error::new(ErrorKind::Unavailable, path, format!("reading '{path}': {e}")));
+        }
+        let start = r.range.start;
+        let pin = GetOptions { if_match: r.meta.e_tag.clone(), version: r.meta.version.clone(), ..Default::default() };
+        let mut stream = r.into_stream();
+        let mut pos = 0usize;
+        let mut resumes = 0;
+        loop {
+            match stream.next().await {
+                None => return check_length(path, pos, dst.len()),
+                Some(Ok(chunk)) => {
+                    let end = pos + chunk.len();
+                    if end > dst.len() {
+                        return check_length(path, end, dst.len());
+                    }
+                    dst[pos..end].copy_from_slice(&chunk);
+                    pos = end;
+                }
+                Some(Err(e)) => {
+                    let err = Error::from_store(path, e);
+                    let broken = matches!(err.kind, ErrorKind::Unavailable | ErrorKind::Timeout);
+                    resumes += 1;
+                    let remaining = op::current().and_then(|o| o.remaining());
+                    let wait = if broken && pos < dst.len() { self.retry.backoff(resumes, remaining) } else { None };
+                    let Some(wait) = wait else { return Err(err) };
+                    tokio::time::sleep(wait).await;
+                    let range = start + pos as u64..start + dst.len() as u64;
+                    let opts = GetOptions { range: Some(GetRange::Bounded(range)), ..pin.clone() };
+                    let r = self.inner.get_opts(key, opts).await.map_err(|e| Error::from_store(path, e))?;
+                    stream = r.into_stream();
+                }
+            }
+        }
+    }
+
     /// An error of a ranged read; a range the object cannot answer is `InvalidInput` (S3 says
     /// 416; the local and memory stores raise a generic error of their own).
     fn range_error(&self, path: &str, e: object_store::Error) -> Error {
@@ -683,43 +735,6 @@ fn slow_ranges(server: &str) -> bool {
 
 fn usize_of(path: &str, n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::invalid(path, format!("object of {n} bytes does not fit in memory")))
-}
-
-/// A response's whole body, checked against the range it answers.
-async fn body(path: &str, r: GetResult) -> Result<Bytes> {
-    let expected = (r.range.end - r.range.start) as usize;
-    if matches!(r.payload, GetResultPayload::File(..)) {
-        // Allocated here rather than on a blocking-pool thread, whose malloc arena would keep
-        // the memory after it is freed.
-        let mut buf = vec![0u8; expected];
-        read_into(path, r, &mut buf).await?;
-        return Ok(Bytes::from(buf));
-    }
-    let bytes = r.bytes().await.map_err(|e| Error::from_store(path, e))?;
-    check_length(path, bytes.len(), expected)?;
-    Ok(bytes)
-}
-
-/// Read a response body into `dst`, which it must fill exactly.
-async fn read_into(path: &str, r: GetResult, dst: &mut [u8]) -> Result<()> {
-    if let GetResultPayload::File(file, _) = &r.payload {
-        // A local file is read straight into `dst` (its chunked stream reads 8 KiB at a time).
-        check_length(path, (r.range.end - r.range.start) as usize, dst.len())?;
-        return read_file_at(file, r.range.start, dst)
-            .map_err(|e| Error::new(ErrorKind::Unavailable, path, format!("reading '{path}': {e}")));
-    }
-    let mut stream = r.into_stream();
-    let mut pos = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Error::from_store(path, e))?;
-        let end = pos + chunk.len();
-        if end > dst.len() {
-            return check_length(path, end, dst.len());
-        }
-        dst[pos..end].copy_from_slice(&chunk);
-        pos = end;
-    }
-    check_length(path, pos, dst.len())
 }
 
 /// `dst.len()` bytes of `file` from `offset`, without blocking the async workers' other tasks.
