@@ -76,7 +76,7 @@ pub struct ObjectVersion {
     pub version: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     /// Distinguishes stores in process-wide caches (a clone keeps the id).
     id: u64,
@@ -94,7 +94,20 @@ pub struct Store {
     presigner: Option<Arc<Presigner>>,
 }
 
-#[derive(Debug)]
+/// No credential in any Debug output: object_store's own would show the access key id.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("tuning", &self.tuning)
+            .field("deadline", &self.deadline)
+            .field("retry", &self.retry)
+            .field("ranged_reads", &self.ranged_reads)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Presigner {
     s3: AmazonS3,
     bucket_url: String,

@@ -381,3 +381,70 @@ async fn a_persistent_server_error_is_retried_once_per_policy() {
     assert_eq!(e.message, "storage unavailable: 'k' (HTTP 503 SlowDown, 3 attempts)");
     assert_eq!(seen.load(Ordering::SeqCst), 3, "three PUTs, no HEAD, no second round of retries");
 }
+
+/// Serves one object; the first answer breaks off after `cut` bytes. Honours `Range`.
+fn flaky_object_server(object: Vec<u8>, cut: usize) -> (u16, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let object = Arc::new(object);
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { return };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let object = object.clone();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+                let (start, end) = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("range: bytes="))
+                    .map(|r| {
+                        let (a, b) = r.trim().split_once('-').unwrap();
+                        let a: usize = a.parse().unwrap();
+                        let b: usize = if b.is_empty() {
+                            object.len() - 1
+                        } else {
+                            b.parse::<usize>().unwrap().min(object.len() - 1)
+                        };
+                        (a, b + 1)
+                    })
+                    .unwrap_or((0, object.len()));
+                let body = &object[start..end];
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {}-{}/{}\r\nETag: \"v1\"\r\nLast-Modified: Sun, 06 Dec 2026 20:00:00 GMT\r\n\r\n",
+                    body.len(),
+                    start,
+                    end - 1,
+                    object.len()
+                );
+                let send = if n == 0 { &body[..cut.min(body.len())] } else { body };
+                let _ = c.write_all(send);
+                let _ = c.flush();
+                if n == 0 {
+                    let _ = c.shutdown(std::net::Shutdown::Both);
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_breaks_off_is_resumed_where_it_stopped() {
+    let object = pattern(3 * 1024 * 1024, 5);
+    let (port, seen) = flaky_object_server(object.clone(), 100 * 1024);
+    let store = Store::s3(opts(port, "bkt-r")).unwrap();
+    let got = store.get("obj", &tok()).await.unwrap();
+    assert!(got == object, "byte-exact after the resume");
+    assert_eq!(seen.load(Ordering::SeqCst), 2, "one resume, not a new whole read");
+}

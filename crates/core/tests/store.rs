@@ -262,7 +262,9 @@ fn s3_options_validation_no_io() {
     o.secret_access_key = Some("super-secret".into());
     let s = Store::s3(o.clone()).unwrap();
     assert_eq!(s.kind(), StoreKind::S3);
-    assert!(!format!("{o:?}").contains("super-secret"));
+    for shown in [format!("{o:?}"), format!("{s:?}"), format!("{s:#?}")] {
+        assert!(!shown.contains("super-secret") && !shown.contains("AKIA_SECRET_KEY_ID"), "{shown}");
+    }
     o.ca_cert_path = Some("/nonexistent/ca.pem".into());
     let e = Store::s3(o.clone()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
