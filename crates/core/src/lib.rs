@@ -3,7 +3,9 @@
 //! Modules: `store` (the operations), `upload` (streaming writes), `write` (what a write is,
 //! create-only settling), `key` (object keys as object_store paths), `s3` (building the S3
 //! store), `transport` (the HTTP layer under it: signing, retries, timeouts, outcomes), `op`
-//! (one operation's context), `error`, `options`, `credentials`, `memory`, `parquet`.
+//! (one operation's context), `run` (an operation under its deadline and token), `error`,
+//! `options`, `credentials`, `memory`, `parquet`. Dependencies point one way: `store` uses
+//! `upload`, both use `write`, `run`, `op`; nothing below `store` uses it.
 
 pub mod credentials;
 pub mod error;
@@ -13,6 +15,7 @@ pub mod memory;
 pub mod op;
 pub mod options;
 pub mod parquet;
+mod run;
 mod s3;
 pub mod store;
 mod transport;

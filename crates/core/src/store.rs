@@ -121,42 +121,9 @@ pub enum PresignMethod {
     Put,
 }
 
-/// `fut` as operation `op` (see `Store::run_op`), without the redaction.
-pub(crate) async fn run_op<T>(
-    op: &Arc<Op>,
-    token: &CancellationToken,
-    path: &str,
-    fut: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    let scoped = op::scope(op.clone(), fut);
-    let bounded = async {
-        match op.deadline {
-            Some(d) => match tokio::time::timeout_at(d.into(), scoped).await {
-                Ok(r) => r,
-                Err(_) => Err(Error::deadline(path, op.budget, op.last_failure())),
-            },
-            None => scoped.await,
-        }
-    };
-    cancellable(token, path, bounded).await
-}
-
-/// Run `fut` unless `token` fires first; then the future is dropped (which cancels its
-/// in-flight requests) and `Aborted` is returned.
-pub async fn cancellable<T>(
-    token: &CancellationToken,
-    path: &str,
-    fut: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    if token.is_cancelled() {
-        return Err(Error::aborted(path));
-    }
-    tokio::select! {
-        biased;
-        _ = token.cancelled() => Err(Error::aborted(path)),
-        r = fut => r,
-    }
-}
+// Kept here for the Parquet scan, which imports it from the store.
+pub use crate::run::cancellable;
+use crate::run::run_op;
 
 impl Store {
     /// Build an S3 store. Performs no network I/O.

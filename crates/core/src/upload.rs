@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{Error, ErrorKind, Result};
 use crate::op::{self, Op};
 use crate::options::{RetryOptions, Tuning};
-use crate::store::run_op;
+use crate::run::run_op;
 use crate::write::{self, create_error, PutInfo, Settled, WriteMode, WriteOptions};
 
 #[derive(Debug, Clone, Default)]
