@@ -291,4 +291,7 @@ async fn s3_https_with_custom_ca_bundle() {
     eprintln!("without the CA bundle: {:?}: {e}", e.kind);
     assert_ne!(e.kind, ErrorKind::NotFound, "{e}");
     assert!(e.message.contains("'k'"), "{e}");
+    // verify=False: any certificate is accepted
+    let unchecked = Store::s3(S3Options { accept_invalid_certificates: true, ..opts(None) }).unwrap();
+    assert_eq!(unchecked.get("k", &t).await.unwrap(), b"over tls");
 }

@@ -448,3 +448,87 @@ async fn a_body_that_breaks_off_is_resumed_where_it_stopped() {
     assert!(got == object, "byte-exact after the resume");
     assert_eq!(seen.load(Ordering::SeqCst), 2, "one resume, not a new whole read");
 }
+
+/// Answers every request `200 OK` with an ETag and an empty body, and keeps each request head.
+fn recording_server() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = heads.clone();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { return };
+            let keep = keep.clone();
+            std::thread::spawn(move || loop {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 65536];
+                let head_end = loop {
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                    match c.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .unwrap_or(0);
+                while buf.len() < head_end + len {
+                    match c.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                keep.lock().unwrap().push(head);
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\nETag: \"e1\"\r\nx-amz-checksum-crc32: AAAAAA==\r\nContent-Length: 0\r\n\r\n",
+                );
+            });
+        }
+    });
+    (port, heads)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_wide_write_headers_requester_pays_and_anonymous_requests() {
+    let (port, heads) = recording_server();
+    let mut o = opts(port, "bkt-h");
+    o.requester_pays = true;
+    o.write_defaults = WriteDefaults {
+        server_side_encryption: Some("aws:kms".into()),
+        sse_kms_key_id: Some("key-1".into()),
+        acl: Some("bucket-owner-full-control".into()),
+        storage_class: Some("STANDARD_IA".into()),
+        ..Default::default()
+    };
+    let store = Store::s3(o).unwrap();
+    let w = WriteOptions { storage_class: Some("GLACIER".into()), ..Default::default() };
+    let put = store.put("k", Bytes::from_static(b"x"), &w, &tok()).await.unwrap();
+    assert_eq!(put.etag.as_deref(), Some("\"e1\""));
+    assert_eq!(put.checksum.map(|c| (c.algorithm, c.value)), Some(("crc32".into(), "AAAAAA==".into())));
+    let _ = store.get_range("k", 0, Some(1), &tok()).await;
+    let heads = heads.lock().unwrap().clone();
+    let (put, get) = (&heads[0], &heads[1]);
+    assert!(put.starts_with("put /bkt-h/k "), "{put}");
+    for h in [
+        "x-amz-server-side-encryption: aws:kms",
+        "x-amz-server-side-encryption-aws-kms-key-id: key-1",
+        "x-amz-acl: bucket-owner-full-control",
+        "x-amz-storage-class: glacier",
+        "x-amz-request-payer: requester",
+        "authorization: aws4-hmac-sha256",
+    ] {
+        assert!(put.contains(h), "PUT lacks {h}: {put}");
+    }
+    assert!(get.contains("x-amz-request-payer: requester") && !get.contains("x-amz-acl"), "{get}");
+
+    let (port, heads) = recording_server();
+    let mut o = opts(port, "bkt-h");
+    (o.anon, o.access_key_id, o.secret_access_key) = (true, None, None);
+    Store::s3(o).unwrap().put("k", Bytes::from_static(b"x"), &WriteOptions::default(), &tok()).await.unwrap();
+    let head = heads.lock().unwrap()[0].clone();
+    assert!(!head.contains("authorization:"), "anonymous requests are unsigned: {head}");
+}
