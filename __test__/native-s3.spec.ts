@@ -156,3 +156,16 @@ test('the deadline bounds the whole operation, every retry included', async (t) 
   t.is(nativeErrorFields(e.cause)?.code, 'Timeout');
   t.regex(e.message, /deadline/);
 });
+
+test('keys with control characters and odd slashes keep their exact bytes', async (t) => {
+  const bucket = await createBucket(server);
+  const s = store(bucket);
+  const admin = adminClient(server);
+  t.teardown(() => admin.destroy());
+  for (const key of ['ctl/a\u0001b', 'ctl/tab\there', 'ctl/pct%41 #?&=+']) {
+    await s.put(key, key);
+    t.is((await s.get(key)).toString(), key);
+    const h = await admin.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    t.is(h.ContentLength, Buffer.byteLength(key), 'the SDK finds the object under the same key');
+  }
+});
