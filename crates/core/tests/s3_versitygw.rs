@@ -314,8 +314,9 @@ fn fake_server(answer: Option<&'static str>) -> (u16, Arc<AtomicUsize>) {
     (port, seen)
 }
 
-/// Reads one request (head and a Content-Length body), so that closing answers cleanly.
-fn read_request(c: &mut TcpStream) {
+/// Reads one request (head and a Content-Length body) and returns its head, lower-cased;
+/// None when the connection ends first.
+fn read_request(c: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 65536];
     let head_end = loop {
@@ -323,7 +324,7 @@ fn read_request(c: &mut TcpStream) {
             break i + 4;
         }
         match c.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     };
@@ -334,10 +335,11 @@ fn read_request(c: &mut TcpStream) {
         .unwrap_or(0);
     while buf.len() < head_end + len {
         match c.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
+    Some(head)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -460,28 +462,7 @@ fn recording_server() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
             let Ok(mut c) = conn else { return };
             let keep = keep.clone();
             std::thread::spawn(move || loop {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 65536];
-                let head_end = loop {
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                    match c.read(&mut chunk) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-                    .unwrap_or(0);
-                while buf.len() < head_end + len {
-                    match c.read(&mut chunk) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
+                let Some(head) = read_request(&mut c) else { return };
                 keep.lock().unwrap().push(head);
                 let _ = c.write_all(
                     b"HTTP/1.1 200 OK\r\nETag: \"e1\"\r\nx-amz-checksum-crc32: AAAAAA==\r\nContent-Length: 0\r\n\r\n",
