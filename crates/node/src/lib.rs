@@ -88,6 +88,20 @@ pub(crate) fn native_buffer(env: &Env, mut data: Vec<u8>) -> Result<Unknown<'_>>
     Ok(buf.to_unknown())
 }
 
+/// Buffers up to this size are copied on the JS thread: cheaper than lending them (a lent
+/// Buffer's reference must be released on the JS thread again, one callback per call).
+const COPY_MAX: usize = 64 * 1024;
+
+/// The bytes of a Buffer passed in: small ones copied now, large ones lent to Rust (no copy)
+/// until the Bytes are dropped.
+fn lend_or_copy(data: Buffer) -> Bytes {
+    if data.len() <= COPY_MAX {
+        Bytes::copy_from_slice(&data)
+    } else {
+        Bytes::from_owner(data)
+    }
+}
+
 /// Run a core future on the addon's tokio runtime; resolve with `convert(value)` on the JS
 /// thread, reject with a coded JS Error.
 pub(crate) fn spawn<'env, T, V, F, C>(env: &'env Env, fut: F, convert: C) -> Result<PromiseRaw<'env, V>>
@@ -583,11 +597,12 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, PutResult>> {
         let store = self.store();
         let t = token.inner.clone();
+        let bytes = lend_or_copy(data);
         spawn(
             env,
             async move {
                 let opts = write_options(&path, options)?;
-                store?.put(&path, Bytes::from_owner(data), &opts, &t).await
+                store?.put(&path, bytes, &opts, &t).await
             },
             |_, v| Ok(PutResult::from(v)),
         )
@@ -703,7 +718,8 @@ impl NativeUpload {
     pub fn write<'env>(&self, env: &'env Env, chunk: Buffer) -> Result<PromiseRaw<'env, ()>> {
         let up = self.inner.clone();
         let t = self.token.clone();
-        spawn(env, async move { up.write(Bytes::from_owner(chunk), &t).await }, |_, _| Ok(()))
+        let bytes = lend_or_copy(chunk);
+        spawn(env, async move { up.write(bytes, &t).await }, |_, _| Ok(()))
     }
 
     #[napi(ts_return_type = "Promise<PutResult>")]
