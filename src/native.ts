@@ -171,7 +171,7 @@ export interface NativeCredentials {
 
 /**
  * Options of {@link NativeObjectStore.s3}: the addon's `S3StoreOptions` (see
- * `native/binding.d.ts` and /work/notes/native-api.md) with secrets as {@link Secret} allowed,
+ * `native/binding.d.ts`) with secrets as {@link Secret} allowed,
  * credentials expiring at a Date, and the name used in errors.
  */
 export type NativeS3Options = Omit<Raw.S3StoreOptions, 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'credentials'> & {

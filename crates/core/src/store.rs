@@ -24,6 +24,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::key::{encode, object_key, Key};
 use crate::op::{self, Op};
 use crate::options::{CopyIfNotExists, RangedReads, RetryOptions, S3Options, Tuning};
+// Re-exported for the Parquet scan, which imports it from the store.
+pub use crate::run::cancellable;
+use crate::run::run_op;
 use crate::upload::{Upload, UploadOptions};
 use crate::write::{self, create_error, PutInfo, WriteMode, WriteOptions};
 
@@ -120,10 +123,6 @@ pub enum PresignMethod {
     Get,
     Put,
 }
-
-// Kept here for the Parquet scan, which imports it from the store.
-pub use crate::run::cancellable;
-use crate::run::run_op;
 
 impl Store {
     /// Build an S3 store. Performs no network I/O.
