@@ -213,6 +213,12 @@ function toBuffer(data: Uint8Array | string): Buffer {
 /** Without a signal, calls share one token that is never cancelled (no object per call). */
 let neverCancelled: NativeCancelToken | undefined;
 
+/**
+ * Chunks are gathered into pieces of this size before they go to the addon: every native call
+ * is a round trip through the event loop (a 256 MiB file stream comes in 4,096 chunks of 64 KiB).
+ */
+const GATHER_BYTES = 1 << 20;
+
 /** A streaming upload. Await each `write` (backpressure); `finish` commits, `abort` discards. */
 export class NativeUpload {
   #raw: Raw.NativeUpload;
@@ -220,6 +226,11 @@ export class NativeUpload {
   #backend: string;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
+  /** Small chunks copied here until a piece is full (copied: the caller may reuse its buffers). */
+  #gather: Buffer | undefined;
+  #gathered = 0;
+  /** The error a native write failed with: later writes fail with it too (the upload is aborted). */
+  #failed: Error | undefined;
 
   /** @internal */
   constructor(raw: Raw.NativeUpload, token: NativeCancelToken, path: string, backend: string, signal: AbortSignal | undefined) {
@@ -234,20 +245,33 @@ export class NativeUpload {
   }
 
   get bytesWritten(): number {
-    return this.#raw.bytesWritten;
+    return this.#raw.bytesWritten + this.#gathered;
   }
 
+  /**
+   * Resolves when the chunk is taken. Chunks of 1 MiB and more are lent to Rust until then
+   * (do not change them before the promise settles); smaller ones are copied.
+   */
   async write(chunk: Uint8Array | string): Promise<void> {
-    try {
-      await this.#raw.write(toBuffer(chunk));
-    } catch (err) {
-      this.#detach();
-      throw mapNativeError(err, this.#path, this.#backend, this.#signal);
+    if (this.#failed) throw this.#failed;
+    if (this.#signal?.aborted) {
+      throw new AbortError(`Operation aborted: '${this.#path}'`, { path: this.#path, backend: this.#backend, cause: this.#signal.reason });
+    }
+    const data = toBuffer(chunk);
+    if (this.#gathered === 0 && data.length >= GATHER_BYTES) return this.#send(data);
+    let from = 0;
+    while (from < data.length) {
+      this.#gather ??= Buffer.allocUnsafe(GATHER_BYTES);
+      const n = data.copy(this.#gather, this.#gathered, from);
+      this.#gathered += n;
+      from += n;
+      if (this.#gathered === GATHER_BYTES) await this.#flush();
     }
   }
 
   async finish(): Promise<NativePutResult> {
     try {
+      await this.#flush();
       return await this.#raw.finish();
     } catch (err) {
       throw mapNativeError(err, this.#path, this.#backend, this.#signal);
@@ -258,10 +282,30 @@ export class NativeUpload {
 
   async abort(): Promise<void> {
     this.#detach();
+    this.#gather = undefined;
+    this.#gathered = 0;
     try {
       await this.#raw.abort();
     } catch (err) {
       throw mapNativeError(err, this.#path, this.#backend);
+    }
+  }
+
+  /** Sends what was gathered; the piece now belongs to Rust, the next one is a new allocation. */
+  async #flush(): Promise<void> {
+    if (this.#gathered === 0) return;
+    const piece = this.#gather!.subarray(0, this.#gathered);
+    this.#gather = undefined;
+    this.#gathered = 0;
+    await this.#send(piece);
+  }
+
+  async #send(data: Buffer): Promise<void> {
+    try {
+      await this.#raw.write(data);
+    } catch (err) {
+      this.#detach();
+      throw (this.#failed = mapNativeError(err, this.#path, this.#backend, this.#signal));
     }
   }
 
