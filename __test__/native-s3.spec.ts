@@ -169,3 +169,19 @@ test('keys with control characters and odd slashes keep their exact bytes', asyn
     t.is(h.ContentLength, Buffer.byteLength(key), 'the SDK finds the object under the same key');
   }
 });
+
+test('an upload may reuse its chunk buffer once write() resolves (small and large chunks)', async (t) => {
+  const s = store(await createBucket(server));
+  for (const size of [4096, 2 * 1024 * 1024]) {
+    const up = s.createUpload(`reuse/${size}.bin`, { partSize: 5 * 1024 * 1024 });
+    const buf = Buffer.alloc(size);
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 6; i++) {
+      buf.fill(i + 1);
+      expected.push(Buffer.from(buf));
+      await up.write(buf);
+    }
+    await up.finish();
+    t.true((await s.get(`reuse/${size}.bin`)).equals(Buffer.concat(expected)), `chunks of ${size} bytes`);
+  }
+});

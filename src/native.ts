@@ -226,7 +226,7 @@ export class NativeUpload {
   #backend: string;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
-  /** Small chunks copied here until a piece is full (copied: the caller may reuse its buffers). */
+  /** Small chunks copied here until a piece is full. */
   #gather: Buffer | undefined;
   #gathered = 0;
   /** The error a native write failed with: later writes fail with it too (the upload is aborted). */
@@ -248,10 +248,7 @@ export class NativeUpload {
     return this.#raw.bytesWritten + this.#gathered;
   }
 
-  /**
-   * Resolves when the chunk is taken. Chunks of 1 MiB and more are lent to Rust until then
-   * (do not change them before the promise settles); smaller ones are copied.
-   */
+  /** Resolves when the chunk is taken (copied: the caller may reuse its buffer then). */
   async write(chunk: Uint8Array | string): Promise<void> {
     if (this.#failed) throw this.#failed;
     if (this.#signal?.aborted) {

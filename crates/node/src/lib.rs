@@ -92,8 +92,8 @@ pub(crate) fn native_buffer(env: &Env, mut data: Vec<u8>) -> Result<Unknown<'_>>
 /// Buffer's reference must be released on the JS thread again, one callback per call).
 const COPY_MAX: usize = 64 * 1024;
 
-/// The bytes of a Buffer passed in: small ones copied now, large ones lent to Rust (no copy)
-/// until the Bytes are dropped.
+/// The bytes of a Buffer passed in for a call that holds them only until it settles: small
+/// ones copied now, large ones lent to Rust (no copy) until the Bytes are dropped.
 fn lend_or_copy(data: Buffer) -> Bytes {
     if data.len() <= COPY_MAX {
         Bytes::copy_from_slice(&data)
@@ -718,8 +718,18 @@ impl NativeUpload {
     pub fn write<'env>(&self, env: &'env Env, chunk: Buffer) -> Result<PromiseRaw<'env, ()>> {
         let up = self.inner.clone();
         let t = self.token.clone();
-        let bytes = lend_or_copy(chunk);
-        spawn(env, async move { up.write(bytes, &t).await }, |_, _| Ok(()))
+        // Copied, not lent: the upload keeps chunks after `write` resolves (until their part is
+        // sent), and the caller may reuse its buffer by then. Large ones off the JS thread.
+        let small = (chunk.len() <= COPY_MAX).then(|| Bytes::copy_from_slice(&chunk));
+        let chunk = small.is_none().then_some(chunk);
+        spawn(
+            env,
+            async move {
+                let bytes = small.unwrap_or_else(|| chunk.map(|c| Bytes::copy_from_slice(&c)).unwrap_or_default());
+                up.write(bytes, &t).await
+            },
+            |_, _| Ok(()),
+        )
     }
 
     #[napi(ts_return_type = "Promise<PutResult>")]
