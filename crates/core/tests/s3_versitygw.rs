@@ -513,3 +513,49 @@ async fn store_wide_write_headers_requester_pays_and_anonymous_requests() {
     let head = heads.lock().unwrap()[0].clone();
     assert!(!head.contains("authorization:"), "anonymous requests are unsigned: {head}");
 }
+
+/// A proxy to `upstream` that swallows the answer on its first connection (the request
+/// reaches the server, which acts on it; the client sees the connection drop).
+fn answer_losing_proxy(upstream: u16) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for (n, conn) in l.incoming().enumerate() {
+            let Ok(client) = conn else { return };
+            let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+            let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+            });
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                if n == 0 {
+                    let mut buf = [0u8; 1];
+                    let _ = s_read.read(&mut buf); // the server answered: lose it
+                    let _ = c_write.shutdown(std::net::Shutdown::Both);
+                } else {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                }
+            });
+        }
+    });
+    port
+}
+
+/// The hard case: a create-only PUT that the server applied, whose answer was lost. Its write
+/// id tells it from another writer's object: success for the writer, AlreadyExists for others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_only_write_whose_answer_was_lost_is_settled_by_its_write_id() {
+    let v = start_vgw(&["bkt-l"]);
+    let lossy = Store::s3(opts(answer_losing_proxy(v.port), "bkt-l")).unwrap();
+    let put = lossy.put("lost.txt", Bytes::from_static(b"mine"), &WriteOptions::default().create(), &tok()).await;
+    let put = put.unwrap_or_else(|e| panic!("the write happened: {e} {:?}", e.detail));
+    let direct = Store::s3(opts(v.port, "bkt-l")).unwrap();
+    assert_eq!(put.etag, direct.head("lost.txt", &tok()).await.unwrap().etag);
+    let e = direct
+        .put("lost.txt", Bytes::from_static(b"mine"), &WriteOptions::default().create(), &tok())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AlreadyExists, "same bytes, another writer: {e}");
+    assert!(direct.head("lost.txt", &tok()).await.unwrap().metadata.is_empty(), "the write id is not user metadata");
+}
