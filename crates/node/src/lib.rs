@@ -14,6 +14,7 @@ use remote_store_core as core;
 use remote_store_core::{Bytes, CancellationToken};
 
 mod parquet;
+mod settle;
 
 /// Per-call cancellation: the TS wrapper makes one per call and calls `cancel()` when the
 /// call's AbortSignal fires.
@@ -103,7 +104,8 @@ fn lend_or_copy(data: Buffer) -> Bytes {
 }
 
 /// Run a core future on the addon's tokio runtime; resolve with `convert(value)` on the JS
-/// thread, reject with a coded JS Error.
+/// thread, reject with a coded JS Error. (The store's own calls use [`settle::spawn`], which
+/// needs a `Send` conversion and settles many calls per wake-up.)
 pub(crate) fn spawn<'env, T, V, F, C>(env: &'env Env, fut: F, convert: C) -> Result<PromiseRaw<'env, V>>
 where
     T: 'static + Send,
@@ -525,7 +527,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store?.get(&path, &t).await }, native_buffer)
+        settle::spawn(env, async move { store?.get(&path, &t).await }, native_buffer)
     }
 
     /// `length` omitted (null/undefined): to the end. Past the end: an empty Buffer.
@@ -540,7 +542,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let store = self.store();
         let t = token.inner.clone();
-        spawn(
+        settle::spawn(
             env,
             async move {
                 let o = u64_arg(&path, "offset", offset)?;
@@ -564,7 +566,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, RangesResult<'env>>> {
         let store = self.store();
         let t = token.inner.clone();
-        spawn(
+        settle::spawn(
             env,
             async move {
                 let mut rs = Vec::with_capacity(ranges.len());
@@ -598,7 +600,7 @@ impl NativeObjectStore {
         let store = self.store();
         let t = token.inner.clone();
         let bytes = lend_or_copy(data);
-        spawn(
+        settle::spawn(
             env,
             async move {
                 let opts = write_options(&path, options)?;
@@ -618,7 +620,7 @@ impl NativeObjectStore {
         expires_in: f64,
     ) -> Result<PromiseRaw<'env, String>> {
         let store = self.store();
-        spawn(
+        settle::spawn(
             env,
             async move {
                 let m = match method.as_str() {
@@ -651,7 +653,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, ()>> {
         let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store?.copy(&src, &dst, overwrite, &t).await }, |_, _| Ok(()))
+        settle::spawn(env, async move { store?.copy(&src, &dst, overwrite, &t).await }, |_, _| Ok(()))
     }
 
     #[napi(ts_return_type = "Promise<HeadResult>")]
@@ -663,7 +665,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, HeadResult>> {
         let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store?.head(&path, &t).await }, |_, h| {
+        settle::spawn(env, async move { store?.head(&path, &t).await }, |_, h| {
             Ok(HeadResult {
                 size: h.size as f64,
                 last_modified: h.last_modified_ms as f64,
@@ -677,7 +679,7 @@ impl NativeObjectStore {
     pub fn delete<'env>(&self, env: &'env Env, path: String, token: &CancelToken) -> Result<PromiseRaw<'env, ()>> {
         let store = self.store();
         let t = token.inner.clone();
-        spawn(env, async move { store?.delete(&path, &t).await }, |_, _| Ok(()))
+        settle::spawn(env, async move { store?.delete(&path, &t).await }, |_, _| Ok(()))
     }
 
     /// A streaming upload. `token` cancels the whole upload (it is aborted).
@@ -722,7 +724,7 @@ impl NativeUpload {
         // sent), and the caller may reuse its buffer by then. Large ones off the JS thread.
         let small = (chunk.len() <= COPY_MAX).then(|| Bytes::copy_from_slice(&chunk));
         let chunk = small.is_none().then_some(chunk);
-        spawn(
+        settle::spawn(
             env,
             async move {
                 let bytes = small.unwrap_or_else(|| chunk.map(|c| Bytes::copy_from_slice(&c)).unwrap_or_default());
@@ -736,14 +738,14 @@ impl NativeUpload {
     pub fn finish<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, PutResult>> {
         let up = self.inner.clone();
         let t = self.token.clone();
-        spawn(env, async move { up.finish(&t).await }, |_, v| Ok(PutResult::from(v)))
+        settle::spawn(env, async move { up.finish(&t).await }, |_, v| Ok(PutResult::from(v)))
     }
 
     /// Abort: nothing is committed, a multipart upload is aborted. Idempotent.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn abort<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let up = self.inner.clone();
-        spawn(env, async move { up.abort().await }, |_, _| Ok(()))
+        settle::spawn(env, async move { up.abort().await }, |_, _| Ok(()))
     }
 
     #[napi(getter)]
