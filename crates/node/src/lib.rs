@@ -94,12 +94,13 @@ pub(crate) fn native_buffer(env: &Env, mut data: Vec<u8>) -> Result<Unknown<'_>>
 const COPY_MAX: usize = 64 * 1024;
 
 /// The bytes of a Buffer passed in for a call that holds them only until it settles: small
-/// ones copied now, large ones lent to Rust (no copy) until the Bytes are dropped.
-fn lend_or_copy(data: Buffer) -> Bytes {
+/// ones copied now (no reference to the JS object is made), large ones lent to Rust (no copy)
+/// until the Bytes are dropped.
+fn lend_or_copy(env: &Env, data: BufferSlice) -> Result<Bytes> {
     if data.len() <= COPY_MAX {
-        Bytes::copy_from_slice(&data)
+        Ok(Bytes::copy_from_slice(&data))
     } else {
-        Bytes::from_owner(data)
+        Ok(Bytes::from_owner(data.into_buffer(env)?))
     }
 }
 
@@ -593,13 +594,13 @@ impl NativeObjectStore {
         &self,
         env: &'env Env,
         path: String,
-        data: Buffer,
+        #[napi(ts_arg_type = "Buffer")] data: BufferSlice,
         options: Option<WriteOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, PutResult>> {
         let store = self.store();
         let t = token.inner.clone();
-        let bytes = lend_or_copy(data);
+        let bytes = lend_or_copy(env, data)?;
         settle::spawn(
             env,
             async move {
@@ -717,13 +718,17 @@ pub struct NativeUpload {
 impl NativeUpload {
     /// Resolves when the chunk is accepted (backpressure: await it before the next write).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn write<'env>(&self, env: &'env Env, chunk: Buffer) -> Result<PromiseRaw<'env, ()>> {
+    pub fn write<'env>(
+        &self,
+        env: &'env Env,
+        #[napi(ts_arg_type = "Buffer")] chunk: BufferSlice,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let up = self.inner.clone();
         let t = self.token.clone();
         // Copied, not lent: the upload keeps chunks after `write` resolves (until their part is
         // sent), and the caller may reuse its buffer by then. Large ones off the JS thread.
         let small = (chunk.len() <= COPY_MAX).then(|| Bytes::copy_from_slice(&chunk));
-        let chunk = small.is_none().then_some(chunk);
+        let chunk = if small.is_none() { Some(chunk.into_buffer(env)?) } else { None };
         settle::spawn(
             env,
             async move {
