@@ -30,8 +30,13 @@ function store(bucket: string, extra: Record<string, unknown> = {}): NativeObjec
   });
 }
 
+/** A store on a server that never answers. */
+function silentStore(endpoint: string, extra: Record<string, unknown>): NativeObjectStore {
+  return NativeObjectStore.s3({ bucket: 'bkt', endpoint, accessKeyId: 'k', secretAccessKey: 's', ...extra });
+}
+
 /** A TCP server that accepts and then never answers. */
-async function silentServer(): Promise<{ endpoint: string; connections: () => number; close: () => void }> {
+async function silentServer(): Promise<{ endpoint: string; close: () => void }> {
   const sockets: Socket[] = [];
   const srv: Server = createServer((s) => {
     sockets.push(s);
@@ -41,7 +46,6 @@ async function silentServer(): Promise<{ endpoint: string; connections: () => nu
   const port = (srv.address() as { port: number }).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    connections: () => sockets.length,
     close: () => {
       for (const s of sockets) s.destroy();
       srv.close();
@@ -123,14 +127,7 @@ test('presigned GET and PUT URLs work without credentials', async (t) => {
 test('a stalled server ends by the read timeout; attempts are a field', async (t) => {
   const silent = await silentServer();
   t.teardown(silent.close);
-  const s = NativeObjectStore.s3({
-    bucket: 'bkt',
-    endpoint: silent.endpoint,
-    accessKeyId: 'k',
-    secretAccessKey: 's',
-    readTimeout: 0.2,
-    retry: { maxAttempts: 2, backoffBase: 0.01, jitter: 0 },
-  });
+  const s = silentStore(silent.endpoint, { readTimeout: 0.2, retry: { maxAttempts: 2, backoffBase: 0.01, jitter: 0 } });
   const e = await t.throwsAsync(s.get('stalled.bin'), { instanceOf: BackendUnavailable });
   const f = nativeErrorFields(e.cause)!;
   t.is(f.code, 'Timeout');
@@ -142,15 +139,7 @@ test('a stalled server ends by the read timeout; attempts are a field', async (t
 test('the deadline bounds the whole operation, every retry included', async (t) => {
   const silent = await silentServer();
   t.teardown(silent.close);
-  const s = NativeObjectStore.s3({
-    bucket: 'bkt',
-    endpoint: silent.endpoint,
-    accessKeyId: 'k',
-    secretAccessKey: 's',
-    readTimeout: 30,
-    deadline: 0.3,
-    retry: { maxAttempts: 50 },
-  });
+  const s = silentStore(silent.endpoint, { readTimeout: 30, deadline: 0.3, retry: { maxAttempts: 50 } });
   const e = await t.throwsAsync(s.get('stalled.bin'), { instanceOf: BackendUnavailable });
   t.is(nativeErrorFields(e.cause)?.code, 'Timeout');
   t.regex(e.message, /deadline/);

@@ -3,7 +3,6 @@
 
 #![deny(clippy::all)]
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -104,21 +103,8 @@ fn lend_or_copy(env: &Env, data: BufferSlice) -> Result<Bytes> {
     }
 }
 
-/// Run a core future on the addon's tokio runtime; resolve with `convert(value)` on the JS
-/// thread, reject with a coded JS Error. (The store's own calls use [`settle::spawn`], which
-/// needs a `Send` conversion and settles many calls per wake-up.)
-pub(crate) fn spawn<'env, T, V, F, C>(env: &'env Env, fut: F, convert: C) -> Result<PromiseRaw<'env, V>>
-where
-    T: 'static + Send,
-    V: ToNapiValue,
-    F: 'static + Send + Future<Output = core::Result<T>>,
-    C: 'static + FnOnce(&'env Env, T) -> Result<V>,
-{
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, r| match r {
-        Ok(v) => convert(env, v),
-        Err(e) => Err(js_error(env, e)),
-    })
-}
+/// Every call of the addon settles its promise through [`settle`].
+pub(crate) use settle::spawn;
 
 pub(crate) fn invalid(path: &str, msg: impl Into<String>) -> core::Error {
     core::Error::invalid(path, msg)
@@ -528,7 +514,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let store = self.store();
         let t = token.inner.clone();
-        settle::spawn(env, async move { store?.get(&path, &t).await }, native_buffer)
+        spawn(env, async move { store?.get(&path, &t).await }, native_buffer)
     }
 
     /// `length` omitted (null/undefined): to the end. Past the end: an empty Buffer.
@@ -543,7 +529,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let store = self.store();
         let t = token.inner.clone();
-        settle::spawn(
+        spawn(
             env,
             async move {
                 let o = u64_arg(&path, "offset", offset)?;
@@ -567,7 +553,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, RangesResult<'env>>> {
         let store = self.store();
         let t = token.inner.clone();
-        settle::spawn(
+        spawn(
             env,
             async move {
                 let mut rs = Vec::with_capacity(ranges.len());
@@ -601,7 +587,7 @@ impl NativeObjectStore {
         let store = self.store();
         let t = token.inner.clone();
         let bytes = lend_or_copy(env, data)?;
-        settle::spawn(
+        spawn(
             env,
             async move {
                 let opts = write_options(&path, options)?;
@@ -621,7 +607,7 @@ impl NativeObjectStore {
         expires_in: f64,
     ) -> Result<PromiseRaw<'env, String>> {
         let store = self.store();
-        settle::spawn(
+        spawn(
             env,
             async move {
                 let m = match method.as_str() {
@@ -654,7 +640,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, ()>> {
         let store = self.store();
         let t = token.inner.clone();
-        settle::spawn(env, async move { store?.copy(&src, &dst, overwrite, &t).await }, |_, _| Ok(()))
+        spawn(env, async move { store?.copy(&src, &dst, overwrite, &t).await }, |_, _| Ok(()))
     }
 
     #[napi(ts_return_type = "Promise<HeadResult>")]
@@ -666,7 +652,7 @@ impl NativeObjectStore {
     ) -> Result<PromiseRaw<'env, HeadResult>> {
         let store = self.store();
         let t = token.inner.clone();
-        settle::spawn(env, async move { store?.head(&path, &t).await }, |_, h| {
+        spawn(env, async move { store?.head(&path, &t).await }, |_, h| {
             Ok(HeadResult {
                 size: h.size as f64,
                 last_modified: h.last_modified_ms as f64,
@@ -680,7 +666,7 @@ impl NativeObjectStore {
     pub fn delete<'env>(&self, env: &'env Env, path: String, token: &CancelToken) -> Result<PromiseRaw<'env, ()>> {
         let store = self.store();
         let t = token.inner.clone();
-        settle::spawn(env, async move { store?.delete(&path, &t).await }, |_, _| Ok(()))
+        spawn(env, async move { store?.delete(&path, &t).await }, |_, _| Ok(()))
     }
 
     /// A streaming upload. `token` cancels the whole upload (it is aborted).
@@ -729,7 +715,7 @@ impl NativeUpload {
         // sent), and the caller may reuse its buffer by then. Large ones off the JS thread.
         let small = (chunk.len() <= COPY_MAX).then(|| Bytes::copy_from_slice(&chunk));
         let chunk = if small.is_none() { Some(chunk.into_buffer(env)?) } else { None };
-        settle::spawn(
+        spawn(
             env,
             async move {
                 let bytes = small.unwrap_or_else(|| chunk.map(|c| Bytes::copy_from_slice(&c)).unwrap_or_default());
@@ -743,14 +729,14 @@ impl NativeUpload {
     pub fn finish<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, PutResult>> {
         let up = self.inner.clone();
         let t = self.token.clone();
-        settle::spawn(env, async move { up.finish(&t).await }, |_, v| Ok(PutResult::from(v)))
+        spawn(env, async move { up.finish(&t).await }, |_, v| Ok(PutResult::from(v)))
     }
 
     /// Abort: nothing is committed, a multipart upload is aborted. Idempotent.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn abort<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let up = self.inner.clone();
-        settle::spawn(env, async move { up.abort().await }, |_, _| Ok(()))
+        spawn(env, async move { up.abort().await }, |_, _| Ok(()))
     }
 
     #[napi(getter)]
