@@ -219,7 +219,7 @@ impl Transport {
                     }
                     // A create-only PUT whose connection broke is not re-sent blindly: the
                     // server may have answered 412 early and closed, or applied it; the store
-                    // decides with one HEAD (crate::write).
+                    // decides with one probe (crate::write).
                     let retry = match tkind {
                         TransportKind::Connect => true,
                         TransportKind::Credentials => false,

@@ -7,7 +7,8 @@
 //! the body went out (some servers answer 412 before reading the body and close), or a retry
 //! met the object its own first attempt had created. Comparing ETags cannot tell "mine" from
 //! "someone else's with the same bytes", so every create-only S3 write carries a random write
-//! id in reserved user metadata, and an unknown outcome is settled by one HEAD: our id → the
+//! id in reserved user metadata, and an unknown outcome is settled by one probe (a GET of the
+//! first byte, see [`probe`]): our id → the
 //! write happened; another id or none → `AlreadyExists`; no object → it did not happen.
 
 use object_store::path::Path;
@@ -177,7 +178,7 @@ pub(crate) enum Settled {
     Written(PutInfo),
     /// It did not happen and nobody holds the key: `err` stands (the caller may try again).
     Unwritten(Error),
-    /// `AlreadyExists`, or the original error when the HEAD itself failed.
+    /// `AlreadyExists`, or the original error when the probe itself failed.
     Failed(Error),
 }
 
