@@ -8,8 +8,8 @@
 //! met the object its own first attempt had created. Comparing ETags cannot tell "mine" from
 //! "someone else's with the same bytes", so every create-only S3 write carries a random write
 //! id in reserved user metadata, and an unknown outcome is settled by one probe (a GET of the
-//! first byte, see [`probe`]): our id → the
-//! write happened; another id or none → `AlreadyExists`; no object → it did not happen.
+//! first byte, see [`probe`]): our id → the write happened; another id or none →
+//! `AlreadyExists`; no object → it did not happen.
 
 use object_store::path::Path;
 use object_store::{
