@@ -42,7 +42,6 @@ export {
   type NativeWriteDefaults,
   type NativeErrorCode,
   type NativeErrorFields,
-  nativeErrorFields,
 } from './native';
 import { requiredArrow } from './arrow/functions';
 
