@@ -89,6 +89,8 @@ test('npm pack lists exactly the files a consumer needs', async (t) => {
     'index.js',
     'index.mjs',
     'native/binding.js',
+    // The addon's generated types: dist/native.d.ts takes the native API's types from them.
+    'native/binding.d.ts',
     'native/platform.js',
     'package.json',
     ...distFiles(),

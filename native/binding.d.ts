@@ -82,13 +82,18 @@ export declare class NativeObjectStore {
   /** `length` omitted (null/undefined): to the end. Past the end: an empty Buffer. */
   getRange(path: string, offset: number, length: number | undefined | null, token: CancelToken): Promise<Buffer>
   getRanges(path: string, ranges: Array<ByteRange>, token: CancelToken): Promise<RangesResult>
-  /** Bytes are copied once, on a tokio thread (not on the JS thread). */
-  put(path: string, data: Buffer, options: PutOptions | undefined | null, token: CancelToken): Promise<PutResult>
+  /**
+   * The bytes are not copied: the request body is the Buffer's memory, kept alive until the
+   * write ends (do not change the Buffer meanwhile).
+   */
+  put(path: string, data: Buffer, options: WriteOptions | undefined | null, token: CancelToken): Promise<PutResult>
+  /** A URL allowing `method` ('GET' | 'PUT') on `path` for `expiresIn` seconds, without credentials. */
+  presign(path: string, method: string, expiresIn: number): Promise<string>
   copy(src: string, dst: string, overwrite: boolean, token: CancelToken): Promise<void>
   head(path: string, token: CancelToken): Promise<HeadResult>
   delete(path: string, token: CancelToken): Promise<void>
   /** A streaming upload. `token` cancels the whole upload (it is aborted). */
-  createUpload(path: string, options: UploadOptions | undefined | null, token: CancelToken): NativeUpload
+  createUpload(path: string, options: WriteOptions | undefined | null, tuning: UploadTuning | undefined | null, token: CancelToken): NativeUpload
 }
 
 export declare class NativeUpload {
@@ -127,6 +132,13 @@ export declare class ParquetScanHandle {
 export interface ByteRange {
   offset: number
   length: number
+}
+
+export interface Checksum {
+  /** 'crc32' | 'crc32c' | 'crc64nvme' | 'sha1' | 'sha256' */
+  algorithm: string
+  /** Base64, as S3 gives it. */
+  value: string
 }
 
 export interface ColumnChunkSummary {
@@ -281,16 +293,12 @@ export interface ParquetSummary {
 /** The footer of a Parquet object read through JavaScript. */
 export declare function parquetSummarySource(source: JsByteSource, host?: HostTypeOptions | undefined | null): Promise<ParquetSummary>
 
-export interface PutOptions {
-  /** 'overwrite' (default) or 'create'. */
-  mode?: string
-  metadata?: Record<string, string>
-}
-
+/** A write's answer, from the server's PUT / CompleteMultipartUpload response. */
 export interface PutResult {
   size: number
   etag?: string
   version?: string
+  checksum?: Checksum
 }
 
 export interface RangesRequest {
@@ -317,13 +325,14 @@ export interface RegionKey {
 }
 
 export interface RetryOptions {
+  /** Attempts of one request, the first included. */
   maxAttempts?: number
-  /** Seconds. */
+  /** Seconds; doubles per attempt. */
   backoffBase?: number
   /** Seconds. */
   backoffMax?: number
-  /** Seconds; upper bound on retrying one request. */
-  timeout?: number
+  /** Seconds: up to this much random time added to each backoff. */
+  jitter?: number
 }
 
 export interface RowGroupSummary {
@@ -345,19 +354,36 @@ export interface S3StoreOptions {
    * within 5 minutes.
    */
   credentials?: (() => Promise<JsCredentials>)
+  /** Unsigned requests (public buckets). */
+  anon?: boolean
   allowHttp?: boolean
+  /** false: TLS certificates are not checked. */
+  tlsVerify?: boolean
   caCertPath?: string
   retry?: RetryOptions
-  /** Seconds. */
-  requestTimeout?: number
-  /** Seconds. */
+  /** Seconds for one whole operation, every retry included (an upload: creation to finish). */
+  deadline?: number
+  /** Seconds (default 10). */
   connectTimeout?: number
+  /** Seconds without a byte sent or received before an attempt fails (default 60). */
+  readTimeout?: number
   virtualHostedStyle?: boolean
   /** 'multipart' (default), 'head-then-copy', or 'header:<name>:<value>'. */
   copyIfNotExists?: string
   tuning?: TuningOptions
   /** Requests in flight at once, and idle connections kept (default 256). */
   maxConnections?: number
+  /** Multipart part size in bytes (at least 5 MiB). */
+  partSize?: number
+  /** Parts in flight per upload. */
+  uploadConcurrency?: number
+  /** Uploads up to this many bytes are one PUT. */
+  multipartThreshold?: number
+  /** 'auto' (default) | 'parallel' | 'single' */
+  rangedReads?: string
+  writeDefaults?: WriteDefaults
+  /** `x-amz-request-payer: requester` on every request. */
+  requesterPays?: boolean
 }
 
 export interface ScanOptions {
@@ -394,6 +420,7 @@ export interface SuffixResult {
   version?: string
 }
 
+/** Read tuning (whole-object reads). */
 export interface TuningOptions {
   parallelGetThreshold?: number
   getChunkSize?: number
@@ -402,10 +429,37 @@ export interface TuningOptions {
   singlePutThreshold?: number
 }
 
-export interface UploadOptions {
+/** One upload's own multipart tuning (the store's otherwise). */
+export interface UploadTuning {
+  /** Bytes (at least 5 MiB). */
+  partSize?: number
+  /** Parts in flight. */
+  concurrency?: number
+}
+
+/** Headers of every write (PutObject, CreateMultipartUpload, CopyObject); a write's own option wins. */
+export interface WriteDefaults {
+  /** 'AES256' | 'aws:kms' | 'aws:kms:dsse' */
+  serverSideEncryption?: string
+  sseKmsKeyId?: string
+  bucketKeyEnabled?: boolean
+  /** Canned ACL (`x-amz-acl`). */
+  acl?: string
+  storageClass?: string
+  contentType?: string
+  cacheControl?: string
+  contentDisposition?: string
+  contentEncoding?: string
+}
+
+/** Options of one write (`put`, `createUpload`); unset fields fall back to the store's write defaults. */
+export interface WriteOptions {
+  /** 'overwrite' (default) or 'create' (atomic: `If-None-Match: *`). */
   mode?: string
   metadata?: Record<string, string>
   contentType?: string
-  partSize?: number
-  concurrency?: number
+  cacheControl?: string
+  contentDisposition?: string
+  contentEncoding?: string
+  storageClass?: string
 }

@@ -39,6 +39,9 @@ export {
   type NativePutResult,
   type NativeHeadResult,
   type NativeByteRange,
+  type NativeWriteDefaults,
+  type NativeErrorCode,
+  type NativeErrorFields,
 } from './native';
 import { requiredArrow } from './arrow/functions';
 

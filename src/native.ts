@@ -3,12 +3,16 @@
  * `native/`. Every call runs on the addon's tokio runtime; the JS thread only schedules it.
  *
  * - Buffers returned by `get`/`getRange`/`getRanges` are views over Rust memory (no copy).
- * - Bytes passed in are copied once, on a Rust worker thread.
+ * - Buffers passed in are lent to Rust until the call settles (no copy; do not change them meanwhile).
  * - Each call takes `{signal}`; aborting cancels the native work and rejects with `AbortError`.
  * - Native failures become this library's error classes (`NotFound`, `AlreadyExists`, …) with
- *   `.path`, `.backend` and the native error as `.cause`.
+ *   `.path`, `.backend` and the native error (its `code`, `status`, `s3Code`, `attempts`,
+ *   `detail`) as `.cause`. {@link mapNativeError} is the one mapping from native codes to classes.
+ *
+ * The addon's own types come from its generated declarations (`native/binding.d.ts`).
  */
 import { Readable } from 'node:stream';
+import type * as Raw from '../native/binding';
 import {
   AbortError,
   AlreadyExists,
@@ -22,153 +26,44 @@ import {
 } from './errors';
 import { Secret, revealSecret } from './secret';
 
-/* The generated binding's types (native/binding.d.ts), restated so that dist/ does not depend on it. */
-export interface Binding {
-  CancelToken: new () => NativeCancelToken;
-  NativeObjectStore: {
-    s3(options: Record<string, unknown>): RawStore;
-    local(rootDir: string, tuning?: NativeTuning | null): RawStore;
-    memory(): RawStore;
-  };
-  parquetOpenSource(source: RawByteSource, options: RawScanOptions | null, token: NativeCancelToken): Promise<RawParquetScan>;
-  parquetSummarySource(source: RawByteSource, host: RawHostTypes | null): Promise<RawParquetSummary>;
-  ParquetEncoderHandle: new (path: string, options: { compression?: string; rowGroupSize?: number } | null) => RawParquetEncoder;
-}
-export interface NativeCancelToken {
-  cancel(): void;
-  readonly cancelled: boolean;
-}
-interface RawPutResult {
-  size: number;
-  etag?: string;
-  version?: string;
-}
-interface RawHead {
-  size: number;
-  lastModified: number;
-  etag?: string;
-  version?: string;
-}
-interface RawUpload {
-  write(chunk: Buffer): Promise<void>;
-  finish(): Promise<RawPutResult>;
-  abort(): Promise<void>;
-  readonly bytesWritten: number;
-}
-/** Which optional Arrow types the host has (see `src/arrow/load.ts`). */
-export interface RawHostTypes {
-  largeList?: boolean;
-  largeUtf8?: boolean;
-  largeBinary?: boolean;
-  decimal256?: boolean;
-}
-export interface RawFilterValue {
-  bool?: boolean;
-  num?: number;
-  bigint?: string;
-  str?: string;
-  bytes?: Buffer;
-  dateMs?: number;
-}
-export interface RawScanOptions {
-  columns?: string[];
-  filter?: Array<Array<{ column: string; op: string; values: RawFilterValue[] }>>;
-  rowGroups?: number[];
-  limit?: number;
-  batchSize?: number;
-  host?: RawHostTypes;
-}
-/** A decoded batch held by the addon until `export()` hands it over (once). */
-export interface RawArrowBatch {
-  readonly numRows: number;
-  regionKeys(): { key: string; length: number }[];
-  export(reuse?: (ArrayBuffer | null)[]): import('./arrow/cdata').ExportedBatch;
-}
-export interface RawParquetScan {
-  next(token: NativeCancelToken): Promise<RawArrowBatch | null>;
-  schema(): RawArrowBatch;
-  stats(): { requests: number; bytes: number };
-  plan(): Promise<{ rowGroupsInFile: number; rowGroups: number[]; rowsSelected: number }>;
-  close(): Promise<void>;
-}
-export interface RawParquetSummary {
-  numRows: number;
-  createdBy?: string;
-  version: number;
-  keyValueMetadata: Record<string, string>;
-  rowGroups: Array<{ numRows: number; totalByteSize: number; compressedSize: number; columns: import('./arrow/parquet').ParquetColumnChunk[] }>;
-  size: number;
-  hasPageIndex: boolean;
-  schema: RawArrowBatch;
-}
-/** A Parquet object read through JavaScript, for stores without a native data path. */
+/** The addon module. */
+export type Binding = typeof Raw;
+export type RawStore = Raw.NativeObjectStore;
+export type NativeCancelToken = Raw.CancelToken;
+export type RawScanOptions = Raw.ScanOptions;
+export type RawFilterValue = Raw.FilterValue;
+export type RawParquetScan = Raw.ParquetScanHandle;
+export type RawParquetSummary = Raw.ParquetSummary;
+/** A Parquet object read through JavaScript (the addon's `JsByteSource`, its callbacks typed). */
 export interface RawByteSource {
   path: string;
   suffix(n: number): Promise<{ data: Buffer; size: number; etag?: string; version?: string }>;
   ranges(ranges: { offset: number; length: number }[]): Promise<Buffer[]>;
 }
-export interface RawParquetEncoder {
-  write(root: import('./arrow/cdata').ImportNode): Promise<Buffer>;
-  finish(schemaSource: import('./arrow/cdata').ImportNode | null): Promise<Buffer>;
-}
-/* Datasets (src/arrow/dataset.ts): the binding's dataset scans and partitioned encoder. */
-export interface RawDatasetOptions {
-  hive?: boolean;
-  columns?: string[];
-  filter?: RawScanOptions['filter'];
-  limit?: number;
-  batchSize?: number;
-  host?: RawHostTypes;
-}
-export interface RawDatasetScan {
-  next(token: NativeCancelToken): Promise<RawArrowBatch | null>;
-  schema(): RawArrowBatch;
-  files(): string[];
-  numRows(): number;
-  progress(): { filesTotal: number; filesDone: number; rows: number; bytes: number; requests: number };
-  close(): Promise<void>;
-}
-/** The objects of a store read through JavaScript, by path. */
+export type RawHostTypes = Raw.HostTypeOptions;
+/** The objects of a store read through JavaScript, by path (the addon's `JsFiles`, its callbacks typed). */
 export interface RawFiles {
   suffix(req: { path: string; n: number }): Promise<{ data: Buffer; size: number; etag?: string; version?: string }>;
   ranges(req: { path: string; ranges: { offset: number; length: number }[] }): Promise<Buffer[]>;
 }
-export interface RawEncodedChunk {
-  path: string;
-  data: Buffer;
-  last: boolean;
-}
-export interface RawDatasetWriter {
-  write(root: import('./arrow/cdata').ImportNode): Promise<RawEncodedChunk[]>;
-  finish(schemaSource: import('./arrow/cdata').ImportNode | null): Promise<RawEncodedChunk[]>;
-}
-export interface DatasetBinding {
-  datasetOpenSource(files: RawFiles, base: string, paths: string[], options: RawDatasetOptions | null, token: NativeCancelToken): Promise<RawDatasetScan>;
-  DatasetWriterHandle: new (
-    options: { partitionBy?: string[]; maxRowsPerFile?: number; encoder?: { compression?: string; compressionLevel?: number; rowGroupSize?: number } } | null,
-  ) => RawDatasetWriter;
-}
-export interface RawDatasetStore {
-  datasetOpen(base: string, paths: string[], options: RawDatasetOptions | null, token: NativeCancelToken): Promise<RawDatasetScan>;
-}
-export interface RawStore {
-  readonly kind: string;
-  close(): void;
-  get(path: string, token: NativeCancelToken): Promise<Buffer>;
-  getRange(path: string, offset: number, length: number | undefined | null, token: NativeCancelToken): Promise<Buffer>;
-  getRanges(
-    path: string,
-    ranges: { offset: number; length: number }[],
-    token: NativeCancelToken,
-  ): Promise<{ buffers: Buffer[]; slices: number[][] }>;
-  put(path: string, data: Buffer, options: { mode?: string; metadata?: Record<string, string> } | null, token: NativeCancelToken): Promise<RawPutResult>;
-  copy(src: string, dst: string, overwrite: boolean, token: NativeCancelToken): Promise<void>;
-  head(path: string, token: NativeCancelToken): Promise<RawHead>;
-  delete(path: string, token: NativeCancelToken): Promise<void>;
-  createUpload(path: string, options: Record<string, unknown> | null, token: NativeCancelToken): RawUpload;
-  parquetOpen(path: string, options: RawScanOptions | null, token: NativeCancelToken): Promise<RawParquetScan>;
-  parquetSummary(path: string, host: RawHostTypes | null, token: NativeCancelToken): Promise<RawParquetSummary>;
-}
+/* Datasets (src/arrow/dataset.ts): the binding's dataset scans and partitioned encoder. */
+export type RawDatasetOptions = Raw.DatasetOptions;
+export type RawDatasetScan = Raw.DatasetScanHandle;
+export type RawDatasetStore = Raw.NativeObjectStore;
+export type RawEncodedChunk = Raw.EncodedChunk;
+export type DatasetBinding = Binding;
+export type RawArrowBatch = Raw.ArrowBatch;
+export type NativeTuning = Raw.TuningOptions;
+export type NativeWriteDefaults = Raw.WriteDefaults;
+export type NativePutResult = Raw.PutResult;
+export type NativeByteRange = Raw.ByteRange;
+
+/**
+ * User-metadata key of the random id every create-only S3 write carries, so that a write whose
+ * answer was lost can be told from another writer's object (never by comparing ETags). It is
+ * not the user's metadata: readers leave it out.
+ */
+export const NATIVE_WRITE_ID_KEY = 'remote-store-write-id';
 
 let binding: Binding | undefined;
 let loadError: unknown;
@@ -203,60 +98,78 @@ export function nativeAvailable(): boolean {
   }
 }
 
+/** The `code` of every native error (Rust `ErrorKind::as_str`). */
 export type NativeErrorCode =
   | 'NotFound'
+  | 'BucketNotFound'
   | 'AlreadyExists'
   | 'PermissionDenied'
   | 'Precondition'
   | 'Unavailable'
+  | 'Timeout'
   | 'Aborted'
   | 'InvalidInput'
   | 'InvalidArgument'
   | 'InvalidData'
   | 'Other';
 
-/** Maps a native rejection (an Error whose `code` is a {@link NativeErrorCode}) to our classes. */
+/** What a native rejection carries besides its one-line message. */
+export interface NativeErrorFields {
+  code: NativeErrorCode;
+  /** The key as passed in (empty for store-level errors). */
+  path?: string;
+  /** HTTP status of the server's last answer. */
+  status?: number;
+  /** The server's error code, e.g. `NoSuchBucket`, `SlowDown`, `PreconditionFailed`. */
+  s3Code?: string;
+  /** HTTP attempts of the failing request (the retry policy is applied once, natively). */
+  attempts?: number;
+  /** Method, URL, server message, transport error chain (credentials redacted). */
+  detail?: string;
+}
+
+/** The native fields of `err` (a native rejection), or undefined for other errors. */
+export function nativeErrorFields(err: unknown): NativeErrorFields | undefined {
+  const e = err as Partial<NativeErrorFields> | undefined;
+  return typeof e?.code === 'string' && e instanceof Error ? (e as NativeErrorFields) : undefined;
+}
+
+/**
+ * Maps a native rejection to our classes: NotFound → NotFound; AlreadyExists → AlreadyExists;
+ * PermissionDenied → PermissionDenied; BucketNotFound, Unavailable, Timeout → BackendUnavailable;
+ * InvalidInput (a key) → InvalidPath; InvalidArgument (an option or argument) → TypeError;
+ * InvalidData → InvalidFormat; Aborted (or a fired signal) → AbortError; Precondition, Other →
+ * RemoteStoreError. The native error is the `.cause`.
+ */
 export function mapNativeError(err: unknown, path: string | undefined, backend: string, signal?: AbortSignal): Error {
   if (err instanceof RemoteStoreError) return err;
-  const e = err as { code?: string; path?: string; message?: string } | undefined;
-  const p = typeof e?.path === 'string' && e.path !== '' ? e.path : path;
-  const message = e?.message ?? String(err);
+  const e = nativeErrorFields(err);
+  const p = e?.path ? e.path : path;
+  const message = (err as Error)?.message ?? String(err);
   const details = { path: p, backend, cause: err };
   if (signal?.aborted || e?.code === 'Aborted') {
     return new AbortError(`Operation aborted: '${p ?? ''}'`, { ...details, cause: signal?.reason ?? err });
   }
-  switch (e?.code as NativeErrorCode | undefined) {
+  switch (e?.code) {
     case 'NotFound':
       return new NotFound(message, details);
     case 'AlreadyExists':
       return new AlreadyExists(message, details);
     case 'PermissionDenied':
       return new PermissionDenied(message, details);
+    case 'BucketNotFound':
     case 'Unavailable':
+    case 'Timeout':
       return new BackendUnavailable(message, details);
     case 'InvalidInput':
       return new InvalidPath(message, details);
     case 'InvalidArgument':
-      // A caller's argument (an unknown column, a malformed filter): the message names it.
       return new TypeError(message, { cause: err });
     case 'InvalidData':
       return new InvalidFormat(message, details);
     default:
       return new RemoteStoreError(message, details);
   }
-}
-
-export interface NativeTuning {
-  /** Objects larger than this are read with parallel ranged GETs (default 16 MiB). */
-  parallelGetThreshold?: number;
-  /** Size of each ranged GET (default 8 MiB). */
-  getChunkSize?: number;
-  /** Requests in flight per call (default 8). */
-  concurrency?: number;
-  /** Multipart part size (default 8 MiB, at least 5 MiB). */
-  partSize?: number;
-  /** Uploads up to this size go as one PUT (default 8 MiB). */
-  singlePutThreshold?: number;
 }
 
 export interface NativeCredentials {
@@ -267,55 +180,33 @@ export interface NativeCredentials {
   expiration?: Date | number;
 }
 
-export interface NativeS3Options {
-  bucket: string;
-  /** e.g. `http://127.0.0.1:9000`; a value without scheme gets `https://`. */
-  endpoint?: string;
-  region?: string;
+/**
+ * Options of {@link NativeObjectStore.s3}: the addon's `S3StoreOptions` (see
+ * `native/binding.d.ts`) with secrets as {@link Secret} allowed,
+ * credentials expiring at a Date, and the name used in errors.
+ */
+export type NativeS3Options = Omit<Raw.S3StoreOptions, 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'credentials'> & {
   accessKeyId?: string | Secret;
   secretAccessKey?: string | Secret;
   sessionToken?: string | Secret;
   /** Refreshable credentials (e.g. the AWS SDK's provider chain); called again before expiry. */
   credentials?: () => Promise<NativeCredentials>;
-  allowHttp?: boolean;
-  /** PEM bundle of extra trusted root certificates. */
-  caCertPath?: string;
-  retry?: { maxAttempts?: number; backoffBase?: number; backoffMax?: number; timeout?: number };
-  /** Seconds per request (default 1800: multi-GiB bodies). */
-  requestTimeout?: number;
-  /** Seconds (default 10). */
-  connectTimeout?: number;
-  virtualHostedStyle?: boolean;
-  /** How `copy(…, {overwrite: false})` is made conditional: 'multipart' (default), 'head-then-copy', 'header:<name>:<value>'. */
-  copyIfNotExists?: string;
-  tuning?: NativeTuning;
-  /** Requests in flight at once, and idle connections kept (default 256). */
-  maxConnections?: number;
   /** Name used in errors' `.backend` (default 's3-arrow'). */
   backendName?: string;
-}
+};
 
 export interface NativeSignalOptions {
   signal?: AbortSignal;
 }
 
-export interface NativePutOptions extends NativeSignalOptions {
-  /** 'create' fails with AlreadyExists when the object exists (S3: `If-None-Match: *`). */
-  mode?: 'overwrite' | 'create';
-  metadata?: Record<string, string>;
-}
-
-export interface NativeUploadOptions extends NativePutOptions {
-  contentType?: string;
+/** Options of one write: mode ('create' is atomic: `If-None-Match: *`), metadata, content headers. */
+export type NativePutOptions = Raw.WriteOptions & NativeSignalOptions & { mode?: 'overwrite' | 'create' };
+export type NativeUploadOptions = NativePutOptions & {
+  /** This upload's part size in bytes (at least 5 MiB; the store's `partSize` otherwise). */
   partSize?: number;
+  /** Parts in flight for this upload (the store's `uploadConcurrency` otherwise). */
   concurrency?: number;
-}
-
-export interface NativePutResult {
-  size: number;
-  etag?: string;
-  version?: string;
-}
+};
 
 export interface NativeHeadResult {
   size: number;
@@ -324,30 +215,37 @@ export interface NativeHeadResult {
   version?: string;
 }
 
-export interface NativeByteRange {
-  offset: number;
-  length: number;
-}
-
 function toBuffer(data: Uint8Array | string): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (Buffer.isBuffer(data)) return data;
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** Without a signal, calls share one token that is never cancelled (no object per call). */
+let neverCancelled: NativeCancelToken | undefined;
+
+/**
+ * Chunks are gathered into pieces of this size before they go to the addon: every native call
+ * is a round trip through the event loop (a 256 MiB file stream comes in 4,096 chunks of 64 KiB).
+ */
+const GATHER_BYTES = 1 << 20;
+
 /** A streaming upload. Await each `write` (backpressure); `finish` commits, `abort` discards. */
 export class NativeUpload {
-  #raw: RawUpload;
-  #token: NativeCancelToken;
+  #raw: Raw.NativeUpload;
   #path: string;
   #backend: string;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
+  /** Small chunks copied here until a piece is full. */
+  #gather: Buffer | undefined;
+  #gathered = 0;
+  /** The error a native write failed with: later writes fail with it too (the upload is aborted). */
+  #failed: Error | undefined;
 
   /** @internal */
-  constructor(raw: RawUpload, token: NativeCancelToken, path: string, backend: string, signal: AbortSignal | undefined) {
+  constructor(raw: Raw.NativeUpload, token: NativeCancelToken, path: string, backend: string, signal: AbortSignal | undefined) {
     this.#raw = raw;
-    this.#token = token;
     this.#path = path;
     this.#backend = backend;
     this.#signal = signal;
@@ -358,20 +256,30 @@ export class NativeUpload {
   }
 
   get bytesWritten(): number {
-    return this.#raw.bytesWritten;
+    return this.#raw.bytesWritten + this.#gathered;
   }
 
+  /** Resolves when the chunk is taken (copied: the caller may reuse its buffer then). */
   async write(chunk: Uint8Array | string): Promise<void> {
-    try {
-      await this.#raw.write(toBuffer(chunk));
-    } catch (err) {
-      this.#detach();
-      throw mapNativeError(err, this.#path, this.#backend, this.#signal);
+    if (this.#failed) throw this.#failed;
+    if (this.#signal?.aborted) {
+      throw new AbortError(`Operation aborted: '${this.#path}'`, { path: this.#path, backend: this.#backend, cause: this.#signal.reason });
+    }
+    const data = toBuffer(chunk);
+    if (this.#gathered === 0 && data.length >= GATHER_BYTES) return this.#send(data);
+    let from = 0;
+    while (from < data.length) {
+      this.#gather ??= Buffer.allocUnsafe(GATHER_BYTES);
+      const n = data.copy(this.#gather, this.#gathered, from);
+      this.#gathered += n;
+      from += n;
+      if (this.#gathered === GATHER_BYTES) await this.#flush();
     }
   }
 
   async finish(): Promise<NativePutResult> {
     try {
+      await this.#flush();
       return await this.#raw.finish();
     } catch (err) {
       throw mapNativeError(err, this.#path, this.#backend, this.#signal);
@@ -382,10 +290,30 @@ export class NativeUpload {
 
   async abort(): Promise<void> {
     this.#detach();
+    this.#gather = undefined;
+    this.#gathered = 0;
     try {
       await this.#raw.abort();
     } catch (err) {
       throw mapNativeError(err, this.#path, this.#backend);
+    }
+  }
+
+  /** Sends what was gathered; the piece now belongs to Rust, the next one is a new allocation. */
+  async #flush(): Promise<void> {
+    if (this.#gathered === 0) return;
+    const piece = this.#gather!.subarray(0, this.#gathered);
+    this.#gather = undefined;
+    this.#gathered = 0;
+    await this.#send(piece);
+  }
+
+  async #send(data: Buffer): Promise<void> {
+    try {
+      await this.#raw.write(data);
+    } catch (err) {
+      this.#detach();
+      throw (this.#failed = mapNativeError(err, this.#path, this.#backend, this.#signal));
     }
   }
 
@@ -413,7 +341,7 @@ export class NativeObjectStore {
     const b = loadNativeBinding();
     const backend = options.backendName ?? 's3-arrow';
     const { credentials, accessKeyId, secretAccessKey, sessionToken, backendName: _name, ...rest } = options;
-    const raw: Record<string, unknown> = {
+    const raw: Raw.S3StoreOptions = {
       ...rest,
       accessKeyId: revealSecret(accessKeyId),
       secretAccessKey: revealSecret(secretAccessKey),
@@ -429,7 +357,7 @@ export class NativeObjectStore {
     try {
       return new NativeObjectStore(b, b.NativeObjectStore.s3(raw), backend);
     } catch (err) {
-      throw constructorError(err, backend);
+      throw mapNativeError(err, undefined, backend);
     }
   }
 
@@ -439,7 +367,7 @@ export class NativeObjectStore {
     try {
       return new NativeObjectStore(b, b.NativeObjectStore.local(rootDir, tuning ?? null), 'native-local');
     } catch (err) {
-      throw constructorError(err, 'native-local');
+      throw mapNativeError(err, undefined, 'native-local');
     }
   }
 
@@ -495,24 +423,25 @@ export class NativeObjectStore {
   /** Many ranges; close ones are fetched together. Returns one Buffer (a view) per range, in order. */
   async getRanges(path: string, ranges: NativeByteRange[], options: NativeSignalOptions = {}): Promise<Buffer[]> {
     const r = await this.#read(path, options.signal, (t) => this.#raw.getRanges(path, ranges, t));
-    return r.slices.map(([b, off, len]) => r.buffers[b]!.subarray(off, off + len));
+    return r.slices.map(([b, off, len]) => r.buffers[b!]!.subarray(off, off! + len!));
   }
 
+  /** One write; answers from the server's response (no HEAD). */
   put(path: string, data: Uint8Array | string, options: NativePutOptions = {}): Promise<NativePutResult> {
-    const opts = { mode: options.mode ?? 'overwrite', metadata: options.metadata };
-    return this.#call(path, options.signal, (t) => this.#raw.put(path, toBuffer(data), opts, t));
+    const { signal, ...write } = options;
+    return this.#call(path, signal, (t) => this.#raw.put(path, toBuffer(data), write, t));
   }
 
   /** A streaming upload handle. The signal (if any) aborts the whole upload. */
   createUpload(path: string, options: NativeUploadOptions = {}): NativeUpload {
     throwIfAborted(options.signal, path);
     const token = new this.#binding.CancelToken();
-    const { signal, ...rest } = options;
-    let raw: RawUpload;
+    const { signal, partSize, concurrency, ...write } = options;
+    let raw: Raw.NativeUpload;
     try {
-      raw = this.#raw.createUpload(path, { ...rest, mode: rest.mode ?? 'overwrite' }, token);
+      raw = this.#raw.createUpload(path, write, { partSize, concurrency }, token);
     } catch (err) {
-      throw constructorError(err, this.backendName, path);
+      throw mapNativeError(err, path, this.backendName);
     }
     return new NativeUpload(raw, token, path, this.backendName, signal);
   }
@@ -534,6 +463,15 @@ export class NativeObjectStore {
         throw new AbortError(`Operation aborted: '${path}'`, { path, backend: this.backendName, cause: options.signal.reason });
       }
       throw err;
+    }
+  }
+
+  /** A URL that allows `method` on `path` for `expiresIn` seconds without credentials (S3 only). */
+  async presign(path: string, method: 'GET' | 'PUT', expiresIn: number): Promise<string> {
+    try {
+      return await this.#raw.presign(path, method, expiresIn);
+    } catch (err) {
+      throw mapNativeError(err, path, this.backendName);
     }
   }
 
@@ -563,26 +501,22 @@ export async function nativeCall<T>(
   signal: AbortSignal | undefined,
   fn: (token: NativeCancelToken) => Promise<T>,
 ): Promise<T> {
+  if (!signal) {
+    try {
+      return await fn((neverCancelled ??= new binding.CancelToken()));
+    } catch (err) {
+      throw mapNativeError(err, path, backend);
+    }
+  }
   throwIfAborted(signal, path);
   const token = new binding.CancelToken();
   const onAbort = () => token.cancel();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     return await fn(token);
   } catch (err) {
     throw mapNativeError(err, path, backend, signal);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
   }
-}
-
-/** Synchronous native failures carry "<Kind>: message" (napi cannot set `code` there). */
-function constructorError(err: unknown, backend: string, path?: string): Error {
-  const msg = (err as Error)?.message ?? String(err);
-  const m = /^(NotFound|AlreadyExists|PermissionDenied|Precondition|Unavailable|Aborted|InvalidInput|InvalidArgument|InvalidData|Other): ([\s\S]*)$/.exec(msg);
-  if (!m) return new RemoteStoreError(msg, { path, backend, cause: err });
-  // A bad option (empty bucket, unreadable CA bundle, …) is a usage error, not a storage one.
-  if (m[1] === 'InvalidInput' && path === undefined) return new TypeError(m[2], { cause: err });
-  const coded = Object.assign(new Error(m[2]), { code: m[1] });
-  return mapNativeError(coded, path, backend);
 }

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import type { Backend, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { contentChunks, memoryToBuffer } from '../content';
-import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, RemoteStoreError } from '../errors';
+import { AbortError, BackendUnavailable, InvalidPath, NotFound, RemoteStoreError } from '../errors';
 import type { WriteResult } from '../models';
 import { NativeObjectStore, type NativeCredentials, type NativeS3Options } from '../native';
 import type { RetryPolicy } from '../retry';
-import { abortStreamOn, md5Hex, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
+import { abortStreamOn, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
 
 /** Options of {@link S3ArrowBackend}: exactly those of {@link S3Backend}. */
 export type S3ArrowBackendOptions = S3BackendOptions;
@@ -51,12 +51,9 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     const options: NativeS3Options = {
       bucket: this.bucket,
       region: this.resolvedRegion,
-      retry: {
-        maxAttempts: retry.maxAttempts,
-        backoffBase: retry.backoffBase,
-        backoffMax: retry.backoffMax,
-        ...(retry.timeout !== undefined ? { timeout: retry.timeout } : {}),
-      },
+      retry: { maxAttempts: retry.maxAttempts, backoffBase: retry.backoffBase, backoffMax: retry.backoffMax, jitter: retry.jitter },
+      // `timeout` bounds one whole operation, every retry included.
+      ...(retry.timeout !== undefined ? { deadline: retry.timeout } : {}),
       virtualHostedStyle: !this.pathStyle,
       backendName: this.name,
       // The native path keeps to the same bound (napi takes a u32; no server wants more).
@@ -249,14 +246,8 @@ export class S3ArrowBackend extends S3Backend implements Backend {
   }
 
   /**
-   * One PUT within the retry policy. A connection lost after the server committed looks like
-   * a failure (and its retry in create mode like a conflict), so before giving up a HEAD asks
-   * whether the object is ours: an ETag equal to the body's MD5 means the write landed.
-   *
-   * object_store retries 5xx answers, refused connections and every failure of an overwrite
-   * itself; retrying those here too would square the policy's attempts. Only a create-mode
-   * PUT cut off after it was sent comes back unretried ("after 0 retries"): this loop retries
-   * that one.
+   * One PUT. The native path retries it under the policy, and settles a create-mode PUT whose
+   * answer was lost by the write id it carries (never by comparing ETags).
    */
   private async putBytes(
     native: NativeObjectStore,
@@ -264,19 +255,7 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     body: Buffer,
     opts: { mode: 'overwrite' | 'create'; metadata?: Record<string, string>; signal?: AbortSignal },
   ): Promise<{ etag?: string; version?: string }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await native.put(key, body, opts);
-      } catch (err) {
-        const retried = nativeRetries(err);
-        const conflictAfterRetry = err instanceof AlreadyExists && (attempt > 1 || (retried ?? 0) > 0);
-        if (!(err instanceof BackendUnavailable || conflictAfterRetry) || opts.signal?.aborted) throw err;
-        const h = await this.landedAs(key, md5Hex(body));
-        if (h) return { etag: h.ETag, version: h.VersionId };
-        if (conflictAfterRetry || retried !== 0 || attempt >= this.retry.maxAttempts) throw err;
-        await new Promise((r) => setTimeout(r, this.retry.backoff(attempt) * 1000));
-      }
-    }
+    return native.put(key, body, opts);
   }
 
   // ---- copy (move inherits: copy here, verify and delete on the SDK) ---------------
@@ -298,12 +277,6 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     // overwrite: CopyObject (metadata copied); create: conditional multipart copy (atomic).
     await this.native.copy(src, dst, { overwrite: options.overwrite, signal: options.signal });
   }
-}
-
-/** How often object_store retried the request behind a native error (its message says "after N retries"). */
-function nativeRetries(err: unknown): number | undefined {
-  const m = /after (\d+) retries/.exec((err as Error)?.message ?? '');
-  return m ? Number(m[1]) : undefined;
 }
 
 /** Compile-time check. */

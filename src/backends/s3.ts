@@ -43,6 +43,7 @@ import {
 import type { ChildEntry, ContentDigest, FileInfo, FolderEntry, FolderInfo, WriteResult } from '../models';
 import { ancestors, baseName } from '../path';
 import { describe, RetryPolicy } from '../retry';
+import { NATIVE_WRITE_ID_KEY } from '../native';
 import { revealSecret, Secret } from '../secret';
 import { BaseBackend } from './base';
 
@@ -605,7 +606,9 @@ export class S3Backend extends BaseBackend implements Backend {
     const digest = this.digestOf(h);
     if (digest) info.digest = digest;
     if (h.ContentType) info.contentType = h.ContentType;
-    if (h.Metadata && Object.keys(h.Metadata).length > 0) info.metadata = { ...h.Metadata };
+    // The native path's create-only writes carry a reserved write id (see src/native.ts): not user metadata.
+    const { [NATIVE_WRITE_ID_KEY]: _writeId, ...metadata } = h.Metadata ?? {};
+    if (Object.keys(metadata).length > 0) info.metadata = metadata;
     return info;
   }
 

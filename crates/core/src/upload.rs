@@ -1,28 +1,28 @@
 //! Streaming upload with bounded memory: small bodies become one (optionally conditional) PUT,
 //! larger ones a multipart upload with up to `concurrency` parts in flight. Any failure,
 //! cancellation or drop before `finish` aborts the multipart upload: it is never completed
-//! with a partial body.
+//! with a partial body. A create-only upload completes with `If-None-Match: *` (added by the
+//! HTTP layer for the operation), so concurrent creators cannot both win. The whole upload is
+//! one operation: one deadline from its creation to `finish`.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{
-    MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutPayloadMut,
-};
+use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutPayload, PutPayloadMut};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::options::Tuning;
-use crate::store::{attributes, create_error, PutInfo, WriteMode};
+use crate::op::{self, Op};
+use crate::options::{RetryOptions, Tuning};
+use crate::run::run_op;
+use crate::write::{self, create_error, PutInfo, Settled, WriteMode, WriteOptions};
 
 #[derive(Debug, Clone, Default)]
 pub struct UploadOptions {
-    pub mode: WriteMode,
-    pub metadata: Vec<(String, String)>,
-    pub content_type: Option<String>,
+    pub write: WriteOptions,
     /// Overrides the store's tuning when set.
     pub part_size: Option<usize>,
     pub concurrency: Option<usize>,
@@ -59,6 +59,10 @@ pub struct Upload {
     key: Path,
     path: String,
     opts: UploadOptions,
+    /// Create mode on S3: the id that tells our object from another writer's (see `write`).
+    write_id: Option<String>,
+    op: Arc<Op>,
+    retry: RetryOptions,
     part_size: usize,
     concurrency: usize,
     single_put_threshold: usize,
@@ -69,17 +73,21 @@ pub struct Upload {
 }
 
 impl Upload {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         store: Arc<dyn ObjectStore>,
         key: Path,
         path: String,
         opts: UploadOptions,
+        write_id: Option<String>,
+        op: Arc<Op>,
         tuning: Tuning,
+        retry: RetryOptions,
         secrets: Arc<Vec<String>>,
     ) -> Upload {
         // S3 needs parts of at least 5 MiB (but the last).
         let part_size = opts.part_size.unwrap_or(tuning.part_size).max(5 * 1024 * 1024);
-        let concurrency = opts.concurrency.unwrap_or(tuning.concurrency).max(1);
+        let concurrency = opts.concurrency.unwrap_or(tuning.upload_concurrency).max(1);
         Upload {
             store,
             key,
@@ -88,6 +96,9 @@ impl Upload {
             concurrency,
             single_put_threshold: tuning.single_put_threshold.max(part_size),
             opts,
+            write_id,
+            op,
+            retry,
             written: 0.into(),
             state: Mutex::new(State::Buffering { chunks: Vec::new(), len: 0 }),
             runtime: std::sync::Mutex::new(None),
@@ -125,17 +136,14 @@ impl Upload {
     pub async fn write(&self, chunk: Bytes, token: &CancellationToken) -> Result<()> {
         self.remember_runtime();
         let mut state = self.state.lock().await;
-        let res = self.write_locked(&mut state, chunk, token).await;
+        let res = run_op(&self.op, token, &self.path, self.write_locked(&mut state, chunk)).await;
         if res.is_err() {
             self.fail(&mut state).await;
         }
         res.map_err(|e| e.redact(&self.secrets))
     }
 
-    async fn write_locked(&self, state: &mut State, chunk: Bytes, token: &CancellationToken) -> Result<()> {
-        if token.is_cancelled() {
-            return Err(Error::aborted(&self.path));
-        }
+    async fn write_locked(&self, state: &mut State, chunk: Bytes) -> Result<()> {
         self.written.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
         match state {
             State::Buffering { chunks, len } => {
@@ -145,46 +153,35 @@ impl Upload {
                     return Ok(());
                 }
                 // Too big for one PUT: switch to multipart.
-                if self.opts.mode == WriteMode::Create {
-                    // Multipart completion cannot be made conditional through object_store's
-                    // API, so check first. This is racy against a concurrent writer.
-                    let exists = tokio::select! {
-                        biased;
-                        _ = token.cancelled() => return Err(Error::aborted(&self.path)),
-                        r = self.store.head(&self.key) => r,
-                    };
-                    match exists {
-                        Ok(_) => {
-                            return Err(Error::new(
-                                ErrorKind::AlreadyExists,
-                                &self.path,
-                                format!("object already exists: '{}'", self.path),
-                            ))
-                        }
+                if self.opts.write.mode == WriteMode::Create && self.write_id.is_none() {
+                    // Not S3 (local, memory): their multipart completion cannot be conditional,
+                    // so check first. Racy against a concurrent writer.
+                    match self.store.head(&self.key).await {
+                        Ok(_) => return Err(Error::already_exists(&self.path)),
                         Err(object_store::Error::NotFound { .. }) => {}
                         Err(e) => return Err(Error::from_store(&self.path, e)),
                     }
                 }
                 let opts = PutMultipartOptions {
-                    attributes: attributes(&self.opts.metadata, self.opts.content_type.as_deref()),
+                    attributes: self.opts.write.attributes(self.write_id.as_deref()),
                     ..Default::default()
                 };
-                let upload = tokio::select! {
-                    biased;
-                    _ = token.cancelled() => return Err(Error::aborted(&self.path)),
-                    r = self.store.put_multipart_opts(&self.key, opts) => r.map_err(|e| Error::from_store(&self.path, e))?,
-                };
+                let upload = self
+                    .store
+                    .put_multipart_opts(&self.key, opts)
+                    .await
+                    .map_err(|e| Error::from_store(&self.path, e))?;
                 let buffered = std::mem::take(chunks);
                 *state = State::Multipart(Multipart { upload, buf: PutPayloadMut::new(), tasks: JoinSet::new() });
                 let State::Multipart(mp) = state else { unreachable!() };
                 for c in buffered {
                     self.push(mp, c);
                 }
-                self.wait_for_capacity(mp, self.concurrency, token).await
+                self.wait_for_capacity(mp, self.concurrency).await
             }
             State::Multipart(mp) => {
                 self.push(mp, chunk);
-                self.wait_for_capacity(mp, self.concurrency, token).await
+                self.wait_for_capacity(mp, self.concurrency).await
             }
             State::Done | State::Failed | State::AbortPending(_) => Err(self.closed_error(state)),
         }
@@ -199,18 +196,13 @@ impl Upload {
             }
             mp.buf.push(bytes.split_to(remaining));
             let part: PutPayload = std::mem::take(&mut mp.buf).into();
-            mp.tasks.spawn(mp.upload.put_part(part));
+            mp.tasks.spawn(op::scope(self.op.clone(), mp.upload.put_part(part)));
         }
     }
 
-    async fn wait_for_capacity(&self, mp: &mut Multipart, max: usize, token: &CancellationToken) -> Result<()> {
+    async fn wait_for_capacity(&self, mp: &mut Multipart, max: usize) -> Result<()> {
         while !mp.tasks.is_empty() && mp.tasks.len() >= max.max(1) || (max == 0 && !mp.tasks.is_empty()) {
-            let next = tokio::select! {
-                biased;
-                _ = token.cancelled() => return Err(Error::aborted(&self.path)),
-                r = mp.tasks.join_next() => r,
-            };
-            match next {
+            match mp.tasks.join_next().await {
                 Some(Ok(Ok(()))) => {}
                 Some(Ok(Err(e))) => return Err(Error::from_store(&self.path, e)),
                 Some(Err(e)) => {
@@ -239,7 +231,7 @@ impl Upload {
     pub async fn finish(&self, token: &CancellationToken) -> Result<PutInfo> {
         self.remember_runtime();
         let mut state = self.state.lock().await;
-        let res = self.finish_locked(&mut state, token).await;
+        let res = run_op(&self.op, token, &self.path, self.finish_locked(&mut state, token)).await;
         match &res {
             Ok(_) => *state = State::Done,
             Err(_) => self.fail(&mut state).await,
@@ -248,39 +240,37 @@ impl Upload {
     }
 
     async fn finish_locked(&self, state: &mut State, token: &CancellationToken) -> Result<PutInfo> {
-        if token.is_cancelled() {
-            return Err(Error::aborted(&self.path));
-        }
         let size = self.bytes_written();
+        let mode = self.opts.write.mode;
         match state {
             State::Buffering { chunks, .. } => {
                 let payload: PutPayload = std::mem::take(chunks).into_iter().collect();
-                let opts = PutOptions {
-                    mode: match self.opts.mode {
-                        WriteMode::Overwrite => PutMode::Overwrite,
-                        WriteMode::Create => PutMode::Create,
-                    },
-                    attributes: attributes(&self.opts.metadata, self.opts.content_type.as_deref()),
-                    ..Default::default()
-                };
-                let r = tokio::select! {
-                    biased;
-                    _ = token.cancelled() => return Err(Error::aborted(&self.path)),
-                    r = self.store.put_opts(&self.key, payload, opts) => r.map_err(|e| create_error(&self.path, self.opts.mode, e))?,
-                };
-                Ok(PutInfo { size, etag: r.e_tag, version: r.version })
+                let (store, id) = (self.store.as_ref(), self.write_id.as_deref());
+                write::put(store, &self.key, &self.path, payload, &self.opts.write, id, &self.retry).await
             }
             State::Multipart(mp) => {
                 if !mp.buf.is_empty() {
                     let part: PutPayload = std::mem::take(&mut mp.buf).into();
-                    mp.tasks.spawn(mp.upload.put_part(part));
+                    mp.tasks.spawn(op::scope(self.op.clone(), mp.upload.put_part(part)));
                 }
-                self.wait_for_capacity(mp, 0, token).await?;
+                self.wait_for_capacity(mp, 0).await?;
                 if token.is_cancelled() {
                     return Err(Error::aborted(&self.path));
                 }
-                let r = mp.upload.complete().await.map_err(|e| Error::from_store(&self.path, e))?;
-                Ok(PutInfo { size, etag: r.e_tag, version: r.version })
+                let err = match mp.upload.complete().await {
+                    Ok(r) => return Ok(PutInfo::from_result(size, r)),
+                    Err(e) => create_error(&self.path, mode, e),
+                };
+                if !write::unsettled(&err) {
+                    return Err(err);
+                }
+                let Some(id) = self.write_id.as_deref() else {
+                    return Err(write::explain(self.store.as_ref(), &self.key, &self.path, err).await);
+                };
+                match write::settle(self.store.as_ref(), &self.key, &self.path, id, err).await {
+                    Settled::Written(info) => Ok(info),
+                    Settled::Failed(e) | Settled::Unwritten(e) => Err(e),
+                }
             }
             State::Done | State::Failed | State::AbortPending(_) => Err(self.closed_error(state)),
         }

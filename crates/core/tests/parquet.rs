@@ -12,7 +12,7 @@ use remote_store_core::handover::HostTypes;
 use remote_store_core::parquet::{
     read_summary, EncodeOptions, Filter, Op, ParquetEncoder, ParquetScan, ScanOptions, StoreSource, Term, Value,
 };
-use remote_store_core::{CancellationToken, ErrorKind, Store, WriteMode};
+use remote_store_core::{CancellationToken, ErrorKind, Store, WriteOptions};
 
 const COLUMNS: usize = 20;
 const GROUPS: usize = 8;
@@ -37,7 +37,7 @@ fn wide_file() -> Vec<u8> {
 }
 
 async fn put(store: &Store, path: &str, bytes: Vec<u8>) {
-    store.put(path, Bytes::from(bytes), WriteMode::Overwrite, &[], &CancellationToken::new()).await.unwrap();
+    store.put(path, Bytes::from(bytes), &WriteOptions::default(), &CancellationToken::new()).await.unwrap();
 }
 
 fn source(store: &Store, path: &str) -> Arc<StoreSource> {

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use remote_store_core::{
-    coalesce, CancellationToken, ErrorKind, S3Options, Store, StoreKind, Tuning, UploadOptions, WriteMode,
+    coalesce, CancellationToken, ErrorKind, S3Options, Store, StoreKind, Tuning, UploadOptions, WriteOptions,
 };
 
 fn tok() -> CancellationToken {
@@ -42,7 +42,7 @@ async fn put_get_roundtrip_local_and_memory() {
     let dir = tempfile::tempdir().unwrap();
     for store in [Store::local(dir.path()).unwrap(), Store::memory()] {
         let t = tok();
-        let info = store.put("a/b.txt", Bytes::from_static(b"hello"), WriteMode::Overwrite, &[], &t).await.unwrap();
+        let info = store.put("a/b.txt", Bytes::from_static(b"hello"), &WriteOptions::default(), &t).await.unwrap();
         assert_eq!(info.size, 5);
         assert_eq!(store.get("a/b.txt", &t).await.unwrap(), b"hello");
         let h = store.head("a/b.txt", &t).await.unwrap();
@@ -65,7 +65,7 @@ async fn parallel_get_fills_one_buffer() {
         for n in [0usize, 1, 999, 4096, 4097, 10_000, 123_457] {
             let data = pattern(n);
             let p = format!("big/{n}.bin");
-            store.put(&p, Bytes::from(data.clone()), WriteMode::Overwrite, &[], &t).await.unwrap();
+            store.put(&p, Bytes::from(data.clone()), &WriteOptions::default(), &t).await.unwrap();
             let got = store.get(&p, &t).await.unwrap();
             assert_eq!(got.len(), n);
             assert!(got == data, "mismatch for {n} on {:?}", store.kind());
@@ -78,7 +78,7 @@ async fn ranges_and_coalescing() {
     let store = Store::memory();
     let t = tok();
     let data = pattern(5 * 1024 * 1024);
-    store.put("r.bin", Bytes::from(data.clone()), WriteMode::Overwrite, &[], &t).await.unwrap();
+    store.put("r.bin", Bytes::from(data.clone()), &WriteOptions::default(), &t).await.unwrap();
     assert_eq!(store.get_range("r.bin", 10, Some(20), &t).await.unwrap(), &data[10..30]);
     // past the end: clamped
     let tail = store.get_range("r.bin", data.len() as u64 - 5, Some(100), &t).await.unwrap();
@@ -112,12 +112,12 @@ async fn create_mode_conflicts() {
     let dir = tempfile::tempdir().unwrap();
     for store in [Store::local(dir.path()).unwrap(), Store::memory()] {
         let t = tok();
-        store.put("c.txt", Bytes::from_static(b"1"), WriteMode::Create, &[], &t).await.unwrap();
-        let e = store.put("c.txt", Bytes::from_static(b"2"), WriteMode::Create, &[], &t).await.unwrap_err();
+        store.put("c.txt", Bytes::from_static(b"1"), &WriteOptions::default().create(), &t).await.unwrap();
+        let e = store.put("c.txt", Bytes::from_static(b"2"), &WriteOptions::default().create(), &t).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::AlreadyExists, "{e}");
         assert!(e.message.contains("c.txt"));
         assert_eq!(store.get("c.txt", &t).await.unwrap(), b"1");
-        store.put("c.txt", Bytes::from_static(b"3"), WriteMode::Overwrite, &[], &t).await.unwrap();
+        store.put("c.txt", Bytes::from_static(b"3"), &WriteOptions::default(), &t).await.unwrap();
         assert_eq!(store.get("c.txt", &t).await.unwrap(), b"3");
     }
 }
@@ -127,12 +127,12 @@ async fn copy_semantics() {
     let dir = tempfile::tempdir().unwrap();
     for store in [Store::local(dir.path()).unwrap(), Store::memory()] {
         let t = tok();
-        store.put("src", Bytes::from_static(b"S"), WriteMode::Overwrite, &[], &t).await.unwrap();
+        store.put("src", Bytes::from_static(b"S"), &WriteOptions::default(), &t).await.unwrap();
         store.copy("src", "d/dst", false, &t).await.unwrap();
         assert_eq!(store.get("d/dst", &t).await.unwrap(), b"S");
         let e = store.copy("src", "d/dst", false, &t).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::AlreadyExists, "{e}");
-        store.put("src", Bytes::from_static(b"T"), WriteMode::Overwrite, &[], &t).await.unwrap();
+        store.put("src", Bytes::from_static(b"T"), &WriteOptions::default(), &t).await.unwrap();
         store.copy("src", "d/dst", true, &t).await.unwrap();
         assert_eq!(store.get("d/dst", &t).await.unwrap(), b"T");
         let e = store.copy("missing", "d/dst", false, &t).await.unwrap_err();
@@ -179,13 +179,17 @@ async fn streaming_upload_multipart_local() {
 async fn streaming_upload_small_is_one_conditional_put() {
     let store = Store::memory();
     let t = tok();
-    store.put("exists", Bytes::from_static(b"old"), WriteMode::Overwrite, &[], &t).await.unwrap();
-    let up = store.create_upload("exists", UploadOptions { mode: WriteMode::Create, ..Default::default() }).unwrap();
+    store.put("exists", Bytes::from_static(b"old"), &WriteOptions::default(), &t).await.unwrap();
+    let up = store
+        .create_upload("exists", UploadOptions { write: WriteOptions::default().create(), ..Default::default() })
+        .unwrap();
     up.write(Bytes::from_static(b"new"), &t).await.unwrap();
     assert_eq!(up.finish(&t).await.unwrap_err().kind, ErrorKind::AlreadyExists);
     assert_eq!(store.get("exists", &t).await.unwrap(), b"old");
     // large + create on an existing key is refused before any part is uploaded
-    let up = store.create_upload("exists", UploadOptions { mode: WriteMode::Create, ..Default::default() }).unwrap();
+    let up = store
+        .create_upload("exists", UploadOptions { write: WriteOptions::default().create(), ..Default::default() })
+        .unwrap();
     let e = up.write(Bytes::from(vec![1u8; 9 * 1024 * 1024]), &t).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::AlreadyExists);
 }
@@ -231,7 +235,7 @@ async fn cancellation_mid_flight() {
     );
     let store = Store::from_object_store(Arc::new(slow), StoreKind::Memory);
     let t = tok();
-    store.put("x", Bytes::from_static(b"abc"), WriteMode::Overwrite, &[], &t).await.unwrap();
+    store.put("x", Bytes::from_static(b"abc"), &WriteOptions::default(), &t).await.unwrap();
     let t2 = t.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -242,7 +246,7 @@ async fn cancellation_mid_flight() {
     assert_eq!(e.kind, ErrorKind::Aborted);
     assert!(started.elapsed() < Duration::from_secs(5));
     // already-cancelled token: nothing happens
-    let e = store.put("y", Bytes::from_static(b"abc"), WriteMode::Overwrite, &[], &t).await.unwrap_err();
+    let e = store.put("y", Bytes::from_static(b"abc"), &WriteOptions::default(), &t).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
     use object_store::ObjectStoreExt;
     assert!(mem.head(&"y".into()).await.is_err(), "nothing was written");
@@ -251,25 +255,27 @@ async fn cancellation_mid_flight() {
 #[test]
 fn s3_options_validation_no_io() {
     let mut o = S3Options { bucket: "".into(), ..Default::default() };
-    assert_eq!(Store::s3(o.clone()).unwrap_err().kind, ErrorKind::InvalidInput);
+    assert_eq!(Store::s3(o.clone()).unwrap_err().kind, ErrorKind::InvalidArgument);
     o.bucket = "b".into();
     o.endpoint = Some("http://127.0.0.1:1".into());
     o.access_key_id = Some("AKIA_SECRET_KEY_ID".into());
     o.secret_access_key = Some("super-secret".into());
     let s = Store::s3(o.clone()).unwrap();
     assert_eq!(s.kind(), StoreKind::S3);
-    assert!(!format!("{o:?}").contains("super-secret"));
+    for shown in [format!("{o:?}"), format!("{s:?}"), format!("{s:#?}")] {
+        assert!(!shown.contains("super-secret") && !shown.contains("AKIA_SECRET_KEY_ID"), "{shown}");
+    }
     o.ca_cert_path = Some("/nonexistent/ca.pem".into());
     let e = Store::s3(o.clone()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("/nonexistent/ca.pem"));
     o.ca_cert_path = Some("/tmp".into());
     assert!(Store::s3(o.clone()).unwrap_err().message.contains("not a regular file"));
     o.ca_cert_path = None;
     o.max_connections = Some(0);
     let e = Store::s3(o.clone()).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::InvalidInput);
-    assert!(e.message.contains("max_connections"));
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(e.message.contains("maxConnections"));
 }
 
 #[tokio::test]

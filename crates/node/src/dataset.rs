@@ -14,7 +14,7 @@ use crate::parquet::{
     blocking, encode_options, filter_of, foreign, host_types, limit_of, with_path, ArrowBatch, EncoderOptions,
     FilterTerm, HostFiles, HostTypeOptions, ImportNode, JsFiles,
 };
-use crate::{spawn, to_napi_err, CancelToken, NativeObjectStore};
+use crate::{js_error, spawn, CancelToken, NativeObjectStore};
 
 #[napi(object)]
 pub struct DatasetOptions {
@@ -152,7 +152,7 @@ impl NativeObjectStore {
         options: Option<DatasetOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, DatasetScanHandle>> {
-        let sources = Arc::new(ds::StoreSources::new(self.store().map_err(to_napi_err)?, token.inner.clone()));
+        let sources = Arc::new(ds::StoreSources::new(self.store().map_err(|e| js_error(env, e))?, token.inner.clone()));
         open(env, sources, base, paths, options, token.inner.clone())
     }
 }
@@ -189,20 +189,22 @@ fn chunks(v: Vec<ds::EncodedChunk>) -> Vec<EncodedChunk> {
 #[napi]
 impl DatasetWriterHandle {
     #[napi(constructor)]
-    pub fn new(options: Option<DatasetWriterOptions>) -> Result<Self> {
+    pub fn new(env: &Env, options: Option<DatasetWriterOptions>) -> Result<Self> {
         let o = options.unwrap_or(DatasetWriterOptions { partition_by: None, max_rows_per_file: None, encoder: None });
         let max_rows_per_file = match o.max_rows_per_file {
             Some(n) if !(n >= 1.0 && n.is_finite()) => {
-                return Err(to_napi_err(core::Error::argument("", "maxRowsPerFile must be at least 1")))
+                return Err(js_error(env, core::Error::argument("", "maxRowsPerFile must be at least 1")))
             }
             n => n.map(|n| n as usize),
         };
         let opts = ds::WriterOptions {
             partition_by: o.partition_by.unwrap_or_default(),
-            encode: encode_options("", o.encoder).map_err(to_napi_err)?,
+            encode: encode_options("", o.encoder).map_err(|e| js_error(env, e))?,
             max_rows_per_file,
         };
-        Ok(DatasetWriterHandle { inner: Arc::new(Mutex::new(ds::DatasetWriter::new(opts).map_err(to_napi_err)?)) })
+        Ok(DatasetWriterHandle {
+            inner: Arc::new(Mutex::new(ds::DatasetWriter::new(opts).map_err(|e| js_error(env, e))?)),
+        })
     }
 
     /// Add a batch (a struct array whose children are the columns).

@@ -14,7 +14,7 @@ use remote_store_core::handover::{self, HostTypes};
 use remote_store_core::parquet as pq;
 use remote_store_core::{Bytes, CancellationToken};
 
-use crate::{invalid, spawn, to_napi_err, CancelToken, NativeObjectStore};
+use crate::{invalid, js_error, spawn, CancelToken, NativeObjectStore};
 
 // ---- options ---------------------------------------------------------------------------
 
@@ -453,7 +453,8 @@ impl NativeObjectStore {
         options: Option<ScanOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ParquetScanHandle>> {
-        let source = Arc::new(pq::StoreSource::new(self.store().map_err(to_napi_err)?, path, token.inner.clone()));
+        let source =
+            Arc::new(pq::StoreSource::new(self.store().map_err(|e| js_error(env, e))?, path, token.inner.clone()));
         open_scan(env, source, options, token.inner.clone())
     }
 
@@ -466,7 +467,7 @@ impl NativeObjectStore {
         host: Option<HostTypeOptions>,
         token: &CancelToken,
     ) -> Result<PromiseRaw<'env, ParquetSummary>> {
-        let source = pq::StoreSource::new(self.store().map_err(to_napi_err)?, path, token.inner.clone());
+        let source = pq::StoreSource::new(self.store().map_err(|e| js_error(env, e))?, path, token.inner.clone());
         let host = host_types(host);
         let t = token.inner.clone();
         spawn(
@@ -677,8 +678,8 @@ pub struct ParquetEncoderHandle {
 #[napi]
 impl ParquetEncoderHandle {
     #[napi(constructor)]
-    pub fn new(path: String, options: Option<EncoderOptions>) -> Result<Self> {
-        let opts = encode_options(&path, options).map_err(crate::to_napi_err)?;
+    pub fn new(env: &Env, path: String, options: Option<EncoderOptions>) -> Result<Self> {
+        let opts = encode_options(&path, options).map_err(|e| js_error(env, e))?;
         Ok(ParquetEncoderHandle { path, opts, inner: Arc::new(Mutex::new(None)) })
     }
 

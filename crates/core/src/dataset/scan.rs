@@ -670,7 +670,8 @@ mod io_tests {
     use super::*;
     use crate::dataset::StoreSources;
     use crate::parquet::{EncodeOptions, ParquetEncoder};
-    use crate::store::{Store, WriteMode};
+    use crate::store::Store;
+    use crate::write::WriteOptions;
     use arrow_array::{ArrayRef, Int64Array};
 
     async fn put_file(store: &Store, path: &str, rows: i64) -> u64 {
@@ -681,7 +682,7 @@ mod io_tests {
         let mut bytes = enc.write(&batch).unwrap();
         bytes.extend(enc.finish().unwrap());
         let n = bytes.len() as u64;
-        store.put(path, bytes.into(), WriteMode::Overwrite, &[], &CancellationToken::new()).await.unwrap();
+        store.put(path, bytes.into(), &WriteOptions::default(), &CancellationToken::new()).await.unwrap();
         n
     }
 

@@ -1,0 +1,254 @@
+//! What a write is (mode, per-write options, its answer), shared by single PUTs (`store`) and
+//! streaming uploads (`upload`); and how a create-only write whose outcome is unknown is decided.
+//!
+//! Create-only writes are atomic on the server: the PUT and the CompleteMultipartUpload carry
+//! `If-None-Match: *` (the HTTP layer adds it to the completion), and 412 / 409 answers are
+//! `AlreadyExists`. What remains is the write whose answer was lost: the connection broke after
+//! the body went out (some servers answer 412 before reading the body and close), or a retry
+//! met the object its own first attempt had created. Comparing ETags cannot tell "mine" from
+//! "someone else's with the same bytes", so every create-only S3 write carries a random write
+//! id in reserved user metadata, and an unknown outcome is settled by one probe (a GET of the
+//! first byte, see [`probe`]): our id → the write happened; another id or none →
+//! `AlreadyExists`; no object → it did not happen.
+
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, GetOptions, GetRange, ObjectMeta, ObjectStore, PutMode, PutOptions, PutPayload, PutResult,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::RetryOptions;
+
+/// Whether a write may replace an existing object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    #[default]
+    Overwrite,
+    /// Fail with `AlreadyExists` when the object exists (S3: `If-None-Match: *`).
+    Create,
+}
+
+/// Options of one write; `None` fields fall back to the store's write defaults.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub mode: WriteMode,
+    pub metadata: Vec<(String, String)>,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_encoding: Option<String>,
+    pub storage_class: Option<String>,
+}
+
+impl WriteOptions {
+    pub fn create(mut self) -> Self {
+        self.mode = WriteMode::Create;
+        self
+    }
+
+    /// The object attributes of this write; `write_id` is added as reserved metadata.
+    pub(crate) fn attributes(&self, write_id: Option<&str>) -> Attributes {
+        let mut attrs = Attributes::new();
+        for (k, v) in &self.metadata {
+            attrs.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
+        }
+        if let Some(id) = write_id {
+            attrs.insert(Attribute::Metadata(WRITE_ID_KEY.into()), id.to_string().into());
+        }
+        let fields = [
+            (Attribute::ContentType, &self.content_type),
+            (Attribute::CacheControl, &self.cache_control),
+            (Attribute::ContentDisposition, &self.content_disposition),
+            (Attribute::ContentEncoding, &self.content_encoding),
+            (Attribute::StorageClass, &self.storage_class),
+        ];
+        for (attr, value) in fields {
+            if let Some(v) = value {
+                attrs.insert(attr, v.clone().into());
+            }
+        }
+        attrs
+    }
+}
+
+/// A checksum the server computed or verified (`x-amz-checksum-<algorithm>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checksum {
+    pub algorithm: String,
+    pub value: String,
+}
+
+/// What a write answers, from the server's response to the PUT or CompleteMultipartUpload.
+#[derive(Debug, Clone, Default)]
+pub struct PutInfo {
+    pub size: u64,
+    pub etag: Option<String>,
+    pub version: Option<String>,
+    pub checksum: Option<Checksum>,
+}
+
+impl PutInfo {
+    pub(crate) fn from_result(size: u64, r: PutResult) -> PutInfo {
+        let checksum =
+            crate::op::current().and_then(|op| op.checksum()).map(|(algorithm, value)| Checksum { algorithm, value });
+        PutInfo { size, etag: r.e_tag, version: r.version, checksum }
+    }
+}
+
+/// The user-metadata key of a create-only write's id (`x-amz-meta-remote-store-write-id`).
+pub const WRITE_ID_KEY: &str = "remote-store-write-id";
+
+pub(crate) fn new_write_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// A failed conditional write or copy is `AlreadyExists`, whatever the store calls it.
+pub(crate) fn create_error(path: &str, mode: WriteMode, e: object_store::Error) -> Error {
+    let mut err = Error::from_store(path, e);
+    if mode == WriteMode::Create && err.kind == ErrorKind::Precondition {
+        err.kind = ErrorKind::AlreadyExists;
+        err.message = format!("object already exists: '{path}'");
+    }
+    err
+}
+
+/// Who holds the key after a create-only write whose outcome was unknown.
+#[derive(Debug)]
+pub(crate) enum Holder {
+    /// Our write landed: what the object looks like.
+    Us(PutInfo),
+    Someone,
+    Nobody,
+}
+
+/// What the server says about `key` now: one GET of its first byte. Its answer carries the
+/// object's metadata, and an error answer carries S3's code (a HEAD's answer has no body: a
+/// missing bucket would look like a missing object). `None`: no such object.
+pub(crate) async fn probe(store: &dyn ObjectStore, key: &Path, path: &str) -> Result<Option<(ObjectMeta, Attributes)>> {
+    let opts = GetOptions { range: Some(GetRange::Bounded(0..1)), ..Default::default() };
+    let r = match store.get_opts(key, opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            let err = Error::from_store(path, e);
+            return match err.kind {
+                ErrorKind::NotFound => Ok(None),
+                // An empty object has no first byte.
+                ErrorKind::InvalidInput => {
+                    let head = GetOptions { head: true, ..Default::default() };
+                    match store.get_opts(key, head).await {
+                        Ok(r) => Ok(Some((r.meta, r.attributes))),
+                        Err(e) => Err(Error::from_store(path, e)),
+                    }
+                }
+                _ => Err(err),
+            };
+        }
+    };
+    let (meta, attributes) = (r.meta.clone(), r.attributes.clone());
+    let _ = r.bytes().await;
+    Ok(Some((meta, attributes)))
+}
+
+/// Who holds the key after a create-only write whose outcome was unknown.
+pub(crate) async fn holder(store: &dyn ObjectStore, key: &Path, path: &str, write_id: &str) -> Result<Holder> {
+    Ok(match probe(store, key, path).await? {
+        None => Holder::Nobody,
+        Some((meta, attrs)) => {
+            if attrs.get(&Attribute::Metadata(WRITE_ID_KEY.into())).map(|v| v.as_ref()) == Some(write_id) {
+                Holder::Us(PutInfo { size: meta.size, etag: meta.e_tag, version: meta.version, checksum: None })
+            } else {
+                Holder::Someone
+            }
+        }
+    })
+}
+
+/// A write whose connection broke is often one the server refused before reading its body
+/// (a wrong secret, a missing bucket) and closed: the server's answer to a probe tells why.
+pub(crate) async fn explain(store: &dyn ObjectStore, key: &Path, path: &str, err: Error) -> Error {
+    match probe(store, key, path).await {
+        Err(e) if e.status.is_some() => e,
+        _ => err,
+    }
+}
+
+/// How a create-only write with an unknown outcome ended.
+pub(crate) enum Settled {
+    /// It happened: what the object looks like.
+    Written(PutInfo),
+    /// It did not happen and nobody holds the key: `err` stands (the caller may try again).
+    Unwritten(Error),
+    /// `AlreadyExists`, or the original error when the probe itself failed.
+    Failed(Error),
+}
+
+/// Settle a create-only write that failed with `err` after an attempt with an unknown outcome.
+pub(crate) async fn settle(store: &dyn ObjectStore, key: &Path, path: &str, write_id: &str, mut err: Error) -> Settled {
+    match holder(store, key, path, write_id).await {
+        Ok(Holder::Us(info)) => Settled::Written(info),
+        Ok(Holder::Someone) => {
+            err.kind = ErrorKind::AlreadyExists;
+            err.message = format!("object already exists: '{path}'");
+            Settled::Failed(err)
+        }
+        Ok(Holder::Nobody) => Settled::Unwritten(err),
+        // The server refused the probe too: its answer says why the write failed.
+        Err(e) if e.status.is_some() => Settled::Failed(e),
+        Err(_) => Settled::Failed(err),
+    }
+}
+
+/// Whether `err` of a create-only write may hide a write that happened.
+pub(crate) fn unsettled(err: &Error) -> bool {
+    let ambiguous = crate::op::current().is_some_and(|op| op.ambiguous());
+    ambiguous
+        && matches!(
+            err.kind,
+            ErrorKind::AlreadyExists | ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::NotFound
+        )
+}
+
+/// One PUT of `payload` (see [`WriteOptions`]); in create mode with a `write_id`, an outcome
+/// hidden by a broken connection is settled, and a write that did not happen is tried again
+/// within the retry budget and the operation's deadline.
+pub(crate) async fn put(
+    store: &dyn ObjectStore,
+    key: &Path,
+    path: &str,
+    payload: PutPayload,
+    opts: &WriteOptions,
+    write_id: Option<&str>,
+    retry: &RetryOptions,
+) -> Result<PutInfo> {
+    let size = payload.content_length() as u64;
+    let put_opts = PutOptions {
+        mode: match opts.mode {
+            WriteMode::Overwrite => PutMode::Overwrite,
+            WriteMode::Create => PutMode::Create,
+        },
+        attributes: opts.attributes(write_id),
+        ..Default::default()
+    };
+    let mut attempt = 1;
+    loop {
+        let err = match store.put_opts(key, payload.clone(), put_opts.clone()).await {
+            Ok(r) => return Ok(PutInfo::from_result(size, r)),
+            Err(e) => create_error(path, opts.mode, e),
+        };
+        if !unsettled(&err) {
+            return Err(err);
+        }
+        let Some(id) = write_id else { return Err(explain(store, key, path, err).await) };
+        let err = match settle(store, key, path, id, err).await {
+            Settled::Written(info) => return Ok(info),
+            Settled::Failed(e) => return Err(e),
+            Settled::Unwritten(e) => e,
+        };
+        let remaining = crate::op::current().and_then(|op| op.remaining());
+        match retry.backoff(attempt, remaining) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err(err),
+        }
+        attempt += 1;
+    }
+}
