@@ -73,8 +73,9 @@ test('a store naming an unknown backend fails at construction, naming both', (t)
   t.true(err.message.includes("'s'") && err.message.includes("'nope'"));
 });
 
-test('an unknown backend type is one clear error naming it and the known types', (t) => {
-  const err = t.throws(() => new Registry({ backends: { b: { type: 'ftp' } } }), { instanceOf: ConfigError });
+test('an unknown backend type is one clear error naming it and the known types, at first use', (t) => {
+  const registry = new Registry({ backends: { b: { type: 'ftp' } }, stores: { s: { backend: 'b' } } });
+  const err = t.throws(() => registry.getStore('s'), { instanceOf: ConfigError });
   t.regex(err.message, /Backend 'b' has unknown type 'ftp'/);
   t.regex(err.message, /local/);
   t.regex(err.message, /memory/);
