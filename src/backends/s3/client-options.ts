@@ -146,12 +146,13 @@ function credential(value: unknown, where: string): string {
 
 // ---- the draft being filled: one value per field, wherever the config spelled it -------------
 
-type Field = 'region' | 'endpoint' | 'addressingStyle' | 'retryMaxAttempts' | 'credentials' | 'useSsl';
+type Field = 'region' | 'endpoint' | 'addressingStyle' | 'retryMaxAttempts' | 'useSsl';
 
 class Draft {
   readonly out: S3ClientOptions = { writeDefaults: {}, requesterPays: false, anon: false, sdkConfig: {} };
   readonly #setAt = new Map<Field, { where: string; value: unknown }>();
-  readonly credentialParts: { where: string; key?: string; secret?: string; token?: string }[] = [];
+  /** Static credentials, and the section (`client_options`, `client_options.client_kwargs`, …) that gave them. */
+  credentials: { where: string; key?: string; secret?: string; token?: string } | undefined;
 
   /** Records a field; the same field given twice with different values is a conflict naming both places. */
   set<F extends Field>(field: F, value: unknown, where: string): void {
@@ -166,17 +167,13 @@ class Draft {
     return this.#setAt.get(field);
   }
 
-  /** A part of static credentials; parts given in two places (key here, secret there) are a conflict. */
-  credential(part: 'key' | 'secret' | 'token', value: string, where: string, group: string): void {
-    let entry = this.credentialParts.find((c) => c.where === group);
-    if (!entry) {
-      if (this.credentialParts.length > 0) {
-        throw new ConfigError(`${where} and ${this.credentialParts[0]!.where} both give credentials: give them in one place`, where);
-      }
-      entry = { where: group };
-      this.credentialParts.push(entry);
+  /** A part of static credentials; parts given in two sections (key here, secret there) are a conflict. */
+  credential(part: 'key' | 'secret' | 'token', value: string, where: string, section: string): void {
+    if (this.credentials && this.credentials.where !== section) {
+      throw new ConfigError(`${where} and ${this.credentials.where} both give credentials: give them in one place`, where);
     }
-    entry[part] = value;
+    this.credentials ??= { where: section };
+    this.credentials[part] = value;
   }
 }
 
@@ -300,15 +297,17 @@ const S3_CONFIG: Record<string, Rule> = {
   s3_disable_express_session_auth: (_v, w) => refuse(w, 'S3 Express directory buckets are not supported'),
 };
 
+const retryMode: Rule = (v, w) => {
+  if (oneOf(v, w, ['standard', 'legacy', 'adaptive'] as const) === 'adaptive') {
+    refuse(w, "client-side rate limiting ('adaptive') is not implemented; 'standard' backs off exponentially with jitter");
+  }
+};
+
 const RETRIES: Record<string, Rule> = {
   // botocore's max_attempts counts retries, not attempts.
   max_attempts: (v, w, d) => d.set('retryMaxAttempts', count(v, w, 0) + 1, w),
   total_max_attempts: (v, w, d) => d.set('retryMaxAttempts', count(v, w, 1), w),
-  mode: (v, w) => {
-    if (oneOf(v, w, ['standard', 'legacy', 'adaptive'] as const) === 'adaptive') {
-      refuse(w, "client-side rate limiting ('adaptive') is not implemented; 'standard' backs off exponentially with jitter");
-    }
-  },
+  mode: retryMode,
 };
 
 /** `config_kwargs`: botocore `Config` options. */
@@ -383,26 +382,24 @@ const S3FS_KWARGS: Record<string, Rule> = {
   loop: (_v, w) => refuse(w, 'an asyncio loop is a Python object'),
 };
 
+const SDK_CREDENTIALS: Record<string, Rule> = {
+  accessKeyId: (v, w, d) => d.credential('key', credential(v, w), w, 'client_options.credentials'),
+  secretAccessKey: (v, w, d) => d.credential('secret', credential(v, w), w, 'client_options.credentials'),
+  sessionToken: (v, w, d) => d.credential('token', credential(v, w), w, 'client_options.credentials'),
+};
+
 /** AWS SDK v3 `S3ClientConfig` keys (camelCase), accepted as version 0.1 did. */
 const SDK_KEYS: Record<string, Rule> = {
   region,
   endpoint: (v, w, d) => (typeof v === 'string' ? endpoint(v, w, d) : (d.out.sdkConfig.endpoint = v)),
   forcePathStyle: (v, w, d) => d.set('addressingStyle', bool(v, w) ? 'path' : 'virtual', w),
   credentials: (v, w, d) => {
+    // A provider function (programmatic use) goes to the SDK as it is; the native path asks the SDK client.
     if (typeof v === 'function') d.out.sdkConfig.credentials = v;
-    else {
-      const c = section(v, w);
-      const group = w;
-      if (c.accessKeyId !== undefined) d.credential('key', credential(c.accessKeyId, `${w}.accessKeyId`), `${w}.accessKeyId`, group);
-      if (c.secretAccessKey !== undefined) d.credential('secret', credential(c.secretAccessKey, `${w}.secretAccessKey`), `${w}.secretAccessKey`, group);
-      if (c.sessionToken !== undefined) d.credential('token', credential(c.sessionToken, `${w}.sessionToken`), `${w}.sessionToken`, group);
-      for (const key of Object.keys(c)) {
-        if (!['accessKeyId', 'secretAccessKey', 'sessionToken'].includes(key)) refuse(`${w}.${key}`, 'credentials take accessKeyId, secretAccessKey and sessionToken');
-      }
-    }
+    else applyRules(section(v, w), w, SDK_CREDENTIALS, d);
   },
   maxAttempts: (v, w, d) => d.set('retryMaxAttempts', count(v, w, 1), w),
-  retryMode: (v, w) => RETRIES.mode!(v, w, new Draft()),
+  retryMode,
   tls: useSsl,
   profile: (v, w, d) => (d.out.profile = text(v, w)),
   // SDK path only: version 0.1 passed these to the SDK client, and so does this version.
@@ -475,7 +472,7 @@ export function normalizeClientOptions(raw: Record<string, unknown> | undefined,
   if (noSsl && context.endpointUrl === undefined && endpointUrl === undefined) {
     refuse(noSsl.where, 'plain http is used only with an http:// endpoint_url; give endpoint_url');
   }
-  const parts = draft.credentialParts[0];
+  const parts = draft.credentials;
   if (parts) {
     if (parts.key === undefined || parts.secret === undefined) {
       throw new ConfigError(`${parts.where}: the access key and the secret must be given together`, parts.where);
