@@ -50,6 +50,12 @@ test('resolveEnv: defaults, escapes and a missing variable named with its config
   const env = { A: 'alpha', EMPTY: '' };
   const out = resolveEnv({ x: '${A}', y: '${B:-beta}', z: '$${A}', e: '${EMPTY:-d}', list: ['${A}-1'], n: 3 }, { env });
   t.deepEqual(out, { x: 'alpha', y: 'beta', z: '${A}', e: '', list: ['alpha-1'], n: 3 });
+  // Values that are objects but not mappings pass through as they are.
+  const secret = new Secret('${A}');
+  const when = new Date(0);
+  const kept = resolveEnv({ secret, when }, { env });
+  t.is(kept.secret, secret);
+  t.is(kept.when, when);
   const err = t.throws(() => resolveEnv({ backends: { s3: { options: { key: '${NOPE_VAR}' } } } }, { env }), { instanceOf: ConfigError });
   t.true(err.message.includes('NOPE_VAR'));
   t.true(err.message.includes('$.backends.s3.options.key'));

@@ -298,7 +298,8 @@ export function resolveEnv<T>(data: T, options: { env?: Record<string, string | 
       });
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, `${where}[${i}]`));
-    if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${where}.${k}`)]));
+    // Plain mappings only: a Secret, a Date or the bytes of a YAML !!binary are values, not mappings to walk.
+    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${where}.${k}`)]));
     return value;
   };
   return walk(data, '$') as T;
