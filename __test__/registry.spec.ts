@@ -50,6 +50,12 @@ test('resolveEnv: defaults, escapes and a missing variable named with its config
   const env = { A: 'alpha', EMPTY: '' };
   const out = resolveEnv({ x: '${A}', y: '${B:-beta}', z: '$${A}', e: '${EMPTY:-d}', list: ['${A}-1'], n: 3 }, { env });
   t.deepEqual(out, { x: 'alpha', y: 'beta', z: '${A}', e: '', list: ['alpha-1'], n: 3 });
+  // Values that are objects but not mappings pass through as they are.
+  const secret = new Secret('${A}');
+  const when = new Date(0);
+  const kept = resolveEnv({ secret, when }, { env });
+  t.is(kept.secret, secret);
+  t.is(kept.when, when);
   const err = t.throws(() => resolveEnv({ backends: { s3: { options: { key: '${NOPE_VAR}' } } } }, { env }), { instanceOf: ConfigError });
   t.true(err.message.includes('NOPE_VAR'));
   t.true(err.message.includes('$.backends.s3.options.key'));
@@ -73,8 +79,9 @@ test('a store naming an unknown backend fails at construction, naming both', (t)
   t.true(err.message.includes("'s'") && err.message.includes("'nope'"));
 });
 
-test('an unknown backend type is one clear error naming it and the known types', (t) => {
-  const err = t.throws(() => new Registry({ backends: { b: { type: 'ftp' } } }), { instanceOf: ConfigError });
+test('an unknown backend type is one clear error naming it and the known types, at first use', (t) => {
+  const registry = new Registry({ backends: { b: { type: 'ftp' } }, stores: { s: { backend: 'b' } } });
+  const err = t.throws(() => registry.getStore('s'), { instanceOf: ConfigError });
   t.regex(err.message, /Backend 'b' has unknown type 'ftp'/);
   t.regex(err.message, /local/);
   t.regex(err.message, /memory/);

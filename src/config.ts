@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { normalizeFolderPath } from './path';
+import { parsePyYaml } from './pyyaml';
 import { describe, RetryPolicy } from './retry';
 import { wrapSecrets } from './secret';
 
@@ -73,6 +73,41 @@ export function normalizeOptionKeys(options: Record<string, unknown>, where = 'o
   return out;
 }
 
+/**
+ * How deep a config may nest. Real ones stay under ten levels (`$.backends.b.options.client_options.
+ * config_kwargs.s3.addressing_style` is seven); the bound keeps every walk over a config (env
+ * resolution, secret wrapping, validation) far from the stack's limit, whatever a file or object holds.
+ */
+export const MAX_CONFIG_DEPTH = 64;
+
+/**
+ * Throws a ConfigError naming where `data` nests deeper than {@link MAX_CONFIG_DEPTH} (a cycle
+ * counts as too deep). Iterative, so that it cannot overflow the stack itself.
+ */
+export function checkDepth(data: unknown, where = '$'): void {
+  const pending: [unknown, string, number][] = [[data, where, 0]];
+  while (pending.length > 0) {
+    const [value, at, depth] = pending.pop()!;
+    const children: [string, unknown][] = Array.isArray(value)
+      ? Array.from(value, (v, i) => [`${at}[${i}]`, v])
+      : isPlainObject(value)
+        ? Object.entries(value).map(([k, v]) => [`${at}.${k}`, v])
+        : [];
+    if (children.length === 0) continue;
+    if (depth === MAX_CONFIG_DEPTH) {
+      const shown = at.length > 160 ? `${at.slice(0, 100)}…${at.slice(-50)}` : at;
+      throw new ConfigError(`Config nests deeper than ${MAX_CONFIG_DEPTH} levels at ${shown}`, at);
+    }
+    for (const [childAt, child] of children) pending.push([child, childAt, depth + 1]);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
 }
@@ -110,6 +145,7 @@ export class RegistryConfig {
   /** Builds a config from a plain object (e.g. parsed JSON), validating every entry. */
   static fromObject(data: unknown): RegistryConfig {
     if (data instanceof RegistryConfig) return data;
+    checkDepth(data);
     const root = mapping(data, '$');
     warnUnknown(root, ['backends', 'stores'], '$');
     const backends: Record<string, BackendConfig> = {};
@@ -169,11 +205,11 @@ export class RegistryConfig {
           data = JSON.parse(text);
           break;
         case 'toml':
-          data = parseToml(text);
+          data = parseToml(text, { maxDepth: MAX_CONFIG_DEPTH });
           break;
         case 'yaml':
         case 'yml':
-          data = parseYaml(text);
+          data = parsePyYaml(text);
           break;
         default:
           throw new ConfigError(`Unsupported config format '${format}' for '${source}': use .json, .toml or .yaml`);
@@ -223,7 +259,9 @@ function parseErrorSummary(err: unknown, text: string): string {
   let message = String(e?.message ?? err)
     .replace(/, ".*" is not valid JSON$/s, ' (not valid JSON)')
     .split('\n')[0]!
-    .replace(/:\s*$/, '');
+    .replace(/:\s*$/, '')
+    // yaml composes recursively and reports running out of stack as a parse error at the spot.
+    .replace(/Maximum call stack size exceeded/, `nesting too deep (more than ${MAX_CONFIG_DEPTH} levels)`);
   const position = /at position (\d+)/.exec(message);
   if (position) {
     const before = text.slice(0, Number(position[1]));
@@ -243,6 +281,7 @@ const PLACEHOLDER = /\$\$\{|\$\{([^}:]*)(?::-([^}]*))?\}/g;
  * default is a ConfigError naming the variable and where it is used.
  */
 export function resolveEnv<T>(data: T, options: { env?: Record<string, string | undefined> } = {}): T {
+  checkDepth(data);
   const env = options.env ?? process.env;
   const walk = (value: unknown, where: string): unknown => {
     if (typeof value === 'string') {
@@ -259,7 +298,8 @@ export function resolveEnv<T>(data: T, options: { env?: Record<string, string | 
       });
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, `${where}[${i}]`));
-    if (isMapping(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${where}.${k}`)]));
+    // Plain mappings only: a Secret, a Date or the bytes of a YAML !!binary are values, not mappings to walk.
+    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${where}.${k}`)]));
     return value;
   };
   return walk(data, '$') as T;

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import type { Backend } from './backend';
 import { type BackendConfig, ConfigError, RegistryConfig } from './config';
+import { BackendUnavailable } from './errors';
 import type { RetryPolicy } from './retry';
 import { Store } from './store';
 
@@ -16,6 +17,12 @@ export type BackendFactory = (options: Record<string, unknown>, context: Backend
 
 const factories = new Map<string, BackendFactory>();
 const aliases = new Map<string, string>([['s3-pyarrow', 's3-arrow']]);
+
+/**
+ * Backend types of the Python `remote-store` that this package does not provide. A config naming
+ * them loads (its other backends work); using such a backend throws BackendUnavailable.
+ */
+const PYTHON_ONLY_TYPES = new Set(['azure', 'http', 'sftp', 'sql-blob', 'sql-query']);
 
 /** Refuses options a backend does not know, naming them and the backend. */
 export function checkBackendOptions(type: string, options: Record<string, unknown>, known: string[]): void {
@@ -43,14 +50,18 @@ export class Registry {
   readonly config: RegistryConfig;
   readonly #backends = new Map<string, Backend>();
 
+  /**
+   * Validates the config at once (a store naming a backend that is not configured is an error
+   * here). Backend types are checked when a backend is first used, as in the Python library: a
+   * config may name types this package lacks (`sftp`, `azure`, …) for backends this program
+   * never uses. A type nobody knows is reported now as a warning, and is an error at first use.
+   */
   constructor(config: RegistryConfig | object = {}) {
     this.config = RegistryConfig.fromObject(config);
     for (const [name, backend] of Object.entries(this.config.backends)) {
-      if (!factories.has(resolveType(backend.type))) {
-        throw new ConfigError(
-          `Backend '${name}' has unknown type '${backend.type}'. Registered types: [${registeredTypes().join(', ')}]`,
-          `$.backends.${name}.type`,
-        );
+      const type = resolveType(backend.type);
+      if (!factories.has(type) && !PYTHON_ONLY_TYPES.has(type)) {
+        process.emitWarning(`${unknownType(name, backend.type)}; using it will fail`, { code: 'REMOTE_STORE_CONFIG' });
       }
     }
   }
@@ -146,16 +157,31 @@ function registeredTypes(): string[] {
   return [...factories.keys(), ...aliases.keys()].sort();
 }
 
+function unknownType(name: string, type: string): string {
+  return `Backend '${name}' has unknown type '${type}'. Registered types: [${registeredTypes().join(', ')}]`;
+}
+
 function build(name: string, config: BackendConfig): Backend {
   const factory = factories.get(resolveType(config.type));
   if (!factory) {
-    throw new ConfigError(`Backend '${name}' has unknown type '${config.type}'. Registered types: [${registeredTypes().join(', ')}]`);
+    if (PYTHON_ONLY_TYPES.has(config.type)) {
+      throw new BackendUnavailable(
+        `Backend '${name}' has type '${config.type}', a backend of the Python remote-store that remote-store for Node does not provide ` +
+          `(register one with Registry.registerBackend). Registered types: [${registeredTypes().join(', ')}]`,
+        { backend: config.type },
+      );
+    }
+    throw new ConfigError(unknownType(name, config.type), `$.backends.${name}.type`);
   }
+  const where = `$.backends.${name}.options`;
   try {
     return factory({ ...config.options }, { name, retry: config.retry });
   } catch (err) {
-    if (err instanceof TypeError || err instanceof RangeError) {
-      throw new ConfigError(`Invalid options for backend '${name}' (type='${config.type}'): ${err.message}`, `$.backends.${name}.options`);
+    const invalid = `Invalid options for backend '${name}' (type='${config.type}')`;
+    if (err instanceof TypeError || err instanceof RangeError) throw new ConfigError(`${invalid}: ${err.message}`, where);
+    // A ConfigError about an option (client_options.…) names it relative to the options: place it in the config.
+    if (err instanceof ConfigError && err.configPath !== undefined && !err.configPath.startsWith('$')) {
+      throw new ConfigError(`${invalid}: ${err.message}`, `${where}.${err.configPath}`);
     }
     throw err;
   }

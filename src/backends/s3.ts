@@ -46,6 +46,7 @@ import { describe, RetryPolicy } from '../retry';
 import { NATIVE_WRITE_ID_KEY } from '../native';
 import { revealSecret, Secret } from '../secret';
 import { BaseBackend } from './base';
+import { normalizeClientOptions, resolveRegion, type S3ClientOptions } from './s3/client-options';
 
 /** Options of {@link S3Backend} (snake_case as in the config; camelCase accepted too). */
 export interface S3BackendOptions {
@@ -195,16 +196,6 @@ function retryToken(count: number, delay: number): RetryToken {
   return { getRetryCount: () => count, getRetryDelay: () => delay };
 }
 
-/** A copy of plain objects/arrays with every Secret replaced by its value; other objects kept as they are. */
-function revealDeep(value: unknown): unknown {
-  if (value instanceof Secret) return value.reveal();
-  if (Array.isArray(value)) return value.map(revealDeep);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealDeep(v)]));
-  }
-  return value;
-}
-
 /** A 5xx answer (after retries). */
 export function isServerError(err: unknown): boolean {
   const status = ((err as RemoteStoreError)?.cause as ErrorShape | undefined)?.$metadata?.httpStatusCode;
@@ -254,11 +245,10 @@ export class S3Backend extends BaseBackend implements Backend {
   readonly #key: string | undefined;
   readonly #secret: string | undefined;
   readonly #token: string | undefined;
-  readonly #clientOptions: Record<string, unknown>;
+  readonly #clientOptions: S3ClientOptions;
+  #region: string | undefined;
   /** `max_sockets`: connections per host. */
   protected readonly maxSockets: number;
-  /** A string `client_options.endpoint`, normalised. */
-  readonly #clientEndpoint: string | undefined;
   #client: S3Client | undefined;
   /**
    * Multipart uploads whose abort could not reach the server (it was down when the write
@@ -293,20 +283,7 @@ export class S3Backend extends BaseBackend implements Backend {
       throw new TypeError(`s3 option 'reject_write_under_file_ancestor' must be true or false, got ${describe(reject)}`);
     }
     this.rejectWriteUnderFileAncestor = reject;
-    const clientOptions = pick<unknown>(o, 'client_options', 'clientOptions') ?? {};
-    if (typeof clientOptions !== 'object' || Array.isArray(clientOptions)) {
-      throw new TypeError(`s3 option 'client_options' must be an object, got ${describe(clientOptions)}`);
-    }
-    // The registry wraps credential-named values in Secret, nested ones too
-    // (client_options.credentials.secretAccessKey): the SDK needs them plain.
-    this.#clientOptions = revealDeep(clientOptions) as Record<string, unknown>;
-    // The two the native path takes from client_options too: checked here, not at first use.
-    const clientRegion = this.#clientOptions.region;
-    if (clientRegion !== undefined && typeof clientRegion !== 'string') {
-      throw new TypeError(`s3 option 'client_options.region' must be a string, got ${describe(clientRegion)}`);
-    }
-    const clientEndpoint = this.#clientOptions.endpoint;
-    this.#clientEndpoint = typeof clientEndpoint === 'string' ? normalizeEndpoint(clientEndpoint, 'client_options.endpoint') : undefined;
+    this.#clientOptions = normalizeClientOptions(pick<Record<string, unknown>>(o, 'client_options', 'clientOptions'), { endpointUrl: this.endpointUrl });
     const maxSockets = pick<unknown>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
     if (typeof maxSockets !== 'number' || !Number.isInteger(maxSockets) || maxSockets < 1) {
       throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${describe(maxSockets)}`);
@@ -325,15 +302,16 @@ export class S3Backend extends BaseBackend implements Backend {
     return this.#client;
   }
 
-  /** The region both paths use: the option, else `client_options.region`, else env, else us-east-1. */
+  /** The region both paths use (see resolveRegion: the options, env, then the shared-config profile), decided on first use. */
   protected get resolvedRegion(): string {
-    return this.regionName ?? (this.#clientOptions.region as string | undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.#region ??= resolveRegion(this.regionName, this.#clientOptions);
+    return this.#region;
   }
 
-  /** Path-style addressing (on by default with a custom endpoint; `client_options.forcePathStyle` overrides). */
+  /** Path-style addressing (on by default with a custom endpoint; `client_options` may choose). */
   protected get pathStyle(): boolean {
-    const explicit = this.#clientOptions.forcePathStyle as boolean | undefined;
-    return explicit ?? this.endpointUrl !== undefined;
+    const style = this.#clientOptions.addressingStyle;
+    return style === 'path' || ((style ?? 'auto') === 'auto' && this.effectiveEndpoint !== undefined);
   }
 
   /**
@@ -341,7 +319,7 @@ export class S3Backend extends BaseBackend implements Backend {
    * `client_options.endpoint` (the SDK would use it), else undefined (AWS).
    */
   protected get effectiveEndpoint(): string | undefined {
-    return this.endpointUrl ?? this.#clientEndpoint;
+    return this.endpointUrl ?? this.#clientOptions.endpoint;
   }
 
   /** The static credentials from the options, if both key and secret were given. */
@@ -360,14 +338,15 @@ export class S3Backend extends BaseBackend implements Backend {
       requestTimeout: 0,
     });
     const config: S3ClientConfig = {
-      ...(this.#clientOptions as S3ClientConfig),
+      ...(this.#clientOptions.sdkConfig as S3ClientConfig),
       region: this.resolvedRegion,
       retryStrategy: new PolicyRetryStrategy(this.retry),
       maxAttempts: this.retry.maxAttempts, // shown in the amz-sdk-request header of each attempt
-      requestHandler: (this.#clientOptions.requestHandler as S3ClientConfig['requestHandler']) ?? requestHandler,
+      requestHandler: (this.#clientOptions.sdkConfig.requestHandler as S3ClientConfig['requestHandler']) ?? requestHandler,
     };
-    if (this.endpointUrl) {
-      config.endpoint = this.endpointUrl;
+    const endpoint = this.effectiveEndpoint;
+    if (endpoint) {
+      config.endpoint = endpoint;
       config.forcePathStyle = this.pathStyle;
     }
     const credentials = this.staticCredentials;
