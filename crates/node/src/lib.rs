@@ -79,13 +79,7 @@ pub(crate) fn native_buffer(env: &Env, mut data: Vec<u8>) -> Result<Unknown<'_>>
     }
     let (ptr, len) = (data.as_mut_ptr(), data.len());
     // Safety: `data` is moved into the finalizer, so the bytes live as long as the Buffer.
-    let buf = unsafe {
-        BufferSlice::from_external(env, ptr, len, data, |_, data| {
-            let bytes = data.capacity();
-            drop(data);
-            core::memory::freed(bytes);
-        })?
-    };
+    let buf = unsafe { BufferSlice::from_external(env, ptr, len, data, |_, data| core::memory::release_bytes(data))? };
     Ok(buf.to_unknown())
 }
 

@@ -556,7 +556,13 @@ impl ArrowBatch {
                     let owner = e.owner.clone();
                     // Safety: the region lies inside buffers owned by `owner`, which the
                     // finalizer keeps alive until V8 collects the ArrayBuffer.
-                    unsafe { ArrayBuffer::from_external(env, r.ptr as *mut u8, r.len, owner, |_, owner| drop(owner))? }
+                    unsafe {
+                        ArrayBuffer::from_external(env, r.ptr as *mut u8, r.len, owner, |_, owner| {
+                            // The last view of a batch frees all its buffers: not on the JS thread.
+                            let bytes = owner.bytes();
+                            core::memory::drop_elsewhere(owner, bytes)
+                        })?
+                    }
                 }
             };
             regions.push(ab);

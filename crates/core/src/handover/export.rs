@@ -41,6 +41,11 @@ unsafe impl Send for Exported {}
 unsafe impl Sync for Exported {}
 
 impl Exported {
+    /// Bytes of the buffers it owns.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn array(&self) -> &FFI_ArrowArray {
         &self.array
     }
