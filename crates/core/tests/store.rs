@@ -241,10 +241,8 @@ async fn cancellation_mid_flight() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         t2.cancel();
     });
-    let started = std::time::Instant::now();
     let e = store.get("x", &t).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
-    assert!(started.elapsed() < Duration::from_secs(5));
     // already-cancelled token: nothing happens
     let e = store.put("y", Bytes::from_static(b"abc"), &WriteOptions::default(), &t).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
