@@ -20,6 +20,7 @@ import { Capability } from '../capabilities';
 import type { FileInfo, WriteResult } from '../models';
 import {
   loadNativeBinding,
+  mapNativeError,
   nativeCall,
   NativeObjectStore,
   type Binding,
@@ -124,14 +125,14 @@ export function encoderOptionsOf(method: string, options: ParquetEncodingOptions
   return { compression, compressionLevel: options.compressionLevel, rowGroupSize: options.rowGroupSize };
 }
 
-/** Runs an addon constructor; its refusal of an argument ("InvalidArgument: …") is a TypeError. */
+/** Runs an addon constructor; its refusal of an argument (code InvalidArgument) is a TypeError naming the method, anything else one of our error classes. */
 export function construct<T>(method: string, make: () => T): T {
   try {
     return make();
   } catch (err) {
-    const m = /^InvalidArgument: ([\s\S]*)$/.exec((err as Error)?.message ?? '');
-    if (m) throw new TypeError(`${method}: ${m[1]}`, { cause: err });
-    throw err;
+    const mapped = mapNativeError(err, undefined, 'native');
+    if (mapped instanceof TypeError) throw new TypeError(`${method}: ${mapped.message}`, { cause: err });
+    throw mapped;
   }
 }
 
