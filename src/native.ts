@@ -58,12 +58,6 @@ export type NativeWriteDefaults = Raw.WriteDefaults;
 export type NativePutResult = Raw.PutResult;
 export type NativeByteRange = Raw.ByteRange;
 
-/**
- * User-metadata key of the random id every create-only S3 write carries, so that a write whose
- * answer was lost can be told from another writer's object (never by comparing ETags). It is
- * not the user's metadata: readers leave it out.
- */
-export const NATIVE_WRITE_ID_KEY = 'remote-store-write-id';
 
 let binding: Binding | undefined;
 let loadError: unknown;

@@ -247,7 +247,7 @@ export class S3ArrowBackend extends S3Backend implements Backend {
 
   /**
    * One PUT. The native path retries it under the policy, and settles a create-mode PUT whose
-   * answer was lost by the write id it carries (never by comparing ETags).
+   * answer was lost with one probe (never by comparing ETags).
    */
   private async putBytes(
     native: NativeObjectStore,

@@ -43,7 +43,6 @@ import {
 import type { ChildEntry, ContentDigest, FileInfo, FolderEntry, FolderInfo, WriteResult } from '../models';
 import { ancestors, baseName } from '../path';
 import { describe, RetryPolicy } from '../retry';
-import { NATIVE_WRITE_ID_KEY } from '../native';
 import { revealSecret, Secret } from '../secret';
 import { BaseBackend } from './base';
 import { normalizeClientOptions, resolveRegion, type S3ClientOptions } from './s3/client-options';
@@ -585,8 +584,7 @@ export class S3Backend extends BaseBackend implements Backend {
     const digest = this.digestOf(h);
     if (digest) info.digest = digest;
     if (h.ContentType) info.contentType = h.ContentType;
-    // The native path's create-only writes carry a reserved write id (see src/native.ts): not user metadata.
-    const { [NATIVE_WRITE_ID_KEY]: _writeId, ...metadata } = h.Metadata ?? {};
+    const metadata = h.Metadata ?? {};
     if (Object.keys(metadata).length > 0) info.metadata = metadata;
     return info;
   }

@@ -34,4 +34,4 @@ pub use store::{
 };
 pub use tokio_util::sync::CancellationToken;
 pub use upload::{Upload, UploadOptions};
-pub use write::{Checksum, PutInfo, WriteMode, WriteOptions, WRITE_ID_KEY};
+pub use write::{Checksum, PutInfo, WriteMode, WriteOptions};

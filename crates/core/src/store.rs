@@ -496,18 +496,8 @@ impl Store {
         token: &CancellationToken,
     ) -> Result<PutInfo> {
         let key = self.key(path, 0)?;
-        let create = opts.mode == WriteMode::Create;
-        let write_id = (create && self.kind == StoreKind::S3).then(write::new_write_id);
-        let op = self.op(&[&key], create);
-        let put = write::put(
-            self.inner.as_ref(),
-            &key.path,
-            path,
-            PutPayload::from(bytes),
-            opts,
-            write_id.as_deref(),
-            &self.retry,
-        );
+        let op = self.op(&[&key], opts.mode == WriteMode::Create);
+        let put = write::put(self.inner.as_ref(), &key.path, path, PutPayload::from(bytes), opts, &self.retry);
         self.run_op(op, token, path, put).await
     }
 
@@ -516,13 +506,14 @@ impl Store {
         let key = self.key(path, 0)?;
         let create = opts.write.mode == WriteMode::Create;
         let op = self.op(&[&key], create);
-        let write_id = (create && self.kind == StoreKind::S3).then(write::new_write_id);
+        // S3 completes a create-only upload with If-None-Match; other stores cannot.
+        let conditional_completion = self.kind == StoreKind::S3;
         Ok(Upload::new(
             self.inner.clone(),
             key.path,
             path.to_string(),
             opts,
-            write_id,
+            conditional_completion,
             op,
             self.tuning.clone(),
             self.retry.clone(),
@@ -668,9 +659,7 @@ impl Store {
                     Attribute::CacheControl => info.cache_control = v,
                     Attribute::ContentDisposition => info.content_disposition = v,
                     Attribute::ContentEncoding => info.content_encoding = v,
-                    Attribute::Metadata(k) if k.as_ref() != crate::write::WRITE_ID_KEY => {
-                        info.metadata.push((k.to_string(), value.to_string()))
-                    }
+                    Attribute::Metadata(k) => info.metadata.push((k.to_string(), value.to_string())),
                     _ => {}
                 }
             }

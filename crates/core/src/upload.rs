@@ -59,8 +59,8 @@ pub struct Upload {
     key: Path,
     path: String,
     opts: UploadOptions,
-    /// Create mode on S3: the id that tells our object from another writer's (see `write`).
-    write_id: Option<String>,
+    /// The store completes a create-only upload conditionally (S3's If-None-Match).
+    conditional_completion: bool,
     op: Arc<Op>,
     retry: RetryOptions,
     part_size: usize,
@@ -79,7 +79,7 @@ impl Upload {
         key: Path,
         path: String,
         opts: UploadOptions,
-        write_id: Option<String>,
+        conditional_completion: bool,
         op: Arc<Op>,
         tuning: Tuning,
         retry: RetryOptions,
@@ -96,7 +96,7 @@ impl Upload {
             concurrency,
             single_put_threshold: tuning.single_put_threshold.max(part_size),
             opts,
-            write_id,
+            conditional_completion,
             op,
             retry,
             written: 0.into(),
@@ -153,7 +153,7 @@ impl Upload {
                     return Ok(());
                 }
                 // Too big for one PUT: switch to multipart.
-                if self.opts.write.mode == WriteMode::Create && self.write_id.is_none() {
+                if self.opts.write.mode == WriteMode::Create && !self.conditional_completion {
                     // Not S3 (local, memory): their multipart completion cannot be conditional,
                     // so check first. Racy against a concurrent writer.
                     match self.store.head(&self.key).await {
@@ -162,10 +162,7 @@ impl Upload {
                         Err(e) => return Err(Error::from_store(&self.path, e)),
                     }
                 }
-                let opts = PutMultipartOptions {
-                    attributes: self.opts.write.attributes(self.write_id.as_deref()),
-                    ..Default::default()
-                };
+                let opts = PutMultipartOptions { attributes: self.opts.write.attributes(), ..Default::default() };
                 let upload = self
                     .store
                     .put_multipart_opts(&self.key, opts)
@@ -245,8 +242,7 @@ impl Upload {
         match state {
             State::Buffering { chunks, .. } => {
                 let payload: PutPayload = std::mem::take(chunks).into_iter().collect();
-                let (store, id) = (self.store.as_ref(), self.write_id.as_deref());
-                write::put(store, &self.key, &self.path, payload, &self.opts.write, id, &self.retry).await
+                write::put(self.store.as_ref(), &self.key, &self.path, payload, &self.opts.write, &self.retry).await
             }
             State::Multipart(mp) => {
                 if !mp.buf.is_empty() {
@@ -264,11 +260,10 @@ impl Upload {
                 if !write::unsettled(&err) {
                     return Err(err);
                 }
-                let Some(id) = self.write_id.as_deref() else {
+                if mode == WriteMode::Overwrite {
                     return Err(write::explain(self.store.as_ref(), &self.key, &self.path, err).await);
-                };
-                match write::settle(self.store.as_ref(), &self.key, &self.path, id, err).await {
-                    Settled::Written(info) => Ok(info),
+                }
+                match write::settle(self.store.as_ref(), &self.key, &self.path, err).await {
                     Settled::Failed(e) | Settled::Unwritten(e) => Err(e),
                 }
             }

@@ -5,11 +5,13 @@
 //! `If-None-Match: *` (the HTTP layer adds it to the completion), and 412 / 409 answers are
 //! `AlreadyExists`. What remains is the write whose answer was lost: the connection broke after
 //! the body went out (some servers answer 412 before reading the body and close), or a retry
-//! met the object its own first attempt had created. Comparing ETags cannot tell "mine" from
-//! "someone else's with the same bytes", so every create-only S3 write carries a random write
-//! id in reserved user metadata, and an unknown outcome is settled by one probe (a GET of the
-//! first byte, see [`probe`]): our id → the write happened; another id or none →
-//! `AlreadyExists`; no object → it did not happen.
+//! met the object its own first attempt had created. One probe (a GET of the first byte, see
+//! [`probe`]) settles it: no object → the write did not happen (it is tried again within the
+//! budget); an object → `AlreadyExists`. That answer is safe for exclusive creation (never two
+//! winners) but not exact: when the lost answer was our own success, the writer is told
+//! `AlreadyExists` about its own object, and the message says so. Telling "mine" from "someone
+//! else's with the same bytes" would take a marker in every object (user metadata), which other
+//! tools would see on every object written here; comparing ETags cannot tell them apart at all.
 
 use object_store::path::Path;
 use object_store::{
@@ -46,14 +48,11 @@ impl WriteOptions {
         self
     }
 
-    /// The object attributes of this write; `write_id` is added as reserved metadata.
-    pub(crate) fn attributes(&self, write_id: Option<&str>) -> Attributes {
+    /// The object attributes of this write.
+    pub(crate) fn attributes(&self) -> Attributes {
         let mut attrs = Attributes::new();
         for (k, v) in &self.metadata {
             attrs.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
-        }
-        if let Some(id) = write_id {
-            attrs.insert(Attribute::Metadata(WRITE_ID_KEY.into()), id.to_string().into());
         }
         let fields = [
             (Attribute::ContentType, &self.content_type),
@@ -95,13 +94,6 @@ impl PutInfo {
     }
 }
 
-/// The user-metadata key of a create-only write's id (`x-amz-meta-remote-store-write-id`).
-pub const WRITE_ID_KEY: &str = "remote-store-write-id";
-
-pub(crate) fn new_write_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
-}
-
 /// A failed conditional write or copy is `AlreadyExists`, whatever the store calls it.
 pub(crate) fn create_error(path: &str, mode: WriteMode, e: object_store::Error) -> Error {
     let mut err = Error::from_store(path, e);
@@ -110,15 +102,6 @@ pub(crate) fn create_error(path: &str, mode: WriteMode, e: object_store::Error) 
         err.message = format!("object already exists: '{path}'");
     }
     err
-}
-
-/// Who holds the key after a create-only write whose outcome was unknown.
-#[derive(Debug)]
-pub(crate) enum Holder {
-    /// Our write landed: what the object looks like.
-    Us(PutInfo),
-    Someone,
-    Nobody,
 }
 
 /// What the server says about `key` now: one GET of its first byte. Its answer carries the
@@ -149,20 +132,6 @@ pub(crate) async fn probe(store: &dyn ObjectStore, key: &Path, path: &str) -> Re
     Ok(Some((meta, attributes)))
 }
 
-/// Who holds the key after a create-only write whose outcome was unknown.
-pub(crate) async fn holder(store: &dyn ObjectStore, key: &Path, path: &str, write_id: &str) -> Result<Holder> {
-    Ok(match probe(store, key, path).await? {
-        None => Holder::Nobody,
-        Some((meta, attrs)) => {
-            if attrs.get(&Attribute::Metadata(WRITE_ID_KEY.into())).map(|v| v.as_ref()) == Some(write_id) {
-                Holder::Us(PutInfo { size: meta.size, etag: meta.e_tag, version: meta.version, checksum: None })
-            } else {
-                Holder::Someone
-            }
-        }
-    })
-}
-
 /// A write whose connection broke is often one the server refused before reading its body
 /// (a wrong secret, a missing bucket) and closed: the server's answer to a probe tells why.
 pub(crate) async fn explain(store: &dyn ObjectStore, key: &Path, path: &str, err: Error) -> Error {
@@ -174,8 +143,6 @@ pub(crate) async fn explain(store: &dyn ObjectStore, key: &Path, path: &str, err
 
 /// How a create-only write with an unknown outcome ended.
 pub(crate) enum Settled {
-    /// It happened: what the object looks like.
-    Written(PutInfo),
     /// It did not happen and nobody holds the key: `err` stands (the caller may try again).
     Unwritten(Error),
     /// `AlreadyExists`, or the original error when the probe itself failed.
@@ -183,15 +150,15 @@ pub(crate) enum Settled {
 }
 
 /// Settle a create-only write that failed with `err` after an attempt with an unknown outcome.
-pub(crate) async fn settle(store: &dyn ObjectStore, key: &Path, path: &str, write_id: &str, mut err: Error) -> Settled {
-    match holder(store, key, path, write_id).await {
-        Ok(Holder::Us(info)) => Settled::Written(info),
-        Ok(Holder::Someone) => {
+pub(crate) async fn settle(store: &dyn ObjectStore, key: &Path, path: &str, mut err: Error) -> Settled {
+    match probe(store, key, path).await {
+        Ok(Some(_)) => {
             err.kind = ErrorKind::AlreadyExists;
-            err.message = format!("object already exists: '{path}'");
+            err.message =
+                format!("object already exists: '{path}' (an answer of this write was lost: it may be its own)");
             Settled::Failed(err)
         }
-        Ok(Holder::Nobody) => Settled::Unwritten(err),
+        Ok(None) => Settled::Unwritten(err),
         // The server refused the probe too: its answer says why the write failed.
         Err(e) if e.status.is_some() => Settled::Failed(e),
         Err(_) => Settled::Failed(err),
@@ -208,16 +175,15 @@ pub(crate) fn unsettled(err: &Error) -> bool {
         )
 }
 
-/// One PUT of `payload` (see [`WriteOptions`]); in create mode with a `write_id`, an outcome
-/// hidden by a broken connection is settled, and a write that did not happen is tried again
-/// within the retry budget and the operation's deadline.
+/// One PUT of `payload` (see [`WriteOptions`]). An outcome hidden by a broken connection is
+/// explained by one probe, and in create mode settled: a write that did not happen is tried
+/// again within the retry budget and the operation's deadline.
 pub(crate) async fn put(
     store: &dyn ObjectStore,
     key: &Path,
     path: &str,
     payload: PutPayload,
     opts: &WriteOptions,
-    write_id: Option<&str>,
     retry: &RetryOptions,
 ) -> Result<PutInfo> {
     let size = payload.content_length() as u64;
@@ -226,7 +192,7 @@ pub(crate) async fn put(
             WriteMode::Overwrite => PutMode::Overwrite,
             WriteMode::Create => PutMode::Create,
         },
-        attributes: opts.attributes(write_id),
+        attributes: opts.attributes(),
         ..Default::default()
     };
     let mut attempt = 1;
@@ -238,9 +204,10 @@ pub(crate) async fn put(
         if !unsettled(&err) {
             return Err(err);
         }
-        let Some(id) = write_id else { return Err(explain(store, key, path, err).await) };
-        let err = match settle(store, key, path, id, err).await {
-            Settled::Written(info) => return Ok(info),
+        if opts.mode == WriteMode::Overwrite {
+            return Err(explain(store, key, path, err).await);
+        }
+        let err = match settle(store, key, path, err).await {
             Settled::Failed(e) => return Err(e),
             Settled::Unwritten(e) => e,
         };
