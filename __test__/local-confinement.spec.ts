@@ -204,3 +204,31 @@ test('errors from links out of the root name the store key, never the outside pa
     t.true(err!.message.includes("'link/"), err!.message);
   }
 });
+
+test('without the native addon the local backend fails with BackendUnavailable, saying why', async (t) => {
+  const { dir, remove } = await tempDir('rs-noaddon-');
+  t.teardown(remove);
+  // A process in which the addon's loader fails, as on a platform without a prebuilt binary.
+  const script = `
+    const Module = require('node:module');
+    const load = Module._load;
+    Module._load = function (request, ...rest) {
+      if (String(request).endsWith('native/binding.js')) throw new Error('no prebuilt binary for this platform');
+      return load.call(this, request, ...rest);
+    };
+    const { Store, LocalBackend, BackendUnavailable } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'index.ts'))});
+    const store = new Store(new LocalBackend({ root: ${JSON.stringify(dir)} }));
+    store.write('a.txt', 'x').then(
+      () => console.log('resolved'),
+      (err) => console.log(JSON.stringify({ unavailable: err instanceof BackendUnavailable, backend: err.backend, message: err.message })),
+    );`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await new Promise((resolve) => child.once('close', resolve));
+  const result = JSON.parse(out.trim());
+  t.true(result.unavailable, out);
+  t.is(result.backend, 'local');
+  t.regex(result.message, /local backend needs the native addon.*no prebuilt binary for this platform/);
+  t.deepEqual(await readdir(dir), []);
+});

@@ -13,6 +13,7 @@ import {
   AbortError,
   AlreadyExists,
   BackendUnavailable,
+  DirectoryNotEmpty,
   InvalidFormat,
   InvalidPath,
   NotFound,
@@ -166,6 +167,7 @@ export type NativeErrorCode =
   | 'NotFound'
   | 'AlreadyExists'
   | 'PermissionDenied'
+  | 'DirectoryNotEmpty'
   | 'Precondition'
   | 'Unavailable'
   | 'Aborted'
@@ -191,6 +193,8 @@ export function mapNativeError(err: unknown, path: string | undefined, backend: 
       return new AlreadyExists(message, details);
     case 'PermissionDenied':
       return new PermissionDenied(message, details);
+    case 'DirectoryNotEmpty':
+      return new DirectoryNotEmpty(message, details);
     case 'Unavailable':
       return new BackendUnavailable(message, details);
     case 'InvalidInput':
@@ -538,7 +542,7 @@ export async function nativeCall<T>(
 /** Synchronous native failures carry "<Kind>: message" (napi cannot set `code` there). */
 function constructorError(err: unknown, backend: string, path?: string): Error {
   const msg = (err as Error)?.message ?? String(err);
-  const m = /^(NotFound|AlreadyExists|PermissionDenied|Precondition|Unavailable|Aborted|InvalidInput|InvalidArgument|InvalidData|Other): ([\s\S]*)$/.exec(msg);
+  const m = /^(NotFound|AlreadyExists|PermissionDenied|DirectoryNotEmpty|Precondition|Unavailable|Aborted|InvalidInput|InvalidArgument|InvalidData|Other): ([\s\S]*)$/.exec(msg);
   if (!m) return new RemoteStoreError(msg, { path, backend, cause: err });
   // A bad option (empty bucket, unreadable CA bundle, …) is a usage error, not a storage one.
   if (m[1] === 'InvalidInput' && path === undefined) return new TypeError(m[2], { cause: err });

@@ -9,6 +9,8 @@ pub enum ErrorKind {
     NotFound,
     AlreadyExists,
     PermissionDenied,
+    /// A folder that still has entries was to be removed without `recursive`.
+    DirectoryNotEmpty,
     Precondition,
     /// Network failure, timeout, 5xx/429 after retries: worth retrying later.
     Unavailable,
@@ -28,6 +30,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "NotFound",
             ErrorKind::AlreadyExists => "AlreadyExists",
             ErrorKind::PermissionDenied => "PermissionDenied",
+            ErrorKind::DirectoryNotEmpty => "DirectoryNotEmpty",
             ErrorKind::Precondition => "Precondition",
             ErrorKind::Unavailable => "Unavailable",
             ErrorKind::Aborted => "Aborted",
@@ -80,6 +83,16 @@ impl Error {
     /// Map an object_store error to our kinds. `path` is the key the caller asked about.
     pub fn from_store(path: &str, err: object_store::Error) -> Self {
         use object_store::Error as E;
+        // Our own error, passed through object_store's trait by a store of ours (crate::local).
+        if let E::NotFound { source, .. }
+        | E::AlreadyExists { source, .. }
+        | E::PermissionDenied { source, .. }
+        | E::Generic { source, .. } = &err
+        {
+            if let Some(ours) = source.downcast_ref::<Error>() {
+                return Error::new(ours.kind, path, ours.message.clone());
+            }
+        }
         let kind = match &err {
             E::NotFound { .. } => ErrorKind::NotFound,
             E::AlreadyExists { .. } => ErrorKind::AlreadyExists,

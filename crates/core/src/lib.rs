@@ -3,6 +3,7 @@
 pub mod credentials;
 pub mod error;
 pub mod handover;
+pub mod local;
 pub mod memory;
 pub mod options;
 pub mod parquet;
