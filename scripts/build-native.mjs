@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 // Builds the Rust addon (crates/node) into native/remote-store.<platform>.node when no
-// prebuilt binary for this platform is present. Run by `npm install` (the `install` script)
-// and by `npm run build:native` (`--force`: always rebuild).
+// binary for this platform is present. A checkout runs it on `npm install` (the `prepare`
+// script, which npm runs for a checkout and never for a consumer installing the package: they
+// get the prebuilt @remote-store/native-<platform> package instead), and `npm run build:native`
+// runs it with `--force`. native/binding.js, the loader, is ours: napi build writes only the
+// binary and native/binding.d.ts.
 //
 // Flags: --force  rebuild even when a binary exists
 //        --debug  debug profile (faster to compile, slow at run time)
 //        --glibc-compat  link against glibc 2.17 with napi-rs's cross toolchain
 //                        (@napi-rs/cross-toolchain-*, from npm); the default for release builds
-//                        on linux gnu, so that the binary loads on glibc 2.28 and older
+//                        on linux gnu, so that the binary loads on glibc 2.17 and newer
 //        --no-glibc-compat  link against this machine's glibc instead
+//        --target=TRIPLE    build for another target (a linux musl target cross-compiles with
+//                           cargo-zigbuild, as the release workflow does for Alpine)
 // Env:   REMOTE_STORE_SKIP_NATIVE_BUILD=1   do nothing
 //        REMOTE_STORE_REQUIRE_NATIVE=1      fail (instead of warn) when the build cannot run
 //        REMOTE_STORE_CARGO_TARGET_DIR      cargo target dir (default ~/.cache/remote-store/cargo-target)
@@ -20,47 +25,28 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'package.json'));
+const { platformSuffix, suffixOfTarget } = require('./native/platform.js');
 const args = new Set(process.argv.slice(2));
 const force = args.has('--force');
 const debug = args.has('--debug');
+const crossTarget = [...args].find((a) => a.startsWith('--target='))?.slice('--target='.length);
+const suffix = crossTarget ? suffixOfTarget(crossTarget) : platformSuffix();
 // Release builds on linux gnu link against glibc 2.17: a binary linked against this machine's
-// glibc (2.34+) would not load on older distributions.
+// glibc (2.34+) would not load on older distributions. __test__/native-glibc.spec.ts checks it.
 const glibcCompat =
   args.has('--glibc-compat') ||
-  (!args.has('--no-glibc-compat') && !debug && process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && !isMusl());
-const require = createRequire(join(root, 'package.json'));
+  (!args.has('--no-glibc-compat') && !debug && /^linux-(x64|arm64)-gnu$/.test(suffix));
 
 function log(msg) {
   console.error(`[remote-store] ${msg}`);
 }
 
-function isMusl() {
-  if (process.platform !== 'linux') return false;
-  try {
-    return !process.report.getReport().header.glibcVersionRuntime;
-  } catch {
-    return false;
-  }
-}
-
-function platformSuffix() {
-  const { platform, arch } = process;
-  if (platform === 'linux') return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`;
-  if (platform === 'win32') return `win32-${arch}-msvc`;
-  return `${platform}-${arch}`;
-}
-
+/** The Rust target triple of a platform suffix, from the targets package.json builds for. */
 function rustTarget(suffix) {
-  return {
-    'linux-x64-gnu': 'x86_64-unknown-linux-gnu',
-    'linux-arm64-gnu': 'aarch64-unknown-linux-gnu',
-    'darwin-x64': 'x86_64-apple-darwin',
-    'darwin-arm64': 'aarch64-apple-darwin',
-    'win32-x64-msvc': 'x86_64-pc-windows-msvc',
-  }[suffix];
+  return require('./package.json').napi.targets.find((t) => suffixOfTarget(t) === suffix);
 }
 
-const suffix = platformSuffix();
 const nativeDir = join(root, 'native');
 const outFile = join(nativeDir, `remote-store.${suffix}.node`);
 
@@ -176,7 +162,7 @@ if (napiCli) {
     '--manifest-path', 'crates/node/Cargo.toml',
     '--package-json-path', 'package.json',
     '--output-dir', 'native',
-    '--js', 'binding.js',
+    '--no-js',
     '--dts', 'binding.d.ts',
     '--target-dir', targetDir,
   ];
@@ -186,10 +172,13 @@ if (napiCli) {
     if (!target || !suffix.endsWith('-gnu')) fail(`--glibc-compat is for linux gnu targets, not ${suffix}`);
     Object.assign(env, crossToolchainEnv(target));
     napiArgs.push('--target', target);
+  } else if (crossTarget) {
+    napiArgs.push('--target', crossTarget);
+    if (suffix.endsWith('-musl')) napiArgs.push('--cross-compile');
   }
   status = spawnSync(process.execPath, napiArgs, { cwd: root, env, stdio: 'inherit' }).status;
 } else {
-  if (glibcCompat) fail('--glibc-compat needs @napi-rs/cli (a dev dependency)');
+  if (glibcCompat || crossTarget) fail('--glibc-compat and --target need @napi-rs/cli (a dev dependency)');
   const cargoArgs = ['build', '-p', 'remote-store-node'];
   if (!debug) cargoArgs.push('--release');
   status = spawnSync('cargo', cargoArgs, { cwd: root, env, stdio: 'inherit' }).status;

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The whole test suite, as the README's test command runs it: builds what the tests
-// need, runs the Rust tests (when the workspace has crates) and the ava suite, and
+// need, runs the Rust tests (when the workspace has crates) once and the ava suite on each
+// supported Node major, and
 // ends with one line "N passed, N failed" counted from the runners' own reports
 // (ava's TAP output, cargo's "test result" lines). Any runner that exits non-zero
 // without reporting a failed test still counts as one failure: nothing fails silently.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,10 +37,12 @@ function run(cmd, args, { capture = false, env = {} } = {}) {
 
 async function step(name, cmd, args, options) {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const started = Date.now();
   const result = await run(cmd, args, options);
   if (result.code !== 0 && !options?.counted) {
     console.error(`=== ${name} failed (exit ${result.code})`);
   }
+  console.log(`=== ${name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return result;
 }
 
@@ -72,22 +75,54 @@ if (existsSync(path.join(root, 'Cargo.toml'))) {
   if (cargo.code !== 0 && reported === 0) failed++;
 }
 
-// 3. The ava suite, reported as TAP so that every test result can be counted.
-if (build.code === 0) {
-  const ava = await step('ava', 'npx', ['ava', '--tap'], { capture: true, counted: true });
-  writeFileSync(path.join(results, 'ava.tap'), ava.out);
-  let ok = 0;
-  let notOk = 0;
-  for (const line of ava.out.split('\n')) {
-    if (/^ok \d+/.test(line)) ok++;
-    else if (/^not ok \d+/.test(line)) notOk++;
-  }
-  passed += ok;
-  failed += notOk;
-  if (ava.code !== 0 && notOk === 0) failed++;
-  if (ok + notOk === 0) {
-    console.error('ava reported no test at all');
+// 3. The ava suite, reported as TAP so that every test result can be counted, on every Node
+//    major package.json's engines names: this process's Node, and the others installed from the
+//    npm registry (scripts/install-node.sh). REMOTE_STORE_TEST_NODE_MAJORS=current runs this
+//    Node only (the CI workflow's matrix gives each major a job of its own).
+const currentMajor = Number(process.versions.node.split('.')[0]);
+
+function nodeMajors() {
+  if (process.env.REMOTE_STORE_TEST_NODE_MAJORS === 'current') return [currentMajor];
+  const engines = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node;
+  const majors = [...engines.matchAll(/\^(\d+)\./g)].map((m) => Number(m[1]));
+  if (!majors.includes(currentMajor)) {
+    console.error(`Node ${process.version} is outside package.json's engines (${engines})`);
     failed++;
+  }
+  return [currentMajor, ...majors.filter((m) => m !== currentMajor)];
+}
+
+async function nodeBinary(major) {
+  if (major === currentMajor) return process.execPath;
+  const install = await step(`install Node ${major}`, 'bash', [path.join('scripts', 'install-node.sh'), String(major)], { capture: true });
+  if (install.code !== 0) {
+    failed++;
+    return undefined;
+  }
+  return install.out.trim().split('\n').at(-1);
+}
+
+if (build.code === 0) {
+  for (const major of nodeMajors()) {
+    const node = await nodeBinary(major);
+    if (!node) continue;
+    // Everything the tests start (node, npm, npx) resolves to this major's binary first.
+    const env = { PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` };
+    const ava = await step(`ava on Node ${major}`, 'npx', ['ava', '--tap'], { capture: true, counted: true, env });
+    writeFileSync(path.join(results, `ava-node${major}.tap`), ava.out);
+    let ok = 0;
+    let notOk = 0;
+    for (const line of ava.out.split('\n')) {
+      if (/^ok \d+/.test(line)) ok++;
+      else if (/^not ok \d+/.test(line)) notOk++;
+    }
+    passed += ok;
+    failed += notOk;
+    if (ava.code !== 0 && notOk === 0) failed++;
+    if (ok + notOk === 0) {
+      console.error(`ava on Node ${major} reported no test at all`);
+      failed++;
+    }
   }
 }
 

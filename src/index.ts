@@ -40,11 +40,9 @@ export {
   type NativeHeadResult,
   type NativeByteRange,
 } from './native';
+import { requiredArrow } from './arrow/functions';
+
 export {
-  readParquet,
-  scanParquet,
-  readParquetMetadata,
-  writeParquet,
   type ReadParquetOptions,
   type WriteParquetOptions,
   type ParquetMetadata,
@@ -55,3 +53,18 @@ export {
   type FilterValue,
   type ParquetCompression,
 } from './arrow/parquet';
+// The Arrow functions build with the caller's apache-arrow: these use its CommonJS build, and
+// index.mjs binds the same functions to its ES module build (src/arrow/functions.ts).
+
+/** A whole Parquet file (or the selected part of it) as one apache-arrow Table. */
+export const readParquet = requiredArrow.readParquet;
+/** The record batches of a Parquet file, one at a time, in bounded memory; stop early by breaking out of the loop. */
+export const scanParquet = requiredArrow.scanParquet;
+/** The footer of a Parquet file: schema, row groups, column chunks and their statistics. */
+export const readParquetMetadata = requiredArrow.readParquetMetadata;
+/**
+ * Writes a Table, a RecordBatch or a (possibly async) iterable of batches as a Parquet file,
+ * streamed to the store one row group at a time. `overwrite` works as for `write`; a failing
+ * source writes nothing.
+ */
+export const writeParquet = requiredArrow.writeParquet;

@@ -146,11 +146,11 @@ export function loadNativeBinding(): Binding {
       loadError = err;
     }
   }
-  throw new BackendUnavailable(
-    'The native addon (remote-store native data path) could not be loaded; run `npm run build:native` ' +
-      `(needs Rust) or install a prebuilt binary: ${(loadError as Error)?.message ?? loadError}`,
-    { backend: 'native', cause: loadError },
-  );
+  // The loader (native/binding.js) says which platform lacks a binary and what to do.
+  throw new BackendUnavailable(`The native addon could not be loaded: ${(loadError as Error)?.message ?? loadError}`, {
+    backend: 'native',
+    cause: loadError,
+  });
 }
 
 /** True when the native addon loads on this machine. */

@@ -7,6 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as A from 'apache-arrow';
+import type * as Arrow from 'apache-arrow';
+
+const DefaultArrow = A;
 
 const ROWS = 6;
 /** Row 2 is null in every nullable column; row 4 too in a few. */
@@ -22,14 +25,6 @@ function bitmap(valid: boolean[]): Uint8Array {
 
 const validity = (n = ROWS) => Array.from({ length: n }, (_, i) => !NULL_ROWS.has(i));
 
-/** A fixed-width column from raw storage values (one per row; the null row's value is ignored). */
-function fixed(type: A.DataType, data: ArrayBufferView): A.Vector {
-  const valid = validity();
-  return A.makeVector(
-    A.makeData({ type, length: ROWS, nullCount: valid.filter((v) => !v).length, nullBitmap: bitmap(valid), data } as never) as A.Data,
-  );
-}
-
 function decimal128(unscaled: bigint[]): Uint32Array {
   const out = new Uint32Array(unscaled.length * 4);
   const view = new DataView(out.buffer);
@@ -44,9 +39,17 @@ function decimal128(unscaled: bigint[]): Uint32Array {
 const withNulls = <T>(values: T[]): (T | null)[] => values.map((v, i) => (NULL_ROWS.has(i) ? null : v));
 const i64 = (xs: number[]) => BigInt64Array.from(xs.map(BigInt));
 
-export function allTypesTable(): A.Table {
+/** The table, built with the given apache-arrow build (ESM or CommonJS; default: this file's). */
+export function allTypesTable(A: typeof Arrow = DefaultArrow): Arrow.Table {
   const enc = new TextEncoder();
-  const cols: Record<string, A.Vector> = {
+  /** A fixed-width column from raw storage values (one per row; the null row's value is ignored). */
+  function fixed(type: Arrow.DataType, data: ArrayBufferView): Arrow.Vector {
+    const valid = validity();
+    return A.makeVector(
+      A.makeData({ type, length: ROWS, nullCount: valid.filter((v) => !v).length, nullBitmap: bitmap(valid), data } as never) as Arrow.Data,
+    );
+  }
+  const cols: Record<string, Arrow.Vector> = {
     i8: A.vectorFromArray(withNulls([-128, -1, 0, 1, 127, 5]), new A.Int8()),
     i16: A.vectorFromArray(withNulls([-32768, -2, 0, 2, 32767, 6]), new A.Int16()),
     i32: A.vectorFromArray(withNulls([-2147483648, -3, 0, 3, 2147483647, 7]), new A.Int32()),
@@ -87,12 +90,12 @@ export function allTypesTable(): A.Table {
     ),
     map: A.vectorFromArray(
       withNulls([new Map([['k', 1n]]), new Map(), new Map([['x', 2n]]), new Map([['a', 3n], ['b', null]]), new Map([['z', 4n]]), new Map([['q', 5n]])]),
-      new A.Map_<A.Utf8, A.Int64>(
-        new A.Field('entries', new A.Struct<{ key: A.Utf8; value: A.Int64 }>([new A.Field('key', new A.Utf8(), false), new A.Field('value', new A.Int64(), true)]), false),
+      new A.Map_<Arrow.Utf8, Arrow.Int64>(
+        new A.Field('entries', new A.Struct<{ key: Arrow.Utf8; value: Arrow.Int64 }>([new A.Field('key', new A.Utf8(), false), new A.Field('value', new A.Int64(), true)]), false),
       ),
     ),
     dict: A.vectorFromArray(withNulls(['red', 'green', 'red', 'blue', 'green', 'red']), new A.Dictionary(new A.Utf8(), new A.Int8())),
-    nulls: A.makeVector(A.makeData({ type: new A.Null(), length: ROWS } as never) as A.Data),
+    nulls: A.makeVector(A.makeData({ type: new A.Null(), length: ROWS } as never) as Arrow.Data),
   };
   return new A.Table(cols);
 }

@@ -11,7 +11,8 @@
  * thread's busy time during the read (event-loop utilisation: decoding runs on Rust threads,
  * so this is the handover) and the garbage collector's share of it, RSS before, after, and
  * after dropping the table and collecting garbage.
- * `stress` reads a small file TABLES times, dropping each table, and prints RSS figures.
+ * `stress` reads a small file TABLES times, dropping each table, and prints RSS figures, with the
+ * part of RSS that V8 holds for its own heap (heapTotal), whose size differs by Node major.
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import * as A from 'apache-arrow';
@@ -84,7 +85,7 @@ async function measure(mib: number, warmup: string): Promise<void> {
   const native = store.unwrap(NativeObjectStore as never) as NativeObjectStore;
   const token = () => new binding.CancelToken();
   const scan = await native.rawStore().parquetOpen(`h-${mib}.parquet`, { batchSize: Math.ceil(rowsFor(mib) / GROUPS) }, token());
-  const schema = schemaOf(scan.schema().export());
+  const schema = schemaOf(A, scan.schema().export());
   const pauses: { startTime: number; duration: number }[] = [];
   const observer = new PerformanceObserver((list) => pauses.push(...list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
@@ -92,7 +93,7 @@ async function measure(mib: number, warmup: string): Promise<void> {
   const kept: A.RecordBatch[] = [];
   for (let b = await scan.next(token()); b; b = await scan.next(token())) {
     const t0 = performance.now();
-    kept.push(batchOf(b.export(), schema));
+    kept.push(batchOf(A, b.export(), schema));
     windows.push([t0, performance.now()]);
   }
   await new Promise((r) => setTimeout(r, 50));
@@ -118,6 +119,7 @@ async function stress(tables: number): Promise<void> {
   for (let i = 0; i < 50; i++) await readParquet(store, 'small.parquet', { batchSize: 100 });
   await settleNativeMemory();
   const before = rss();
+  const heapBefore = process.memoryUsage().heapTotal;
   let rows = 0;
   for (let i = 0; i < tables; i++) {
     const t = await readParquet(store, 'small.parquet', { batchSize: 100 });
@@ -126,7 +128,7 @@ async function stress(tables: number): Promise<void> {
   }
   const peak = rss();
   await settleNativeMemory();
-  process.stdout.write(JSON.stringify({ tables, rows, before, peak, after: rss() }));
+  process.stdout.write(JSON.stringify({ tables, rows, before, peak, after: rss(), heapBefore, heapAfter: process.memoryUsage().heapTotal }));
 }
 
 const n = Number(arg);

@@ -11,9 +11,12 @@
  *
  * Into Rust (`writeParquet`): the reverse — apache-arrow Data described as C Data nodes whose
  * buffers are views of the JS memory, lent to Rust for the duration of the call.
+ *
+ * Each function takes the caller's apache-arrow build as `a` (see `./load.ts`): objects made
+ * here must be of the build the caller holds.
  */
 import type * as Arrow from 'apache-arrow';
-import { loadArrow } from './load';
+import type { ArrowModule } from './load';
 
 /** One array of an exported tree (the addon's `ExportedNode`). */
 export interface ExportedNode {
@@ -62,16 +65,15 @@ const INT_FORMATS: Record<string, [boolean, 8 | 16 | 32 | 64]> = {
   L: [false, 64],
 };
 
-function unitOf(letter: string, format: string): Arrow.TimeUnit {
-  const { TimeUnit } = loadArrow();
+function unitOf(a: ArrowModule, letter: string, format: string): Arrow.TimeUnit {
+  const { TimeUnit } = a;
   const unit = { s: TimeUnit.SECOND, m: TimeUnit.MILLISECOND, u: TimeUnit.MICROSECOND, n: TimeUnit.NANOSECOND }[letter];
   if (unit === undefined) throw new TypeError(`Unsupported Arrow format '${format}'`);
   return unit;
 }
 
 /** The apache-arrow type of a format string (`children` already converted). */
-function typeOf(node: ExportedNode, children: Arrow.Field[]): Arrow.DataType {
-  const a = loadArrow();
+function typeOf(a: ArrowModule, node: ExportedNode, children: Arrow.Field[]): Arrow.DataType {
   const f = node.format;
   const int = INT_FORMATS[f];
   if (int) return new a.Int(int[0], int[1]);
@@ -113,9 +115,9 @@ function typeOf(node: ExportedNode, children: Arrow.Field[]): Arrow.DataType {
     case '+m':
       return new a.Map_(children[0] as Arrow.Field<Arrow.Struct>, node.mapKeysSorted);
   }
-  if (f.startsWith('tt')) return new a.Time(unitOf(f[2]!, f), f[2] === 's' || f[2] === 'm' ? 32 : 64);
-  if (f.startsWith('ts')) return new a.Timestamp(unitOf(f[2]!, f), f.slice(4) || null);
-  if (f.startsWith('tD')) return new a.Duration(unitOf(f[2]!, f));
+  if (f.startsWith('tt')) return new a.Time(unitOf(a, f[2]!, f), f[2] === 's' || f[2] === 'm' ? 32 : 64);
+  if (f.startsWith('ts')) return new a.Timestamp(unitOf(a, f[2]!, f), f.slice(4) || null);
+  if (f.startsWith('tD')) return new a.Duration(unitOf(a, f[2]!, f));
   if (f.startsWith('w:')) return new a.FixedSizeBinary(Number(f.slice(2)));
   if (f.startsWith('+w:')) return new a.FixedSizeList(Number(f.slice(3)), children[0]!);
   if (f.startsWith('d:')) {
@@ -126,12 +128,11 @@ function typeOf(node: ExportedNode, children: Arrow.Field[]): Arrow.DataType {
 }
 
 /** The apache-arrow field an exported node describes. */
-export function fieldOf(node: ExportedNode): Arrow.Field {
-  const a = loadArrow();
-  const children = node.children.map(fieldOf);
-  let type = typeOf(node, children);
+export function fieldOf(a: ArrowModule, node: ExportedNode): Arrow.Field {
+  const children = node.children.map((c) => fieldOf(a, c));
+  let type = typeOf(a, node, children);
   if (node.dictionary) {
-    const values = fieldOf(node.dictionary).type;
+    const values = fieldOf(a, node.dictionary).type;
     type = new a.Dictionary(values, type as never, null, node.dictionaryOrdered);
   }
   const metadata = new Map(Object.entries(node.metadata));
@@ -147,9 +148,8 @@ export function dictionaryRegions(node: ExportedNode, out = new Set<number>(), i
 }
 
 /** The schema of an exported batch (its root is a struct of the columns). */
-export function schemaOf(batch: ExportedBatch): Arrow.Schema {
-  const a = loadArrow();
-  return new a.Schema(batch.root.children.map(fieldOf), new Map(Object.entries(batch.schemaMetadata)));
+export function schemaOf(a: ArrowModule, batch: ExportedBatch): Arrow.Schema {
+  return new a.Schema(batch.root.children.map((c) => fieldOf(a, c)), new Map(Object.entries(batch.schemaMetadata)));
 }
 
 /** Bytes per value of a fixed-width format, 0 for bit-packed booleans, undefined otherwise. */
@@ -168,8 +168,8 @@ function fixedWidth(format: string): number | undefined {
 }
 
 /** apache-arrow's makeData, whose props type is not exported. */
-function make(props: Record<string, unknown>): Arrow.Data {
-  return loadArrow().makeData(props as never) as Arrow.Data;
+function make(a: ArrowModule, props: Record<string, unknown>): Arrow.Data {
+  return a.makeData(props as never) as Arrow.Data;
 }
 
 /**
@@ -193,13 +193,13 @@ function sub(bytes: Uint8Array, from: number, to: number): Uint8Array {
  * `length` come from a parent that slices its children (struct, fixed-size list).
  */
 export function dataOf(
+  a: ArrowModule,
   node: ExportedNode,
   type: Arrow.DataType,
   regions: ArrayBuffer[],
   extraOffset = 0,
   length = node.length,
 ): Arrow.Data {
-  const a = loadArrow();
   const offset = node.offset + extraOffset;
   const [validityView] = node.buffers;
   const hasValidity = node.nullCount > 0 && validityView;
@@ -211,20 +211,20 @@ export function dataOf(
   if (a.DataType.isDictionary(type)) {
     const width = fixedWidth(node.format)!;
     const indices = sub(view(regions, node.buffers[1] ?? null, width), offset * width, (offset + length) * width);
-    const values = dataOf(node.dictionary!, type.dictionary, regions);
-    return make({ ...base, data: indices, dictionary: new a.Vector([values]) });
+    const values = dataOf(a, node.dictionary!, type.dictionary, regions);
+    return make(a, { ...base, data: indices, dictionary: new a.Vector([values]) });
   }
   const width = fixedWidth(node.format);
   if (width === 0) {
-    return make({ ...base, data: view(regions, node.buffers[1] ?? null) });
+    return make(a, { ...base, data: view(regions, node.buffers[1] ?? null) });
   }
   if (width !== undefined) {
     const data = sub(view(regions, node.buffers[1] ?? null, bpe), offset * width, (offset + length) * width);
-    return make({ ...base, data });
+    return make(a, { ...base, data });
   }
   switch (node.format) {
     case 'n':
-      return make({ type, offset: 0, length });
+      return make(a, { type, offset: 0, length });
     case 'u':
     case 'z':
     case 'U':
@@ -232,7 +232,7 @@ export function dataOf(
       const ow = node.format === 'u' || node.format === 'z' ? 4 : 8;
       const valueOffsets = sub(view(regions, node.buffers[1] ?? null, ow), offset * ow, (offset + length + 1) * ow);
       const data = view(regions, node.buffers[2] ?? null);
-      return make({ ...base, valueOffsets, data });
+      return make(a, { ...base, valueOffsets, data });
     }
     case '+l':
     case '+L':
@@ -240,29 +240,28 @@ export function dataOf(
       const ow = node.format === '+L' ? 8 : 4;
       const valueOffsets = sub(view(regions, node.buffers[1] ?? null, ow), offset * ow, (offset + length + 1) * ow);
       const childType = (type as Arrow.List).children[0]!.type;
-      const child = dataOf(node.children[0]!, childType, regions);
-      return make({ ...base, valueOffsets, child });
+      const child = dataOf(a, node.children[0]!, childType, regions);
+      return make(a, { ...base, valueOffsets, child });
     }
     case '+s': {
       const fields = (type as Arrow.Struct).children;
-      const children = node.children.map((c, i) => dataOf(c, fields[i]!.type, regions, offset, length));
-      return make({ ...base, children });
+      const children = node.children.map((c, i) => dataOf(a, c, fields[i]!.type, regions, offset, length));
+      return make(a, { ...base, children });
     }
   }
   if (node.format.startsWith('+w:')) {
     const size = Number(node.format.slice(3));
     const childType = (type as Arrow.FixedSizeList).children[0]!.type;
-    const child = dataOf(node.children[0]!, childType, regions, offset * size, length * size);
-    return make({ ...base, child });
+    const child = dataOf(a, node.children[0]!, childType, regions, offset * size, length * size);
+    return make(a, { ...base, child });
   }
   throw new TypeError(`Unsupported Arrow format '${node.format}' for column '${node.name}'`);
 }
 
 /** A RecordBatch of `schema` over an exported batch's memory. */
-export function batchOf(exported: ExportedBatch, schema: Arrow.Schema): Arrow.RecordBatch {
-  const a = loadArrow();
+export function batchOf(a: ArrowModule, exported: ExportedBatch, schema: Arrow.Schema): Arrow.RecordBatch {
   const struct = new a.Struct(schema.fields);
-  const data = dataOf(exported.root, struct, exported.regions);
+  const data = dataOf(a, exported.root, struct, exported.regions);
   return new a.RecordBatch(schema, data as Arrow.Data<Arrow.Struct>);
 }
 
@@ -273,10 +272,9 @@ function unitLetter(unit: Arrow.TimeUnit): string {
 }
 
 /** The C Data Interface format of an apache-arrow type (dictionaries: of their indices). */
-export function formatOf(type: Arrow.DataType, name = ''): string {
-  const a = loadArrow();
+export function formatOf(a: ArrowModule, type: Arrow.DataType, name = ''): string {
   const t = a.DataType;
-  if (t.isDictionary(type)) return formatOf(type.indices, name);
+  if (t.isDictionary(type)) return formatOf(a, type.indices, name);
   if (t.isNull(type)) return 'n';
   if (t.isBool(type)) return 'b';
   if (t.isInt(type)) {
@@ -324,14 +322,13 @@ function bitsFrom(bitmap: Uint8Array, offset: number, length: number): Uint8Arra
  * `data` described for Rust, with offset 0: apache-arrow has already sliced values and offsets;
  * only bitmaps start at a bit offset, and those are re-based (a view when byte-aligned).
  */
-export function importNodeOf(data: Arrow.Data, field: Arrow.Field): ImportNode {
-  const a = loadArrow();
+export function importNodeOf(a: ArrowModule, data: Arrow.Data, field: Arrow.Field): ImportNode {
   const t = a.DataType;
   const type = data.type;
   const length = data.length;
   const validity = data.nullCount !== 0 && data.nullBitmap?.length ? bitsFrom(data.nullBitmap, data.offset, length) : null;
   const node: ImportNode = {
-    format: formatOf(type, field.name),
+    format: formatOf(a, type, field.name),
     name: field.name,
     // A Null column is nothing but nulls, whatever its field says.
     nullable: field.nullable || t.isNull(type),
@@ -346,16 +343,16 @@ export function importNodeOf(data: Arrow.Data, field: Arrow.Field): ImportNode {
     node.buffers.push(bytesOf(data.values));
     const dict = data.dictionary!;
     const values = dict.data.length === 1 ? dict.data[0]! : (a.makeVector(dict.toArray()) as Arrow.Vector).data[0]!;
-    node.dictionary = [importNodeOf(values, new a.Field('values', type.dictionary, true))];
+    node.dictionary = [importNodeOf(a, values, new a.Field('values', type.dictionary, true))];
   } else if (t.isBool(type)) {
     node.buffers.push(bitsFrom(data.values as Uint8Array, data.offset, length));
   } else if (t.isUtf8(type) || t.isBinary(type) || t.isLargeUtf8(type) || t.isLargeBinary(type)) {
     node.buffers.push(bytesOf(data.valueOffsets), bytesOf(data.values));
   } else if (t.isList(type) || t.isLargeList(type) || t.isMap(type)) {
     node.buffers.push(bytesOf(data.valueOffsets));
-    node.children = [importNodeOf(data.children[0]!, type.children[0]!)];
+    node.children = [importNodeOf(a, data.children[0]!, type.children[0]!)];
   } else if (t.isStruct(type) || t.isFixedSizeList(type)) {
-    node.children = data.children.map((c, i) => importNodeOf(c, type.children[i]!));
+    node.children = data.children.map((c, i) => importNodeOf(a, c, type.children[i]!));
   } else {
     node.buffers.push(bytesOf(data.values));
   }
@@ -363,7 +360,6 @@ export function importNodeOf(data: Arrow.Data, field: Arrow.Field): ImportNode {
 }
 
 /** A RecordBatch described for Rust (a struct node of its columns). */
-export function importBatchOf(batch: Arrow.RecordBatch): ImportNode {
-  const a = loadArrow();
-  return importNodeOf(batch.data, new a.Field('', new a.Struct(batch.schema.fields), false));
+export function importBatchOf(a: ArrowModule, batch: Arrow.RecordBatch): ImportNode {
+  return importNodeOf(a, batch.data, new a.Field('', new a.Struct(batch.schema.fields), false));
 }

@@ -34,7 +34,7 @@ import { checkCount, checkOptions } from '../options';
 import { describe } from '../retry';
 import type { Store } from '../store';
 import { batchOf, dictionaryRegions, importBatchOf, schemaOf } from './cdata';
-import { hostTypes, loadArrow } from './load';
+import { hostTypes, type ArrowModule, type ArrowSource } from './load';
 
 export type FilterValue = number | bigint | string | boolean | Date | Uint8Array;
 export type FilterOp = '=' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in';
@@ -146,7 +146,7 @@ const READ_SPEC = { columns: 'object', filter: 'object', rowGroups: 'object', li
 
 function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOptions {
   checkOptions(method, options, READ_SPEC);
-  const out: RawScanOptions = { host: hostTypes() };
+  const out: RawScanOptions = {};
   if (options.columns !== undefined) {
     if (!Array.isArray(options.columns) || options.columns.some((c) => typeof c !== 'string' || c === '')) {
       throw new TypeError(`${method}: option 'columns' must be a list of column names, got ${describe(options.columns)}`);
@@ -263,12 +263,13 @@ class OpenScan {
   readonly #dictionaries = new Map<string, WeakRef<ArrayBuffer>>();
 
   constructor(
+    private readonly a: ArrowModule,
     private readonly raw: RawParquetScan,
     private readonly binding: Binding,
     private readonly path: string,
     private readonly backend: string,
   ) {
-    this.schema = schemaOf(raw.schema().export());
+    this.schema = schemaOf(a, raw.schema().export());
   }
 
   async next(signal: AbortSignal | undefined): Promise<Arrow.RecordBatch | null> {
@@ -283,7 +284,7 @@ class OpenScan {
     for (const i of dictionaryRegions(exported.root)) {
       if (!reuse[i]) this.#dictionaries.set(keys[i]!.key, new WeakRef(exported.regions[i]!));
     }
-    return batchOf(exported, this.schema);
+    return batchOf(this.a, exported, this.schema);
   }
 
   close(): Promise<void> {
@@ -291,7 +292,8 @@ class OpenScan {
   }
 }
 
-async function openScan(store: Store, path: string, options: RawScanOptions, signal: AbortSignal | undefined): Promise<OpenScan> {
+async function openScan(a: ArrowModule, store: Store, path: string, scan: RawScanOptions, signal: AbortSignal | undefined): Promise<OpenScan> {
+  const options = { ...scan, host: hostTypes(a) };
   const { value, backend } = await withSource(
     store,
     path,
@@ -299,7 +301,7 @@ async function openScan(store: Store, path: string, options: RawScanOptions, sig
     (native, key, b) => nativeCall(b, key, store.backend.name, signal, (t) => native.rawStore().parquetOpen(key, options, t)),
     (source, b) => nativeCall(b, source.path, store.backend.name, signal, (t) => b.parquetOpenSource(source, options, t)),
   );
-  return new OpenScan(value, loadNativeBinding(), path, backend);
+  return new OpenScan(a, value, loadNativeBinding(), path, backend);
 }
 
 /**
@@ -307,12 +309,11 @@ async function openScan(store: Store, path: string, options: RawScanOptions, sig
  * groups being decoded at once (2 to 4, by the number of cores) of the selected columns.
  * Stop early by breaking out of the loop.
  */
-export function scanParquet(store: Store, path: string, options: ReadParquetOptions = {}): AsyncIterable<Arrow.RecordBatch> {
+export function scanParquet(arrow: ArrowSource, store: Store, path: string, options: ReadParquetOptions = {}): AsyncIterable<Arrow.RecordBatch> {
   const raw = scanOptionsOf('scanParquet', options);
-  loadArrow();
   const { signal } = options;
   return (async function* () {
-    const scan = await openScan(store, path, raw, signal);
+    const scan = await openScan(await arrow.load(), store, path, raw, signal);
     try {
       for (;;) {
         const batch = await store.withFileKey(path, signal, () => scan.next(signal));
@@ -326,12 +327,12 @@ export function scanParquet(store: Store, path: string, options: ReadParquetOpti
 }
 
 /** A whole Parquet file (or the selected part of it) as one apache-arrow Table. */
-export async function readParquet(store: Store, path: string, options: ReadParquetOptions = {}): Promise<Arrow.Table> {
+export async function readParquet(arrow: ArrowSource, store: Store, path: string, options: ReadParquetOptions = {}): Promise<Arrow.Table> {
   const raw = scanOptionsOf('readParquet', options);
   raw.batchSize ??= TABLE_BATCH_SIZE;
-  const a = loadArrow();
   const { signal } = options;
-  const scan = await openScan(store, path, raw, signal);
+  const a = await arrow.load();
+  const scan = await openScan(a, store, path, raw, signal);
   const batches: Arrow.RecordBatch[] = [];
   try {
     for (;;) {
@@ -346,11 +347,11 @@ export async function readParquet(store: Store, path: string, options: ReadParqu
 }
 
 /** The footer of a Parquet file: schema, row groups, column chunks and their statistics. */
-export async function readParquetMetadata(store: Store, path: string, options: SignalOptions = {}): Promise<ParquetMetadata> {
+export async function readParquetMetadata(arrow: ArrowSource, store: Store, path: string, options: SignalOptions = {}): Promise<ParquetMetadata> {
   checkOptions('readParquetMetadata', options, {});
-  loadArrow();
+  const a = await arrow.load();
   const { signal } = options;
-  const host = hostTypes();
+  const host = hostTypes(a);
   const { value } = await withSource<RawParquetSummary>(
     store,
     path,
@@ -359,7 +360,7 @@ export async function readParquetMetadata(store: Store, path: string, options: S
     (source, b) => nativeCall(b, source.path, store.backend.name, signal, () => b.parquetSummarySource(source, host)),
   );
   const { schema, rowGroups, ...rest } = value;
-  return { ...rest, numRowGroups: rowGroups.length, rowGroups, schema: schemaOf(schema.export()) };
+  return { ...rest, numRowGroups: rowGroups.length, rowGroups, schema: schemaOf(a, schema.export()) };
 }
 
 type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
@@ -369,9 +370,15 @@ type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch>
  * encoded in Rust from the batches' own memory (no IPC round trip) and streamed to the store
  * one row group at a time. `overwrite` works as for `write`; a failing source writes nothing.
  */
-export async function writeParquet(store: Store, path: string, data: BatchSource, options: WriteParquetOptions = {}): Promise<WriteResult> {
+export async function writeParquet(
+  arrow: ArrowSource,
+  store: Store,
+  path: string,
+  data: BatchSource,
+  options: WriteParquetOptions = {},
+): Promise<WriteResult> {
   checkOptions('writeParquet', options, { compression: 'string', rowGroupSize: 'count', overwrite: 'boolean', metadata: 'object', onProgress: 'function' });
-  const a = loadArrow();
+  const a = await arrow.load();
   const compression = options.compression ?? 'snappy';
   if (!COMPRESSIONS.includes(compression)) {
     throw new TypeError(`writeParquet: option 'compression' must be one of ${COMPRESSIONS.join(', ')}, got ${describe(compression)}`);
@@ -409,11 +416,11 @@ export async function writeParquet(store: Store, path: string, data: BatchSource
         throw (failure = new TypeError(`writeParquet: expected apache-arrow RecordBatches, got ${describe(batch)}`));
       }
       wrote = true;
-      const bytes = await encode(() => encoder.write(importBatchOf(batch)));
+      const bytes = await encode(() => encoder.write(importBatchOf(a, batch)));
       if (bytes.length > 0) yield bytes;
     }
     if (!wrote && !schema) throw (failure = new TypeError('writeParquet: no batches to write and no schema to write an empty file with'));
-    yield await encode(() => encoder.finish(wrote ? null : importBatchOf(new a.RecordBatch(schema!))));
+    yield await encode(() => encoder.finish(wrote ? null : importBatchOf(a, new a.RecordBatch(schema!))));
   }
   const { compression: _c, rowGroupSize: _r, ...writeOptions } = options;
   try {

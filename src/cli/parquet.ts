@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { readParquet, readParquetMetadata } from '../arrow/parquet';
+import { requiredArrow } from '../arrow/functions';
 import type { Store } from '../store';
+
+const { readParquet, readParquetMetadata } = requiredArrow;
 
 /** JSON for values apache-arrow hands out: bigints as strings, bytes as hex, rows and vectors as plain data. */
 function jsonValue(_key: string, value: unknown): unknown {
