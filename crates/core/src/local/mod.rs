@@ -203,7 +203,13 @@ impl LocalRoot {
     }
 
     /// Up to `length` bytes from `offset` (`None`: to the end); empty past the end.
-    pub fn read_range(&self, key: &str, offset: u64, length: Option<u64>, token: &CancellationToken) -> Result<Vec<u8>> {
+    pub fn read_range(
+        &self,
+        key: &str,
+        offset: u64,
+        length: Option<u64>,
+        token: &CancellationToken,
+    ) -> Result<Vec<u8>> {
         let (file, entry) = self.open_file(key)?;
         let end = match length {
             Some(l) => offset.saturating_add(l).min(entry.size),
@@ -297,19 +303,13 @@ impl LocalRoot {
 
     /// The handle of `key`'s folder (created with its parents when `create`) and its last segment.
     fn parent(&self, key: &str, create: bool) -> Result<(Dir, String)> {
-        rel(key)?;
+        rel(key)?; // no empty segment: `name` is not empty
         let (folder, name) = match key.rfind('/') {
             Some(i) => (&key[..i], &key[i + 1..]),
             None => ("", key),
         };
-        if name.is_empty() {
-            return Err(Error::invalid(key, "the store root is not a file"));
-        }
-        let root = if create {
-            self.open_root_for_write()?
-        } else {
-            self.open_root()?.ok_or_else(|| not_found(key))?
-        };
+        let root =
+            if create { self.open_root_for_write()? } else { self.open_root()?.ok_or_else(|| not_found(key))? };
         if folder.is_empty() {
             return Ok((root, name.to_string()));
         }
@@ -361,7 +361,13 @@ impl LocalRoot {
             let temp = temp_name(&name);
             match dir.open_with(&temp, &opts) {
                 Ok(f) => {
-                    return Ok(PendingFile { dir, temp: Some(temp), name, key: key.to_string(), file: Some(f.into_std()) })
+                    return Ok(PendingFile {
+                        dir,
+                        temp: Some(temp),
+                        name,
+                        key: key.to_string(),
+                        file: Some(f.into_std()),
+                    })
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(io_error(key, e)),
@@ -395,8 +401,13 @@ impl LocalRoot {
             from.rename(&from_name, &to, &to_name)
         } else {
             match from.hard_link(&from_name, &to, &to_name) {
-                // The file is at both names now; losing the old one is what was asked.
-                Ok(()) => from.remove_file(&from_name).or(Ok(())),
+                // The file is at both names now: the old one goes (unless someone removed it already).
+                Ok(()) => {
+                    return match from.remove_file(&from_name) {
+                        Err(e) if !is_missing(&e) => Err(io_error(src, e)),
+                        _ => Ok(()),
+                    }
+                }
                 Err(e) if no_hard_links(&e) => rename_checked(&from, &from_name, &to, &to_name),
                 Err(e) => Err(e),
             }
@@ -490,7 +501,10 @@ impl PendingFile {
     /// target exists. The entry describes the committed file.
     pub fn commit(mut self, overwrite: bool, token: &CancellationToken) -> Result<Entry> {
         let key = self.key.clone();
-        let file = self.file.take().ok_or_else(|| Error::invalid(&key, format!("the write of '{key}' is already finished")))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| Error::invalid(&key, format!("the write of '{key}' is already finished")))?;
         file.sync_data().map_err(|e| io_error(&key, e))?;
         let entry = Entry::of_file(&file).map_err(|e| io_error(&key, e))?;
         // Some FUSE file systems upload on close: close before the rename.
@@ -608,18 +622,21 @@ pub(crate) fn io_error(key: &str, e: io::Error) -> Error {
     use io::ErrorKind as K;
     let (kind, message) = match e.kind() {
         K::NotFound | K::NotADirectory => (ErrorKind::NotFound, format!("Not found: '{key}'")),
-        K::PermissionDenied if e.raw_os_error().is_none() => {
-            (ErrorKind::InvalidInput, format!("Path '{key}' goes through a symlink that leaves the store root or has an absolute target"))
+        K::PermissionDenied if e.raw_os_error().is_none() => (
+            ErrorKind::InvalidInput,
+            format!("Path '{key}' goes through a symlink that leaves the store root or has an absolute target"),
+        ),
+        K::PermissionDenied | K::ReadOnlyFilesystem => {
+            (ErrorKind::PermissionDenied, format!("Permission denied: '{key}'"))
         }
-        K::PermissionDenied | K::ReadOnlyFilesystem => (ErrorKind::PermissionDenied, format!("Permission denied: '{key}'")),
         K::AlreadyExists => (ErrorKind::AlreadyExists, format!("File already exists: '{key}'")),
         K::IsADirectory => (ErrorKind::InvalidInput, format!("Path is a folder, not a file: '{key}'")),
         K::DirectoryNotEmpty => (ErrorKind::DirectoryNotEmpty, format!("Folder not empty: '{key}'")),
         _ if is_loop(&e) => (ErrorKind::InvalidInput, format!("Too many levels of symlinks: '{key}'")),
-        K::InvalidFilename | K::InvalidInput => (ErrorKind::InvalidInput, format!("Invalid path for a local file: '{key}'")),
-        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => {
-            (ErrorKind::Other, format!("No space for '{key}': {e}"))
+        K::InvalidFilename | K::InvalidInput => {
+            (ErrorKind::InvalidInput, format!("Invalid path for a local file: '{key}'"))
         }
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => (ErrorKind::Other, format!("No space for '{key}': {e}")),
         _ => (ErrorKind::Other, format!("Local file operation on '{key}' failed: {e}")),
     };
     Error::new(kind, key, message)

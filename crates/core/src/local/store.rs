@@ -16,9 +16,9 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{
-    Attributes, CopyMode, CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
-    ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, RenameTargetMode,
-    UploadPart,
+    Attributes, CopyMode, CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload,
+    ObjectMeta, ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
+    RenameTargetMode, UploadPart,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -68,13 +68,7 @@ async fn blocking<T: Send + 'static>(
 
 fn meta(location: Path, e: &Entry) -> ObjectMeta {
     let last_modified: DateTime<Utc> = e.modified.into();
-    ObjectMeta {
-        location,
-        last_modified,
-        size: e.size,
-        e_tag: Some(etag(e)),
-        version: None,
-    }
+    ObjectMeta { location, last_modified, size: e.size, e_tag: Some(etag(e)), version: None }
 }
 
 /// Changes whenever the file is replaced or rewritten (as object_store's local e-tag).
@@ -93,7 +87,12 @@ fn write_payload(pending: &mut PendingFile, payload: &PutPayload, token: &Cancel
 
 #[async_trait]
 impl ObjectStore for ConfinedStore {
-    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> object_store::Result<PutResult> {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> object_store::Result<PutResult> {
         let overwrite = match opts.mode {
             PutMode::Overwrite => true,
             PutMode::Create => false,
@@ -155,7 +154,10 @@ impl ObjectStore for ConfinedStore {
                     let len = r.end.checked_sub(r.start).ok_or_else(|| Error::invalid(&key, "invalid range"))?;
                     let buf = root.read_range(&key, r.start, Some(len), token)?;
                     if (buf.len() as u64) < len {
-                        return Err(Error::invalid(&key, format!("range {}..{} past the end of '{key}'", r.start, r.end)));
+                        return Err(Error::invalid(
+                            &key,
+                            format!("range {}..{} past the end of '{key}'", r.start, r.end),
+                        ));
                     }
                     Ok(Bytes::from(buf))
                 })

@@ -236,8 +236,7 @@ fn the_object_store_is_confined_too() {
         up.complete().await.unwrap();
         assert_eq!(std::fs::read(root.path().join("d/multi")).unwrap(), b"aaabb");
 
-        let listed: Vec<String> =
-            store.list(None).map(|m| m.unwrap().location.to_string()).collect::<Vec<_>>().await;
+        let listed: Vec<String> = store.list(None).map(|m| m.unwrap().location.to_string()).collect::<Vec<_>>().await;
         assert_eq!(listed, ["d/multi", "d/obj"]);
         let level = store.list_with_delimiter(None).await.unwrap();
         assert_eq!(level.common_prefixes, [Path::from("d")]);
