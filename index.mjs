@@ -38,5 +38,9 @@ export const {
   scanParquet,
   readParquetMetadata,
   writeParquet,
+  readDataset,
+  scanDataset,
+  readDatasetMetadata,
+  writeDataset,
 } = api;
 export default api;

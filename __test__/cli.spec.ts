@@ -109,6 +109,36 @@ test('the CLI shows a Parquet file: schema, first rows, row count', async (t) =>
   const missing = await cli(dir, 'parquet', 'count', 'nope.parquet');
   t.is(missing.code, 1);
   t.regex(missing.stderr, /nope\.parquet/);
-  const notParquet = await cli(dir, 'parquet', 'schema', 'data');
+  const notParquet = await cli(dir, 'parquet', 'schema', 'nothing-here');
   t.not(notParquet.code, 0);
+  t.regex(notParquet.stderr, /nothing-here/);
+});
+
+test('the CLI prints decimals scaled and dates and timestamps as ISO 8601, and reads a dataset folder', async (t) => {
+  const { dir, remove } = await tempDir();
+  t.teardown(remove);
+  const { Store, LocalBackend, writeDataset } = await import('../src/index');
+  const A = await import('apache-arrow');
+  const store = new Store(new LocalBackend({ root: path.join(dir, '.remote-store') }));
+  const decimals = A.makeData({ type: new A.Decimal(2, 10, 128), length: 3, data: Uint32Array.of(12345, 0, 0, 0, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 7, 0, 0, 0) });
+  const table = new A.Table({
+    price: A.makeVector(decimals),
+    day: A.makeVector({ type: new A.DateDay(), data: Int32Array.of(19000, 0, -1) }),
+    at: A.makeVector({ type: new A.TimestampMicrosecond('UTC'), data: BigInt64Array.of(1700000000123456n, 0n, -1n) }),
+    local: A.makeVector({ type: new A.TimestampSecond(), data: BigInt64Array.of(1700000000n, 1n, 2n) }),
+    part: A.vectorFromArray(['x', 'y', 'x'], new A.Utf8()),
+  });
+  await writeDataset(store, 'ds', table, { partitionBy: ['part'] });
+  await store.close();
+  const head = await cli(dir, 'parquet', 'head', 'ds');
+  t.is(head.code, 0, head.stderr);
+  t.deepEqual(head.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
+    { price: '123.45', day: '2022-01-08', at: '2023-11-14T22:13:20.123456Z', local: '2023-11-14T22:13:20', part: 'x' },
+    { price: '0.07', day: '1969-12-31', at: '1969-12-31T23:59:59.999999Z', local: '1970-01-01T00:00:02', part: 'x' },
+    { price: '-0.01', day: '1970-01-01', at: '1970-01-01T00:00:00.000000Z', local: '1970-01-01T00:00:01', part: 'y' },
+  ]);
+  t.is((await cli(dir, 'parquet', 'count', 'ds')).stdout, '3\n');
+  const schema = await cli(dir, 'parquet', 'schema', 'ds');
+  t.regex(schema.stdout, /^price  Decimal\[10e\+2\]\nday    Date32<DAY>\n[\s\S]*part   Utf8\n3 rows in 2 files\n$/);
+  t.is((await cli(dir, 'parquet', 'count', 'ds/part=y/*.parquet')).stdout, '1\n');
 });

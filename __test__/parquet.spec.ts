@@ -22,7 +22,7 @@ import {
   Store,
   writeParquet,
 } from '../src/index';
-import { allTypesTable, asPyarrowStores, dumpTable, PYARROW_PYTHON, pyarrowDump, pyarrowRewrite, withoutNaming } from './support/arrow-types';
+import { allTypesTable, asPyarrowStores, dumpTable, PYARROW_PYTHON, pyarrowDump, pyarrowMeta, pyarrowRewrite, pyarrowWriteMeta, withoutNaming } from './support/arrow-types';
 import { tempDir } from './support/tmp';
 
 type Kind = 'local' | 'memory';
@@ -178,9 +178,73 @@ for (const kind of KINDS) {
     t.is(missing.path, 'missing.parquet');
     await t.throwsAsync(readParquet(store, 'dir'), { instanceOf: InvalidPath });
     await t.throwsAsync(readParquet(store, '../escape.parquet'), { instanceOf: InvalidPath });
-    await t.throwsAsync(writeParquet(store, 'w.parquet', sample(3), { compression: 'brotli' as never }), { instanceOf: TypeError, message: /brotli/ });
+    await t.throwsAsync(writeParquet(store, 'w.parquet', sample(3), { compression: 'lzo' as never }), { instanceOf: TypeError, message: /lzo/ });
+    await t.throwsAsync(writeParquet(store, 'w.parquet', sample(3), { compression: 'snappy', compressionLevel: 3 }), { instanceOf: TypeError, message: /snappy has no levels/ });
+    await t.throwsAsync(writeParquet(store, 'w.parquet', sample(3), { compression: 'brotli', compressionLevel: 12 }), { instanceOf: TypeError, message: /brotli takes a level in 0..=11/ });
+    // Values of another kind than the column's are mistakes, not comparisons (issue 18).
+    const numberOnString = await t.throwsAsync(readParquet(store, 's.parquet', { filter: [['name', '>', 5]] }), { instanceOf: TypeError });
+    t.regex(numberOnString.message, /\['name', '>', 5\] compares column 'name' of type Utf8 with a number/);
+    const boolOnInt = await t.throwsAsync(readParquet(store, 's.parquet', { filter: [['id', '=', true]] }), { instanceOf: TypeError });
+    t.regex(boolOnInt.message, /\['id', '=', true\] compares column 'id' of type Int32 with a boolean/);
+    await t.throwsAsync(readParquet(store, 's.parquet', { filter: [['id', '=', '5']] }), { instanceOf: TypeError, message: /with a string/ });
+    await t.throwsAsync(readParquet(store, 's.parquet', { filter: [['id', '<', new Date(0)]] }), { instanceOf: TypeError, message: /with a Date/ });
+    t.deepEqual([...column(await readParquet(store, 's.parquet', { filter: [['id', '<', 3n]] }), 'id')], [0, 1, 2], 'a bigint against an integer column is fine');
     await t.throwsAsync(writeParquet(store, 'w.parquet', 'text' as never), { instanceOf: TypeError, message: /Table/ });
     t.false(await store.exists('w.parquet'));
+  });
+
+  test(`${kind} › writeParquet keeps schema and field metadata (GeoParquet's geo) where pyarrow looks for them`, async (t) => {
+    const { store, dir } = await storeOf(t, kind);
+    const geo = JSON.stringify({ version: '1.1.0', primary_column: 'geometry', columns: { geometry: { encoding: 'WKB' } } });
+    const schema = new A.Schema(
+      [new A.Field('id', new A.Int32(), false, new Map([['unit', 'count']])), new A.Field('geometry', new A.Binary(), true, new Map([['crs', 'EPSG:4326']]))],
+      new Map([['geo', geo], ['pandas', '{"index_columns": []}']]),
+    );
+    const table = new A.Table(schema, new A.RecordBatch(schema, A.makeData({
+      type: new A.Struct(schema.fields),
+      length: 2,
+      children: [
+        A.makeData({ type: new A.Int32(), length: 2, data: Int32Array.of(1, 2) }),
+        A.makeData({ type: new A.Binary(), length: 2, valueOffsets: Int32Array.of(0, 1, 3), data: Uint8Array.of(1, 2, 3) }),
+      ],
+    })));
+    await writeParquet(store, 'geo.parquet', table, { compression: 'zstd', compressionLevel: 9 });
+    const back = await readParquet(store, 'geo.parquet');
+    t.is(back.schema.metadata.get('geo'), geo);
+    t.is(back.schema.metadata.get('pandas'), '{"index_columns": []}');
+    t.is(back.schema.fields[0]!.metadata.get('unit'), 'count');
+    t.is(back.schema.fields[1]!.metadata.get('crs'), 'EPSG:4326');
+    const meta = await readParquetMetadata(store, 'geo.parquet');
+    t.is(meta.keyValueMetadata.geo, geo, 'geo is a key/value entry of the file, as GeoParquet requires');
+    t.is(meta.rowGroups[0]!.columns[0]!.compression.slice(0, 4), 'ZSTD');
+
+    const file = path.join(dir, 'geo.parquet');
+    if (kind === 'memory') await writeFile(file, await store.readBytes('geo.parquet'));
+    const theirs = pyarrowMeta(file);
+    t.is(theirs.kv.geo, geo);
+    t.deepEqual(theirs.fields, { id: { unit: 'count' }, geometry: { crs: 'EPSG:4326' } });
+  });
+
+  test(`${kind} › readParquet puts a pyarrow file's key/value metadata on the schema and reads brotli; brotli writes read in pyarrow`, async (t) => {
+    const { store, dir } = await storeOf(t, kind);
+    const theirs = path.join(dir, 'theirs-brotli.parquet');
+    pyarrowWriteMeta(theirs);
+    if (kind === 'memory') await store.write('theirs-brotli.parquet', await readFile(theirs));
+    const table = await readParquet(store, 'theirs-brotli.parquet');
+    t.deepEqual([...column(table, 'id')], [1n, 2n, 3n]);
+    t.is(table.schema.metadata.get('owner'), 'pyarrow');
+    t.regex(table.schema.metadata.get('geo') ?? '', /primary_column/);
+    t.is(table.schema.fields[1]!.metadata.get('crs'), 'EPSG:4326');
+
+    // A file does not record its level; what it does is seen in the size.
+    const sizes = [];
+    for (const level of [0, 11]) sizes.push((await writeParquet(store, `b${level}.parquet`, sample(20_000), { compression: 'brotli', compressionLevel: level })).size);
+    t.true(sizes[1]! < 0.8 * sizes[0]!, `brotli level 11 (${sizes[1]} bytes) compresses harder than level 0 (${sizes[0]} bytes)`);
+    await writeParquet(store, 'ours-brotli.parquet', sample(500), { compression: 'brotli', compressionLevel: 5 });
+    const ours = path.join(dir, 'ours-brotli.parquet');
+    if (kind === 'memory') await writeFile(ours, await store.readBytes('ours-brotli.parquet'));
+    t.deepEqual(pyarrowMeta(ours).codecs, ['BROTLI']);
+    t.deepEqual(pyarrowDump(ours).id!.values.slice(0, 3), ['0', '1', '2']);
   });
 
   test(`${kind} › an abort ends a scan with AbortError`, async (t) => {

@@ -20,7 +20,7 @@ import { S3S_FS_BIN, startS3sFs } from '../__test__/support/s3-servers.ts';
 import { PEERS } from './lib/peers.mjs';
 import { median, writeReport } from './lib/report.mjs';
 import { cpuSecondsOf, emptyMinioTrash, iperf3, realExe, startMinio, startNginx, startVersitygw } from './lib/servers.mjs';
-import { fixtures, parquetWorkloads, settings, sourceFile, workloads, MiB, PARQUET_KEY } from './lib/workloads.mjs';
+import { datasetWorkloads, fixtures, parquetWorkloads, settings, sourceFile, workloads, DATASET_PREFIX, MiB, PARQUET_KEY } from './lib/workloads.mjs';
 
 // run.sh makes this process PID 1 of its namespace, which ignores signals it has no handler
 // for: exit on them, and the kernel ends every server of the namespace with it.
@@ -142,6 +142,24 @@ if (!opt.only || opt.only.split(',').some((id) => id.startsWith('pq-'))) {
   all.push(...parquetWorkloads(pq));
 }
 
+// The dataset: generated with pyarrow on tmpfs (100 files: 10 hive partitions of 10), uploaded to the default server.
+if (!opt.only || opt.only.split(',').some((id) => id.startsWith('ds-'))) {
+  const dir = join(WORK, 'src', DATASET_PREFIX);
+  const t0 = Date.now();
+  const gen = spawnSync(VENV_PYTHON, [join(BENCH, 'parquet', 'generate.py'), dir, '--dataset', '--partitions', '10', '--files', '10', '--rows', String(s.dataset.rowsPerFile)], { stdio: 'inherit' });
+  if (gen.status !== 0) throw new Error('parquet/generate.py --dataset failed');
+  const ds = JSON.parse(readFileSync(`${dir}.json`, 'utf8'));
+  const srv = servers[DEFAULT_SERVER];
+  let bytes = 0;
+  await eachLimit(ds.files, 16, async (f) => {
+    const body = readFileSync(join(dir, f.path));
+    bytes += body.length;
+    await srv.admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${DATASET_PREFIX}/${f.path}`, Body: body }));
+  });
+  log(`dataset: ${ds.files.length} files, ${(bytes / MiB).toFixed(0)} MiB (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  all.push(...datasetWorkloads(ds));
+}
+
 /** Deletes every object under `prefix` on the S3 servers and nginx's copies. */
 async function deletePrefix(prefix) {
   for (const { admin } of Object.values(servers)) {
@@ -216,7 +234,7 @@ async function runRounds(w, entry, peers, kind) {
 
 for (const w of pick(all, opt.only)) {
   const entry = { id: w.id, title: w.title, group: w.group, metric: w.metric, bytes: w.bytes, ops: w.ops, raw: w.raw, parquet: w.parquet, selectedBytes: w.selectedBytes, cells: {} };
-  const peers = peerList.filter((p) => Boolean(p.parquet) === Boolean(w.parquet));
+  const peers = peerList.filter((p) => Boolean(p.parquet) === Boolean(w.parquet) && (w.peers ? w.peers.includes(p.id) : !p.datasetsOnly));
   results.workloads.push(entry);
   // The raw client first; then the peers, against the S3 server that the raw client found
   // fastest for this workload (unless --server fixes one): no peer is held back by a server
@@ -230,10 +248,11 @@ for (const w of pick(all, opt.only)) {
     .map((x) => x.kind);
   const candidates = opt.server ? [opt.server] : ranking.length ? ranking : [DEFAULT_SERVER];
   entry.server = candidates[0];
-  await runRounds(w, entry, peers.filter((p) => !p.ceiling), entry.server);
+  // A Parquet ceiling (the raw client fetching just the selected chunks) runs with the peers, on their server.
+  await runRounds(w, entry, peers.filter((p) => !p.ceiling || (w.parquet && !p.server)), entry.server);
   // A peer that this server refuses in every round runs on the next server that works for it
   // (results.md says so and why): one incompatibility should not leave a row empty.
-  for (const peer of peers.filter((p) => !p.ceiling && entry.cells[p.id].every((r) => !r.ok))) {
+  for (const peer of peers.filter((p) => !p.ceiling && entry.cells[p.id]?.every((r) => !r.ok))) {
     const refused = entry.cells[peer.id];
     for (const alt of candidates.slice(1)) {
       delete entry.cells[peer.id];
@@ -274,6 +293,7 @@ results.meta = {
     'nodejs-polars': npmVersion('nodejs-polars'),
     'parquet-wasm': npmVersion('parquet-wasm'),
     hyparquet: npmVersion('hyparquet'),
+    'duckdb (PyPI)': version(VENV_PYTHON, ['-c', 'import duckdb; print(duckdb.__version__)']),
     'remote-store (ours)': JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
     '@aws-sdk/client-s3 (ours)': npmVersion('@aws-sdk/client-s3', ROOT),
     ...Object.fromEntries(Object.entries(pyVersions).map(([k, v]) => [`${k} (PyPI)`, v])),

@@ -28,51 +28,39 @@ export declare class CancelToken {
   get cancelled(): boolean
 }
 
-/** A local directory; no key or symlink leads outside it. */
-export declare class NativeLocalFs {
-  /** No I/O: the root is created by the first write when missing. */
-  constructor(root: string)
-  /** The entry at `key` (`''` is the root), or null when nothing is there. */
-  stat(key: string): Promise<LocalEntry | null>
-  /** The whole file, as a Buffer over native memory. */
-  readFile(key: string, token: CancelToken): Promise<Buffer>
-  /** `length` bytes from `offset` (fewer at the end; null: to the end). */
-  readRange(key: string, offset: number, length: number | undefined | null, token: CancelToken): Promise<Buffer>
-  /** A sequential reader (for streams). */
-  openReader(key: string): Promise<NativeLocalReader>
-  /** The entries of a folder, sorted by name (none for a missing path or a file). */
-  list(key: string): Promise<Array<LocalEntry>>
-  /** A temp file next to `key` (parents made), to fill and commit. */
-  createWriter(key: string, token: CancelToken): Promise<NativeLocalWriter>
-  removeFile(key: string): Promise<void>
-  removeFolder(key: string, recursive: boolean): Promise<void>
-  /** Moves a file; create-only unless `overwrite`. */
-  rename(src: string, dst: string, overwrite: boolean): Promise<void>
-  /** Copies a file's bytes through a temp file; resolves with the size. */
-  copy(src: string, dst: string, overwrite: boolean, token: CancelToken): Promise<number>
-}
-
-/** Reads a file in chunks; closed by `close()` or when collected. */
-export declare class NativeLocalReader {
-  /** Up to `size` bytes; an empty Buffer at the end of the file. */
-  read(size: number): Promise<Buffer>
-  close(): void
+/** An open dataset scan. */
+export declare class DatasetScanHandle {
+  /** The next batch, or null at the end. */
+  next(token: CancelToken): Promise<ArrowBatch | null>
+  /** An empty batch with the dataset's schema. */
+  schema(): ArrowBatch
+  /** The files left to read after pruning by partition values, in reading order. */
+  files(): Array<string>
+  /** Rows of those files, from their footers (before any row filter). */
+  numRows(): number
+  progress(): DatasetProgress
+  /** Stop reading and free what the scan holds; later `next` calls give null. */
+  close(): Promise<void>
 }
 
 /**
- * A write in progress: `write` appends, `commit` puts the file in place (unless the token
- * fired), `abort` (or being collected) removes the temp file.
+ * Encodes batches as a partitioned dataset on worker threads; each call resolves with the
+ * bytes ready so far, by file.
  */
-export declare class NativeLocalWriter {
-  /** Appends a chunk, without copying it. Await each write before the next. */
-  write(chunk: Buffer): Promise<void>
-  /** Flushes, then renames (`overwrite`) or hard-links (create-only) the file into place. */
-  commit(overwrite: boolean): Promise<LocalEntry>
-  /** Discards the write. Idempotent. */
-  abort(): Promise<void>
+export declare class DatasetWriterHandle {
+  constructor(options?: DatasetWriterOptions | undefined | null)
+  /** Add a batch (a struct array whose children are the columns). */
+  write(root: ImportNode): Promise<EncodedChunk[]>
+  /**
+   * Complete every file. `schemaSource` (an empty batch) gives the schema when no batch
+   * was written, to check `partitionBy` against.
+   */
+  finish(schemaSource?: ImportNode | undefined | null): Promise<EncodedChunk[]>
 }
 
 export declare class NativeObjectStore {
+  /** Open a scan of the Parquet objects `paths` below the folder `base` of this store. */
+  datasetOpen(base: string, paths: Array<string>, options: DatasetOptions | undefined | null, token: CancelToken): Promise<DatasetScanHandle>
   /** Open a scan of the Parquet object at `path` on this store's native data path. */
   parquetOpen(path: string, options: ScanOptions | undefined | null, token: CancelToken): Promise<ParquetScanHandle>
   /** The footer of the Parquet object at `path`. */
@@ -152,9 +140,49 @@ export interface ColumnChunkSummary {
   max?: string
 }
 
+/** Open a scan of the Parquet files `paths` below the folder `base`, read through JavaScript. */
+export declare function datasetOpenSource(files: JsFiles, base: string, paths: Array<string>, options: DatasetOptions | undefined | null, token: CancelToken): Promise<DatasetScanHandle>
+
+export interface DatasetOptions {
+  /** Folders named `key=value` give columns (default true). */
+  hive?: boolean
+  columns?: Array<string>
+  filter?: Array<Array<FilterTerm>>
+  limit?: number
+  batchSize?: number
+  host?: HostTypeOptions
+}
+
+/** How far a dataset scan has come. */
+export interface DatasetProgress {
+  /** Files to read (after pruning by partition values). */
+  filesTotal: number
+  filesDone: number
+  rows: number
+  /** Bytes fetched (footers included) and the requests that fetched them. */
+  bytes: number
+  requests: number
+}
+
+export interface DatasetWriterOptions {
+  partitionBy?: Array<string>
+  maxRowsPerFile?: number
+  encoder?: EncoderOptions
+}
+
+/** Bytes of one file of the dataset; `last` when the file is complete. */
+export interface EncodedChunk {
+  /** Relative to the dataset's folder. */
+  path: string
+  data: Buffer
+  last: boolean
+}
+
 export interface EncoderOptions {
-  /** zstd, snappy (default), lz4, gzip, none. */
+  /** zstd, snappy (default), lz4, gzip, brotli, none. */
   compression?: string
+  /** zstd 1–22, gzip 0–10, brotli 0–11. */
+  compressionLevel?: number
   rowGroupSize?: number
 }
 
@@ -166,11 +194,12 @@ export interface FilterTerm {
 
 /**
  * One filter value; exactly one field is set. Numbers that are safe integers compare as
- * integers, others as floats; bigints arrive as `str`.
+ * integers, others as floats; bigints arrive in decimal as `bigint`.
  */
 export interface FilterValue {
   bool?: boolean
   num?: number
+  bigint?: string
   str?: string
   bytes?: Buffer
   /** A Date, as milliseconds since the epoch. */
@@ -201,6 +230,8 @@ export interface ImportNode {
   format: string
   name: string
   nullable: boolean
+  /** The field's metadata; on the root, the schema's. */
+  metadata?: Record<string, string>
   length: number
   offset: number
   buffers: Array<Uint8Array | undefined | null>
@@ -226,16 +257,10 @@ export interface JsCredentials {
   expiration?: number
 }
 
-/** A stat or listing entry. */
-export interface LocalEntry {
-  /** The last segment of the key ('' for the root). */
-  name: string
-  kind: 'file' | 'folder' | 'other'
-  size: number
-  /** Milliseconds since the epoch. */
-  modifiedMs: number
-  /** The entry is a symlink (to something beneath the root). */
-  symlink: boolean
+/** The objects of a store read through JavaScript, by path (the files of a dataset). */
+export interface JsFiles {
+  suffix: KeyedSuffixFn
+  ranges: KeyedRangesFn
 }
 
 /** Open a scan of a Parquet object read through JavaScript. */
@@ -266,6 +291,11 @@ export interface PutResult {
   size: number
   etag?: string
   version?: string
+}
+
+export interface RangesRequest {
+  path: string
+  ranges: Array<ByteRange>
 }
 
 /**
@@ -349,6 +379,12 @@ export interface ScanPlan {
 export interface ScanStats {
   requests: number
   bytes: number
+}
+
+/** The last `n` bytes of the object at `path` (see [`JsByteSource::suffix`]). */
+export interface SuffixRequest {
+  path: string
+  n: number
 }
 
 export interface SuffixResult {

@@ -52,6 +52,7 @@ export {
   type FilterOp,
   type FilterValue,
   type ParquetCompression,
+  type ParquetEncodingOptions,
 } from './arrow/parquet';
 // The Arrow functions build with the caller's apache-arrow: these use its CommonJS build, and
 // index.mjs binds the same functions to its ES module build (src/arrow/functions.ts).
@@ -68,3 +69,15 @@ export const readParquetMetadata = requiredArrow.readParquetMetadata;
  * source writes nothing.
  */
 export const writeParquet = requiredArrow.writeParquet;
+/** A dataset (a folder or glob of Parquet files, hive-partitioned or not) as one apache-arrow Table. */
+export const readDataset = requiredArrow.readDataset;
+/** The record batches of a dataset, one at a time, in path order, in bounded memory; stop early by breaking out of the loop. */
+export const scanDataset = requiredArrow.scanDataset;
+/** What a dataset holds — unified schema, files, footer row counts — from its listing and footers; no data is read. */
+export const readDatasetMetadata = requiredArrow.readDatasetMetadata;
+/**
+ * Writes a Table, a RecordBatch or a (possibly async) iterable of batches as a dataset folder,
+ * hive-partitioned by `partitionBy`; nothing is committed unless the whole input was written.
+ */
+export const writeDataset = requiredArrow.writeDataset;
+export type { DatasetMetadata, ReadDatasetOptions, WriteDatasetOptions, DatasetProgress } from './arrow/dataset';

@@ -66,6 +66,7 @@ export interface RawHostTypes {
 export interface RawFilterValue {
   bool?: boolean;
   num?: number;
+  bigint?: string;
   str?: string;
   bytes?: Buffer;
   dateMs?: number;
@@ -110,6 +111,46 @@ export interface RawByteSource {
 export interface RawParquetEncoder {
   write(root: import('./arrow/cdata').ImportNode): Promise<Buffer>;
   finish(schemaSource: import('./arrow/cdata').ImportNode | null): Promise<Buffer>;
+}
+/* Datasets (src/arrow/dataset.ts): the binding's dataset scans and partitioned encoder. */
+export interface RawDatasetOptions {
+  hive?: boolean;
+  columns?: string[];
+  filter?: RawScanOptions['filter'];
+  limit?: number;
+  batchSize?: number;
+  host?: RawHostTypes;
+}
+export interface RawDatasetScan {
+  next(token: NativeCancelToken): Promise<RawArrowBatch | null>;
+  schema(): RawArrowBatch;
+  files(): string[];
+  numRows(): number;
+  progress(): { filesTotal: number; filesDone: number; rows: number; bytes: number; requests: number };
+  close(): Promise<void>;
+}
+/** The objects of a store read through JavaScript, by path. */
+export interface RawFiles {
+  suffix(req: { path: string; n: number }): Promise<{ data: Buffer; size: number; etag?: string; version?: string }>;
+  ranges(req: { path: string; ranges: { offset: number; length: number }[] }): Promise<Buffer[]>;
+}
+export interface RawEncodedChunk {
+  path: string;
+  data: Buffer;
+  last: boolean;
+}
+export interface RawDatasetWriter {
+  write(root: import('./arrow/cdata').ImportNode): Promise<RawEncodedChunk[]>;
+  finish(schemaSource: import('./arrow/cdata').ImportNode | null): Promise<RawEncodedChunk[]>;
+}
+export interface DatasetBinding {
+  datasetOpenSource(files: RawFiles, base: string, paths: string[], options: RawDatasetOptions | null, token: NativeCancelToken): Promise<RawDatasetScan>;
+  DatasetWriterHandle: new (
+    options: { partitionBy?: string[]; maxRowsPerFile?: number; encoder?: { compression?: string; compressionLevel?: number; rowGroupSize?: number } } | null,
+  ) => RawDatasetWriter;
+}
+export interface RawDatasetStore {
+  datasetOpen(base: string, paths: string[], options: RawDatasetOptions | null, token: NativeCancelToken): Promise<RawDatasetScan>;
 }
 export interface RawStore {
   readonly kind: string;

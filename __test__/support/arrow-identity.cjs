@@ -60,6 +60,12 @@ async function identityReport(A, api, table, dir) {
   const scanned = [];
   for await (const batch of api.scanParquet(store, 'all.parquet', { batchSize: 4 })) scanned.push(batch);
   const meta = await api.readParquetMetadata(store, 'all.parquet');
+  // Datasets: the caller's Table is accepted by writeDataset, and what comes back is of its build.
+  await api.writeDataset(store, 'ds', table, { maxRowsPerFile: 3 });
+  const dataset = await api.readDataset(store, 'ds');
+  const datasetScanned = [];
+  for await (const batch of api.scanDataset(store, 'ds')) datasetScanned.push(batch);
+  const datasetMeta = await api.readDatasetMetadata(store, 'ds');
   return {
     columns: table.numCols,
     rows: table.numRows,
@@ -69,6 +75,9 @@ async function identityReport(A, api, table, dir) {
       batches: back.batches.length > 0 && back.batches.every((b) => b instanceof A.RecordBatch),
       scanned: scanned.length > 1 && scanned.every((b) => b instanceof A.RecordBatch),
       metadataSchema: meta.schema instanceof A.Schema,
+      dataset: dataset instanceof A.Table && dataset.batches.every((b) => b instanceof A.RecordBatch),
+      datasetScanned: datasetScanned.length > 1 && datasetScanned.every((b) => b instanceof A.RecordBatch),
+      datasetSchema: datasetMeta.schema instanceof A.Schema,
     },
     foreign: foreignValues(A, back),
     rebuiltRows: rebuilt.numRows,
@@ -76,18 +85,29 @@ async function identityReport(A, api, table, dir) {
     read: rowsOf(back),
     ipc: rowsOf(ipc),
     rebuilt: rowsOf(rebuilt),
+    dataset: rowsOf(dataset),
   };
 }
 
 /** The ava assertions on a report, with one log line a reader can compare across Node majors. */
 function assertReport(t, report, flavour) {
-  t.deepEqual(report.instanceOf, { table: true, schema: true, batches: true, scanned: true, metadataSchema: true });
+  t.deepEqual(report.instanceOf, {
+    table: true,
+    schema: true,
+    batches: true,
+    scanned: true,
+    metadataSchema: true,
+    dataset: true,
+    datasetScanned: true,
+    datasetSchema: true,
+  });
   t.deepEqual(report.foreign, []);
   t.is(report.rebuiltRows, report.rows);
   for (const name of Object.keys(report.expected)) {
     t.deepEqual(report.read[name], report.expected[name], `readParquet: column ${name}`);
     t.deepEqual(report.ipc[name], report.expected[name], `tableToIPC/tableFromIPC: column ${name}`);
     t.deepEqual(report.rebuilt[name], report.expected[name], `new Table(t.batches): column ${name}`);
+    t.deepEqual(report.dataset[name], report.expected[name], `writeDataset/readDataset: column ${name}`);
   }
   t.log(
     `${flavour} on Node ${process.version}: ${report.columns} columns x ${report.rows} rows; instanceof Table/Schema/RecordBatch, ` +

@@ -199,6 +199,16 @@ export function pyarrowDump(file: string): Dumped {
   return (JSON.parse(execFileSync(PYARROW_PYTHON, [SCRIPT, 'dump', file], { encoding: 'utf8' })) as { columns: Dumped }).columns;
 }
 
+/** What pyarrow reads of a file's metadata: key/value pairs (without the embedded Arrow schema), each field's, and the codecs used. */
+export function pyarrowMeta(file: string): { kv: Record<string, string>; fields: Record<string, Record<string, string>>; codecs: string[] } {
+  return JSON.parse(execFileSync(PYARROW_PYTHON, [SCRIPT, 'meta', file], { encoding: 'utf8' }));
+}
+
+/** Has pyarrow write a brotli file with schema, field and key/value metadata (see pyarrow_interop.py). */
+export function pyarrowWriteMeta(file: string): void {
+  execFileSync(PYARROW_PYTHON, [SCRIPT, 'write-meta', file]);
+}
+
 export function pyarrowRewrite(src: string, dst: string): void {
   execFileSync(PYARROW_PYTHON, [SCRIPT, 'rewrite', src, dst], { encoding: 'utf8' });
 }

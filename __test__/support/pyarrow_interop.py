@@ -2,6 +2,8 @@
 
   python pyarrow_interop.py dump FILE            print FILE's columns (type and values) as JSON
   python pyarrow_interop.py rewrite SRC DST      read SRC with pyarrow, write it again as DST
+  python pyarrow_interop.py meta FILE            print FILE's key/value metadata and its fields' metadata as JSON
+  python pyarrow_interop.py write-meta DST       write a brotli file with schema, field and key/value metadata
 
 Values are printed in a form both sides can produce exactly: integers and temporal values as
 decimal strings of their storage integers, decimals as unscaled integers, bytes as hex, floats
@@ -83,6 +85,20 @@ def main() -> None:
     elif cmd == "rewrite":
         table = pq.read_table(sys.argv[2])
         pq.write_table(table, sys.argv[3], compression="zstd", use_dictionary=True, row_group_size=5)
+    elif cmd == "meta":
+        f = pq.ParquetFile(sys.argv[2])
+        kv = {k.decode(): v.decode() for k, v in (f.metadata.metadata or {}).items() if k != b"ARROW:schema"}
+        schema = f.schema_arrow
+        fields = {fd.name: {k.decode(): v.decode() for k, v in (fd.metadata or {}).items()} for fd in schema}
+        codecs = sorted({f.metadata.row_group(0).column(i).compression for i in range(f.metadata.num_columns)})
+        json.dump({"kv": kv, "fields": fields, "codecs": codecs}, sys.stdout)
+    elif cmd == "write-meta":
+        schema = pa.schema(
+            [pa.field("id", pa.int64(), metadata={"unit": "count"}), pa.field("geometry", pa.binary(), metadata={"crs": "EPSG:4326"})],
+            metadata={"geo": '{"version": "1.1.0", "primary_column": "geometry"}', "owner": "pyarrow"},
+        )
+        table = pa.table({"id": [1, 2, 3], "geometry": [b"\x01", b"\x02", None]}, schema=schema)
+        pq.write_table(table, sys.argv[2], compression="brotli")
     else:
         raise SystemExit(f"unknown command {cmd}")
 

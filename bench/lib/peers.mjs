@@ -16,10 +16,13 @@ export const PEERS = [
   { id: 'opendal', name: 'opendal (Node)', module: 'opendal', pkg: 'opendal' },
   { id: 'py-s3', name: 'Python remote-store s3', python: 'remote_store_py', options: { type: 's3' }, pip: 'remote-store' },
   { id: 'py-s3-pyarrow', name: 'Python remote-store s3-pyarrow', python: 'remote_store_py', options: { type: 's3-pyarrow' }, pip: 'remote-store' },
-  // Parquet (issue 6 fills in ours: peers/remote-store-parquet.mjs is the slot).
-  { id: 'pq-ours', name: 'remote-store readParquet (ours, s3-arrow)', module: 'remote-store-parquet', parquet: true, ours: true, native: true },
+  // Parquet and datasets. The raw client fetching just the selected column chunks (presigned,
+  // all at once) is the wire limit of a reader; duckdb (Python) reads datasets only.
+  { id: 'pq-raw', name: 'raw HTTP: the selected column chunks (wire limit)', module: 'raw-http', options: { via: 's3' }, parquet: true, ceiling: 'wire' },
+  { id: 'pq-ours', name: 'remote-store readParquet / readDataset (ours, s3-arrow)', module: 'remote-store-parquet', parquet: true, ours: true, native: true },
   { id: 'polars', name: 'nodejs-polars scanParquet', module: 'polars', options: { useStatistics: true }, parquet: true },
   { id: 'polars-nostats', name: 'nodejs-polars scanParquet, useStatistics: false', module: 'polars', options: { useStatistics: false }, parquet: true },
   { id: 'parquet-wasm', name: 'parquet-wasm', module: 'parquet-wasm', parquet: true },
   { id: 'hyparquet', name: 'hyparquet', module: 'hyparquet', parquet: true },
+  { id: 'duckdb', name: 'duckdb (Python) read_parquet, hive_partitioning', python: 'duckdb_py', parquet: true, datasetsOnly: true, pip: 'duckdb' },
 ];

@@ -11,8 +11,8 @@ const slug = (n) => label(n).replace(' ', '');
 /** Sizes and counts: the full run, or --quick (small sizes, few repetitions). */
 export function settings(quick) {
   return quick
-    ? { sizes: [4 * KiB, MiB, 32 * MiB], copySize: 32 * MiB, listKeys: 2000, concOps: 256, concBatches: 2, reps: { small: 30, mid: 5, large: 2 }, rounds: 1, parquet: { minBytes: 64 * MiB, rowGroup: 250_000 } }
-    : { sizes: [4 * KiB, MiB, 64 * MiB, GiB], copySize: GiB, listKeys: 100_000, concOps: 2048, concBatches: 3, reps: { small: 200, mid: 20, large: 3 }, rounds: 3, parquet: { minBytes: GiB, rowGroup: 1_000_000 } };
+    ? { sizes: [4 * KiB, MiB, 32 * MiB], copySize: 32 * MiB, listKeys: 2000, concOps: 256, concBatches: 2, reps: { small: 30, mid: 5, large: 2 }, rounds: 1, parquet: { minBytes: 64 * MiB, rowGroup: 250_000 }, dataset: { rowsPerFile: 10_000 } }
+    : { sizes: [4 * KiB, MiB, 64 * MiB, GiB], copySize: GiB, listKeys: 100_000, concOps: 2048, concBatches: 3, reps: { small: 200, mid: 20, large: 3 }, rounds: 3, parquet: { minBytes: GiB, rowGroup: 1_000_000 }, dataset: { rowsPerFile: 50_000 } };
 }
 
 const CONC_KEYS = 64;
@@ -40,14 +40,67 @@ const times = (n, f) => Array.from({ length: n }, (_, i) => f(i));
  */
 export function parquetWorkloads(pq) {
   const common = { group: 'Parquet', metric: 'time', parquet: true };
-  const op = (columns, filter, expect) => ({ kind: 'parquet', key: PARQUET_KEY, columns, filter, expect });
+  // `chunks`: the byte ranges of the selected column chunks (of the row groups `groups`, or
+  // all), for the raw client (the wire limit).
+  const op = (columns, filter, expect, groups) => ({
+    kind: 'parquet',
+    key: PARQUET_KEY,
+    columns,
+    filter,
+    expect,
+    chunks: [{ key: PARQUET_KEY, ranges: (columns ?? Object.keys(pq.chunkRanges)).flatMap((c) => pq.chunkRanges[c].filter((_, g) => !groups || groups.includes(g))) }],
+  });
   const once = (o) => () => ({ warmup: [o], measured: [o] });
   const cut = Math.floor(pq.rows / 20);
   const two = ['f00', 'i00'];
   return [
     { ...common, id: 'pq-2of20', title: `Parquet: 2 of 20 columns (${two.join(', ')}) of ${label(pq.bytes)}`, selectedBytes: two.reduce((n, c) => n + pq.columnChunkBytes[c], 0), plan: once(op(two, undefined, pq.rows)) },
-    { ...common, id: 'pq-filter', title: `Parquet: selective filter id < ${cut} (5 % of rows, 1 row group), 2 columns`, plan: once(op(['id', 'f01'], [['id', '<', cut]], cut)) },
+    { ...common, id: 'pq-filter', title: `Parquet: selective filter id < ${cut} (5 % of rows, 1 row group), 2 columns`, plan: once(op(['id', 'f01'], [['id', '<', cut]], cut, [0])) },
     { ...common, id: 'pq-scan', title: `Parquet: full scan, all 20 columns of ${label(pq.bytes)}`, plan: once(op(null, undefined, pq.rows)) },
+  ];
+}
+
+export const DATASET_PREFIX = 'ds';
+
+/**
+ * The dataset workloads over the hive-partitioned folder parquet/generate.py --dataset wrote
+ * (`ds`: its sidecar): a filter selecting 2 of its partitions and 2 of its 20 columns, read by
+ * each peer; and a partitioned write of a table of the same shape (ours only: event-loop delay
+ * and time). `selectedBytes`: the selected partitions' selected column chunks, which the raw
+ * client fetches and nothing else (the wire limit).
+ */
+export function datasetWorkloads(ds) {
+  const common = { group: 'Dataset', metric: 'time', parquet: true };
+  const once = (o) => () => ({ warmup: [o], measured: [o] });
+  const columns = ['f00', 'i00'];
+  const days = [3, 7];
+  const files = ds.files.filter((f) => days.includes(f.partition));
+  const chunks = files.map((f) => ({ key: `${DATASET_PREFIX}/${f.path}`, ranges: columns.flatMap((c) => f.chunkRanges[c]) }));
+  const selectedBytes = chunks.reduce((n, c) => n + c.ranges.reduce((m, [, len]) => m + len, 0), 0);
+  const rows = files.reduce((n, f) => n + f.rows, 0);
+  const partitions = new Set(ds.files.map((f) => f.partition)).size;
+  const read = { kind: 'dataset', key: DATASET_PREFIX, columns, filter: [['day', 'in', days]], expect: rows, chunks };
+  const writeRows = ds.files.slice(0, 10).reduce((n, f) => n + f.rows, 0);
+  return [
+    {
+      ...common,
+      id: 'ds-2of10',
+      title: `Dataset: ${ds.files.length} files in ${partitions} hive partitions, filter on 2 partitions, 2 of 20 columns`,
+      selectedBytes,
+      peers: ['pq-raw', 'pq-ours', 'polars', 'duckdb'],
+      plan: once(read),
+    },
+    {
+      ...common,
+      id: 'ds-write',
+      title: `Dataset write: ${writeRows.toLocaleString('en')} rows × 20 columns, partitioned by day into 10 folders`,
+      peers: ['pq-ours'],
+      cleanup: (peer) => `dsw/${peer}/`,
+      plan: (peer) => ({
+        warmup: [{ kind: 'datasetWrite', key: `dsw/${peer}/warm`, rows: 1000, partitions: 10, expect: 10 }],
+        measured: [{ kind: 'datasetWrite', key: `dsw/${peer}/run`, rows: writeRows, partitions: 10, expect: 10 }],
+      }),
+    },
   ];
 }
 

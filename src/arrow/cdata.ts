@@ -46,6 +46,8 @@ export interface ImportNode {
   format: string;
   name: string;
   nullable: boolean;
+  /** The field's metadata; on the root, the schema's. */
+  metadata?: Record<string, string>;
   length: number;
   offset: number;
   buffers: Array<Uint8Array | null>;
@@ -322,7 +324,7 @@ function bitsFrom(bitmap: Uint8Array, offset: number, length: number): Uint8Arra
  * `data` described for Rust, with offset 0: apache-arrow has already sliced values and offsets;
  * only bitmaps start at a bit offset, and those are re-based (a view when byte-aligned).
  */
-export function importNodeOf(a: ArrowModule, data: Arrow.Data, field: Arrow.Field): ImportNode {
+export function importNodeOf(a: ArrowModule, data: Arrow.Data, field: Arrow.Field, metadata: Map<string, string> = field.metadata): ImportNode {
   const t = a.DataType;
   const type = data.type;
   const length = data.length;
@@ -337,6 +339,7 @@ export function importNodeOf(a: ArrowModule, data: Arrow.Data, field: Arrow.Fiel
     buffers: [validity],
     children: [],
   };
+  if (metadata.size > 0) node.metadata = Object.fromEntries(metadata);
   if (t.isNull(type)) {
     node.buffers = [];
   } else if (t.isDictionary(type)) {
@@ -359,7 +362,10 @@ export function importNodeOf(a: ArrowModule, data: Arrow.Data, field: Arrow.Fiel
   return node;
 }
 
-/** A RecordBatch described for Rust (a struct node of its columns). */
-export function importBatchOf(a: ArrowModule, batch: Arrow.RecordBatch): ImportNode {
-  return importNodeOf(a, batch.data, new a.Field('', new a.Struct(batch.schema.fields), false));
+/**
+ * A RecordBatch described for Rust (a struct node of its columns, carrying the schema's
+ * metadata). `schema` replaces the batch's own, whose metadata a Table's batches may lack.
+ */
+export function importBatchOf(a: ArrowModule, batch: Arrow.RecordBatch, schema: Arrow.Schema = batch.schema): ImportNode {
+  return importNodeOf(a, batch.data, new a.Field('', new a.Struct(schema.fields), false), schema.metadata);
 }

@@ -9,9 +9,10 @@
  * /work/notes/arrow-identity.md (in the team's notes) walks through adding a function.
  */
 import { ArrowSource, type ArrowImport } from './load';
+import { readDataset, readDatasetMetadata, scanDataset, writeDataset } from './dataset';
 import { readParquet, readParquetMetadata, scanParquet, writeParquet } from './parquet';
 
-const ARROW_FUNCTIONS = { readParquet, scanParquet, readParquetMetadata, writeParquet };
+const ARROW_FUNCTIONS = { readParquet, scanParquet, readParquetMetadata, writeParquet, readDataset, scanDataset, readDatasetMetadata, writeDataset };
 
 /** A function with its leading `ArrowSource` parameter bound. */
 type Bound<F> = F extends (arrow: ArrowSource, ...args: infer A) => infer R ? (...args: A) => R : never;

@@ -17,15 +17,16 @@
 import type * as Arrow from 'apache-arrow';
 import type { ProgressCallback, SignalOptions, Unwrappable } from '../backend';
 import { Capability } from '../capabilities';
-import type { WriteResult } from '../models';
+import type { FileInfo, WriteResult } from '../models';
 import {
   loadNativeBinding,
   nativeCall,
   NativeObjectStore,
   type Binding,
+  type NativeCancelToken,
+  type RawArrowBatch,
   type RawByteSource,
   type RawFilterValue,
-  type RawParquetScan,
   type RawParquetSummary,
   type RawScanOptions,
 } from '../native';
@@ -58,13 +59,19 @@ export interface ReadParquetOptions extends SignalOptions {
 /** readParquet keeps every batch anyway: fewer, larger ones cost less to hand over. */
 const TABLE_BATCH_SIZE = 1 << 20;
 
-export type ParquetCompression = 'zstd' | 'snappy' | 'lz4' | 'gzip' | 'none';
+export type ParquetCompression = 'zstd' | 'snappy' | 'lz4' | 'gzip' | 'brotli' | 'none';
 
-export interface WriteParquetOptions extends SignalOptions {
+/** How a Parquet file is encoded (writeParquet, writeDataset). */
+export interface ParquetEncodingOptions {
   /** Default `snappy`, as pyarrow. */
   compression?: ParquetCompression;
+  /** The codec's level: zstd 1–22, gzip 0–10, brotli 0–11 (default: the codec's own). */
+  compressionLevel?: number;
   /** Rows per row group (default 1,048,576). */
   rowGroupSize?: number;
+}
+
+export interface WriteParquetOptions extends SignalOptions, ParquetEncodingOptions {
   /** Replace an existing file. Default false: an existing target raises AlreadyExists. */
   overwrite?: boolean;
   metadata?: Record<string, string>;
@@ -99,11 +106,38 @@ export interface ParquetMetadata {
 }
 
 const OPS = new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'not in']);
-const COMPRESSIONS = ['zstd', 'snappy', 'lz4', 'gzip', 'none'];
+const COMPRESSIONS = ['zstd', 'snappy', 'lz4', 'gzip', 'brotli', 'none'];
+export const ENCODING_SPEC = { compression: 'string', compressionLevel: 'count', rowGroupSize: 'count' } as const;
+
+/**
+ * The addon's encoder options, checked. Levels are checked by the addon, which knows each
+ * codec's range; its refusal is a TypeError too.
+ */
+export function encoderOptionsOf(method: string, options: ParquetEncodingOptions): { compression: string; compressionLevel?: number; rowGroupSize?: number } {
+  const compression = options.compression ?? 'snappy';
+  if (!COMPRESSIONS.includes(compression)) {
+    throw new TypeError(`${method}: option 'compression' must be one of ${COMPRESSIONS.join(', ')}, got ${describe(compression)}`);
+  }
+  if (options.rowGroupSize !== undefined && (options.rowGroupSize < 1 || options.rowGroupSize > 0xffffffff)) {
+    throw new RangeError(`${method}: option 'rowGroupSize' must be between 1 and 4294967295, got ${options.rowGroupSize}`);
+  }
+  return { compression, compressionLevel: options.compressionLevel, rowGroupSize: options.rowGroupSize };
+}
+
+/** Runs an addon constructor; its refusal of an argument ("InvalidArgument: …") is a TypeError. */
+export function construct<T>(method: string, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    const m = /^InvalidArgument: ([\s\S]*)$/.exec((err as Error)?.message ?? '');
+    if (m) throw new TypeError(`${method}: ${m[1]}`, { cause: err });
+    throw err;
+  }
+}
 
 function filterValue(where: string, v: unknown): RawFilterValue {
   if (typeof v === 'number') return { num: v };
-  if (typeof v === 'bigint') return { str: v.toString() };
+  if (typeof v === 'bigint') return { bigint: v.toString() };
   if (typeof v === 'string') return { str: v };
   if (typeof v === 'boolean') return { bool: v };
   if (v instanceof Date) {
@@ -142,11 +176,20 @@ function filterOf(method: string, filter: unknown): RawScanOptions['filter'] {
   });
 }
 
-const READ_SPEC = { columns: 'object', filter: 'object', rowGroups: 'object', limit: 'count', batchSize: 'count' } as const;
+export const SELECTION_SPEC = { columns: 'object', filter: 'object', limit: 'count', batchSize: 'count' } as const;
+const READ_SPEC = { ...SELECTION_SPEC, rowGroups: 'object' } as const;
 
-function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOptions {
-  checkOptions(method, options, READ_SPEC);
-  const out: RawScanOptions = {};
+/** What to read, as readParquet and readDataset take it: columns, filter, limit, batch size (checked). */
+export interface Selection {
+  columns?: string[];
+  filter?: RawScanOptions['filter'];
+  limit?: number;
+  batchSize?: number;
+}
+
+/** The selection options (see SELECTION_SPEC, which `checkOptions` has checked the kinds of), checked and in the addon's shape. */
+export function selectionOf(method: string, options: Omit<ReadParquetOptions, 'rowGroups'>): Selection {
+  const out: Selection = {};
   if (options.columns !== undefined) {
     if (!Array.isArray(options.columns) || options.columns.some((c) => typeof c !== 'string' || c === '')) {
       throw new TypeError(`${method}: option 'columns' must be a list of column names, got ${describe(options.columns)}`);
@@ -154,14 +197,6 @@ function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOpti
     out.columns = [...options.columns];
   }
   if (options.filter !== undefined) out.filter = filterOf(method, options.filter);
-  if (options.rowGroups !== undefined) {
-    if (!Array.isArray(options.rowGroups)) throw new TypeError(`${method}: option 'rowGroups' must be a list of row group indices`);
-    out.rowGroups = options.rowGroups.map((g) => {
-      const n = checkCount(`${method}: option 'rowGroups'`, g);
-      if (n > 0xffffffff) throw new RangeError(`${method}: option 'rowGroups' holds ${n}, beyond any file's row groups`);
-      return n;
-    });
-  }
   if (options.limit !== undefined) out.limit = options.limit;
   if (options.batchSize !== undefined) {
     if (options.batchSize < 1 || options.batchSize > 0x7fffffff) {
@@ -172,8 +207,22 @@ function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOpti
   return out;
 }
 
+function scanOptionsOf(method: string, options: ReadParquetOptions): RawScanOptions {
+  checkOptions(method, options, READ_SPEC);
+  const out: RawScanOptions = selectionOf(method, options);
+  if (options.rowGroups !== undefined) {
+    if (!Array.isArray(options.rowGroups)) throw new TypeError(`${method}: option 'rowGroups' must be a list of row group indices`);
+    out.rowGroups = options.rowGroups.map((g) => {
+      const n = checkCount(`${method}: option 'rowGroups'`, g);
+      if (n > 0xffffffff) throw new RangeError(`${method}: option 'rowGroups' holds ${n}, beyond any file's row groups`);
+      return n;
+    });
+  }
+  return out;
+}
+
 /** The addon's native store behind `store`, if its backend has one. */
-function nativeOf(store: Store): NativeObjectStore | undefined {
+export function nativeOf(store: Store): NativeObjectStore | undefined {
   try {
     return store.unwrap(NativeObjectStore as unknown as Unwrappable<NativeObjectStore>);
   } catch {
@@ -181,31 +230,44 @@ function nativeOf(store: Store): NativeObjectStore | undefined {
   }
 }
 
-/**
- * A byte source reading through the Store. Errors of the store are kept, so that the caller
- * gets them (NotFound, BackendUnavailable, …) rather than the addon's rendering of them.
- */
+/** A byte source reading one object through the Store. */
 function storeSource(store: Store, path: string, key: string, signal: AbortSignal | undefined) {
+  const reads = storeReads(store, signal);
+  const source: RawByteSource = {
+    path: key,
+    suffix: (n) => reads.suffix(path, n),
+    ranges: (ranges) => reads.ranges(path, ranges),
+  };
+  return { source, failure: reads.failure };
+}
+
+/**
+ * Suffix and range reads of a store's objects through the Store, for the addon's byte sources.
+ * The first failure is kept, so that the caller gets the store's own error (NotFound,
+ * BackendUnavailable, …) rather than the addon's rendering of it. `known` sizes (from a
+ * listing) save a request per object.
+ */
+export function storeReads(store: Store, signal: AbortSignal | undefined, known?: Map<string, FileInfo>) {
   let failure: unknown;
   const keep = <T>(p: Promise<T>): Promise<T> =>
     p.catch((err) => {
       failure ??= err;
       throw err;
     });
-  const source: RawByteSource = {
-    path: key,
-    suffix: (n) =>
+  return {
+    suffix: (path: string, n: number) =>
       keep(
         (async () => {
-          const info = await store.getFileInfo(path, { signal });
+          const info = known?.get(path) ?? (await store.getFileInfo(path, { signal }));
           const start = Math.max(0, info.size - n);
           const data = info.size === 0 ? Buffer.alloc(0) : await store.readRange(path, { offset: start, length: info.size - start, signal });
           return { data, size: info.size, etag: info.etag };
         })(),
       ),
-    ranges: (ranges) => keep(Promise.all(ranges.map((r) => store.readRange(path, { offset: r.offset, length: r.length, signal })))),
+    ranges: (path: string, ranges: { offset: number; length: number }[]) =>
+      keep(Promise.all(ranges.map((r) => store.readRange(path, { offset: r.offset, length: r.length, signal })))),
+    failure: () => failure,
   };
-  return { source, failure: () => failure };
 }
 
 interface Opened<T> {
@@ -253,18 +315,25 @@ async function withSource<T>(
   return { value, backend };
 }
 
+/** What the addon's Parquet and dataset scans have in common. */
+export interface RawScan {
+  next(token: NativeCancelToken): Promise<RawArrowBatch | null>;
+  schema(): RawArrowBatch;
+  close(): Promise<void>;
+}
+
 /**
  * A scan opened on the native side, with its schema as apache-arrow sees it. Batches of one
  * column chunk share its dictionary: the ArrayBuffer over a dictionary is kept (weakly) and
  * handed back to the addon, so that each allocation has one ArrayBuffer.
  */
-class OpenScan {
+export class OpenScan<R extends RawScan = RawScan> {
   readonly schema: Arrow.Schema;
   readonly #dictionaries = new Map<string, WeakRef<ArrayBuffer>>();
 
   constructor(
     private readonly a: ArrowModule,
-    private readonly raw: RawParquetScan,
+    readonly raw: R,
     private readonly binding: Binding,
     private readonly path: string,
     private readonly backend: string,
@@ -313,16 +382,7 @@ export function scanParquet(arrow: ArrowSource, store: Store, path: string, opti
   const raw = scanOptionsOf('scanParquet', options);
   const { signal } = options;
   return (async function* () {
-    const scan = await openScan(await arrow.load(), store, path, raw, signal);
-    try {
-      for (;;) {
-        const batch = await store.withFileKey(path, signal, () => scan.next(signal));
-        if (!batch) return;
-        yield batch;
-      }
-    } finally {
-      await scan.close();
-    }
+    yield* drain(fileBatches(store, path, await openScan(await arrow.load(), store, path, raw, signal), signal));
   })();
 }
 
@@ -333,17 +393,38 @@ export async function readParquet(arrow: ArrowSource, store: Store, path: string
   const { signal } = options;
   const a = await arrow.load();
   const scan = await openScan(a, store, path, raw, signal);
-  const batches: Arrow.RecordBatch[] = [];
+  return collect(a, scan.schema, fileBatches(store, path, scan, signal));
+}
+
+/** A scan's batches, with errors made store-relative. */
+function fileBatches(store: Store, path: string, scan: OpenScan, signal: AbortSignal | undefined): Batches {
+  return { next: () => store.withFileKey(path, signal, () => scan.next(signal)), close: () => scan.close() };
+}
+
+/** Where batches come from, one at a time, until null. */
+export interface Batches {
+  next(): Promise<Arrow.RecordBatch | null>;
+  close(): Promise<void>;
+}
+
+/** Every batch of `batches`; they are closed at the end, or when the caller stops early. */
+export async function* drain(batches: Batches): AsyncGenerator<Arrow.RecordBatch> {
   try {
     for (;;) {
-      const batch = await store.withFileKey(path, signal, () => scan.next(signal));
-      if (!batch) break;
-      batches.push(batch);
+      const batch = await batches.next();
+      if (!batch) return;
+      yield batch;
     }
   } finally {
-    await scan.close();
+    await batches.close();
   }
-  return new a.Table(scan.schema, batches);
+}
+
+/** Every batch of `batches` as one Table. */
+export async function collect(a: ArrowModule, schema: Arrow.Schema, batches: Batches): Promise<Arrow.Table> {
+  const all: Arrow.RecordBatch[] = [];
+  for await (const batch of drain(batches)) all.push(batch);
+  return new a.Table(schema, all);
 }
 
 /** The footer of a Parquet file: schema, row groups, column chunks and their statistics. */
@@ -363,7 +444,33 @@ export async function readParquetMetadata(arrow: ArrowSource, store: Store, path
   return { ...rest, numRowGroups: rowGroups.length, rowGroups, schema: schemaOf(a, schema.export()) };
 }
 
-type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
+export type BatchSource = Arrow.Table | Arrow.RecordBatch | Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
+
+/**
+ * What a write takes, checked: its batches, each an apache-arrow RecordBatch of the caller's
+ * build (checked as they come), and the schema when the input is a Table.
+ */
+export function inputOf(a: ArrowModule, method: string, data: BatchSource): { schema?: Arrow.Schema; batches: AsyncIterable<Arrow.RecordBatch> } {
+  let schema: Arrow.Schema | undefined;
+  let items: Iterable<unknown> | AsyncIterable<unknown>;
+  if (data instanceof a.Table) {
+    schema = data.schema;
+    items = data.batches;
+  } else if (data instanceof a.RecordBatch) {
+    items = [data];
+  } else if (data && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+    items = data;
+  } else {
+    throw new TypeError(`${method}: data must be an apache-arrow Table, a RecordBatch or an iterable of RecordBatches, got ${describe(data)}`);
+  }
+  async function* batches() {
+    for await (const item of items) {
+      if (!(item instanceof a.RecordBatch)) throw new TypeError(`${method}: expected apache-arrow RecordBatches, got ${describe(item)}`);
+      yield item as Arrow.RecordBatch;
+    }
+  }
+  return { schema, batches: batches() };
+}
 
 /**
  * Writes a Table, a RecordBatch or a (possibly async) iterable of batches as a Parquet file,
@@ -377,29 +484,12 @@ export async function writeParquet(
   data: BatchSource,
   options: WriteParquetOptions = {},
 ): Promise<WriteResult> {
-  checkOptions('writeParquet', options, { compression: 'string', rowGroupSize: 'count', overwrite: 'boolean', metadata: 'object', onProgress: 'function' });
+  checkOptions('writeParquet', options, { ...ENCODING_SPEC, overwrite: 'boolean', metadata: 'object', onProgress: 'function' });
+  const encoding = encoderOptionsOf('writeParquet', options);
   const a = await arrow.load();
-  const compression = options.compression ?? 'snappy';
-  if (!COMPRESSIONS.includes(compression)) {
-    throw new TypeError(`writeParquet: option 'compression' must be one of ${COMPRESSIONS.join(', ')}, got ${describe(compression)}`);
-  }
-  if (options.rowGroupSize !== undefined && (options.rowGroupSize < 1 || options.rowGroupSize > 0xffffffff)) {
-    throw new RangeError(`writeParquet: option 'rowGroupSize' must be between 1 and 4294967295, got ${options.rowGroupSize}`);
-  }
-  let schema: Arrow.Schema | undefined;
-  let batches: Iterable<Arrow.RecordBatch> | AsyncIterable<Arrow.RecordBatch>;
-  if (data instanceof a.Table) {
-    schema = data.schema;
-    batches = data.batches;
-  } else if (data instanceof a.RecordBatch) {
-    batches = [data];
-  } else if (data && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
-    batches = data as Iterable<Arrow.RecordBatch>;
-  } else {
-    throw new TypeError(`writeParquet: data must be an apache-arrow Table, a RecordBatch or an iterable of RecordBatches, got ${describe(data)}`);
-  }
+  const { schema, batches } = inputOf(a, 'writeParquet', data);
   const binding = loadNativeBinding();
-  const encoder = new binding.ParquetEncoderHandle(path, { compression, rowGroupSize: options.rowGroupSize });
+  const encoder = construct('writeParquet', () => new binding.ParquetEncoderHandle(path, encoding));
   const backend = store.backend.name;
   // The store reports a failing source in its own words; the caller gets ours.
   let failure: unknown;
@@ -411,18 +501,19 @@ export async function writeParquet(
 
   async function* encoded(): AsyncGenerator<Buffer> {
     let wrote = false;
-    for await (const batch of batches) {
-      if (!(batch instanceof a.RecordBatch)) {
-        throw (failure = new TypeError(`writeParquet: expected apache-arrow RecordBatches, got ${describe(batch)}`));
+    try {
+      for await (const batch of batches) {
+        wrote = true;
+        const bytes = await encode(() => encoder.write(importBatchOf(a, batch, schema)));
+        if (bytes.length > 0) yield bytes;
       }
-      wrote = true;
-      const bytes = await encode(() => encoder.write(importBatchOf(a, batch)));
-      if (bytes.length > 0) yield bytes;
+    } catch (err) {
+      throw (failure ??= err);
     }
     if (!wrote && !schema) throw (failure = new TypeError('writeParquet: no batches to write and no schema to write an empty file with'));
     yield await encode(() => encoder.finish(wrote ? null : importBatchOf(a, new a.RecordBatch(schema!))));
   }
-  const { compression: _c, rowGroupSize: _r, ...writeOptions } = options;
+  const { compression: _c, compressionLevel: _l, rowGroupSize: _r, ...writeOptions } = options;
   try {
     return await store.write(path, encoded(), writeOptions);
   } catch (err) {

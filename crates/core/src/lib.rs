@@ -1,6 +1,7 @@
 //! remote-store native core: the S3/local data path on object_store, free of any Node binding.
 
 pub mod credentials;
+pub mod dataset;
 pub mod error;
 pub mod handover;
 pub mod local;

@@ -257,3 +257,34 @@ async fn second_units_and_date64_are_stored_as_pyarrow_stores_them_and_read_back
     );
     assert_eq!(collect(&scan).await, vec![batch]);
 }
+
+#[tokio::test]
+async fn schema_and_field_metadata_survive_a_round_trip_and_any_projection() {
+    use arrow_schema::{Field, Schema};
+    use std::collections::HashMap;
+    let store = Store::memory();
+    let field = Field::new("id", arrow_schema::DataType::Int64, false)
+        .with_metadata(HashMap::from([("unit".to_string(), "count".to_string())]));
+    let schema = Arc::new(Schema::new_with_metadata(
+        vec![field, Field::new("s", arrow_schema::DataType::Utf8, true)],
+        HashMap::from([("geo".to_string(), "{}".to_string())]),
+    ));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef, Arc::new(StringArray::from(vec!["a", "b"]))],
+    )
+    .unwrap();
+    let mut enc = ParquetEncoder::new("m.parquet", schema, &EncodeOptions::default()).unwrap();
+    let mut bytes = enc.write(&batch).unwrap();
+    bytes.extend(enc.finish().unwrap());
+    put(&store, "m.parquet", bytes).await;
+    for columns in [None, Some(vec!["s".to_string(), "id".to_string()])] {
+        let opts = ScanOptions { columns, ..Default::default() };
+        let scan = ParquetScan::open(source(&store, "m.parquet"), opts, &CancellationToken::new()).await.unwrap();
+        let s = scan.schema();
+        assert_eq!(s.metadata().get("geo").map(String::as_str), Some("{}"));
+        assert_eq!(s.field_with_name("id").unwrap().metadata().get("unit").map(String::as_str), Some("count"));
+    }
+    let summary = read_summary(source(&store, "m.parquet").as_ref(), HostTypes::default()).await.unwrap();
+    assert!(summary.key_value_metadata.contains(&("geo".to_string(), "{}".to_string())));
+}

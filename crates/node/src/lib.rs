@@ -13,6 +13,7 @@ use napi_derive::napi;
 use remote_store_core as core;
 use remote_store_core::{Bytes, CancellationToken};
 
+mod dataset;
 mod local;
 mod parquet;
 

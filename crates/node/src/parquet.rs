@@ -27,7 +27,7 @@ pub struct HostTypeOptions {
     pub decimal256: Option<bool>,
 }
 
-fn host_types(h: Option<HostTypeOptions>) -> HostTypes {
+pub(crate) fn host_types(h: Option<HostTypeOptions>) -> HostTypes {
     let d = HostTypes::default();
     match h {
         None => d,
@@ -41,11 +41,12 @@ fn host_types(h: Option<HostTypeOptions>) -> HostTypes {
 }
 
 /// One filter value; exactly one field is set. Numbers that are safe integers compare as
-/// integers, others as floats; bigints arrive as `str`.
+/// integers, others as floats; bigints arrive in decimal as `bigint`.
 #[napi(object)]
 pub struct FilterValue {
     pub bool: Option<bool>,
     pub num: Option<f64>,
+    pub bigint: Option<String>,
     pub str: Option<String>,
     pub bytes: Option<Buffer>,
     /// A Date, as milliseconds since the epoch.
@@ -79,6 +80,8 @@ fn filter_value(path: &str, column: &str, v: FilterValue) -> core::Result<pq::Va
         } else {
             pq::Value::Float(n)
         }
+    } else if let Some(s) = v.bigint {
+        pq::Value::BigInt(s)
     } else if let Some(s) = v.str {
         pq::Value::Str(s)
     } else if let Some(b) = v.bytes {
@@ -90,38 +93,42 @@ fn filter_value(path: &str, column: &str, v: FilterValue) -> core::Result<pq::Va
     })
 }
 
+/// A filter in the core's terms; errors name the column or operator at fault.
+pub(crate) fn filter_of(path: &str, filter: Option<Vec<Vec<FilterTerm>>>) -> core::Result<Option<pq::Filter>> {
+    let Some(any_of) = filter else { return Ok(None) };
+    let mut conjs = Vec::with_capacity(any_of.len());
+    for conj in any_of {
+        let mut terms = Vec::with_capacity(conj.len());
+        for t in conj {
+            let op = pq::Op::parse(&t.op).ok_or_else(|| {
+                core::Error::argument(
+                    path,
+                    format!(
+                        "filter: unknown operator '{}' for '{}'; use =, ==, !=, <, <=, >, >=, in, not in",
+                        t.op, t.column
+                    ),
+                )
+            })?;
+            let values = t.values.into_iter().map(|v| filter_value(path, &t.column, v)).collect::<core::Result<_>>()?;
+            terms.push(pq::Term { column: t.column, op, values });
+        }
+        conjs.push(terms);
+    }
+    Ok(Some(pq::Filter { any_of: conjs }))
+}
+
+/// A row limit as the core takes it (a negative or non-finite one means none).
+pub(crate) fn limit_of(l: Option<f64>) -> Option<usize> {
+    l.filter(|l| l.is_finite() && *l >= 0.0).map(|l| l as usize)
+}
+
 fn scan_options(path: &str, o: Option<ScanOptions>) -> core::Result<pq::ScanOptions> {
     let Some(o) = o else { return Ok(pq::ScanOptions::default()) };
-    let filter = match o.filter {
-        None => None,
-        Some(any_of) => {
-            let mut conjs = Vec::with_capacity(any_of.len());
-            for conj in any_of {
-                let mut terms = Vec::with_capacity(conj.len());
-                for t in conj {
-                    let op = pq::Op::parse(&t.op).ok_or_else(|| {
-                        core::Error::argument(
-                            path,
-                            format!(
-                                "filter: unknown operator '{}' for '{}'; use =, ==, !=, <, <=, >, >=, in, not in",
-                                t.op, t.column
-                            ),
-                        )
-                    })?;
-                    let values =
-                        t.values.into_iter().map(|v| filter_value(path, &t.column, v)).collect::<core::Result<_>>()?;
-                    terms.push(pq::Term { column: t.column, op, values });
-                }
-                conjs.push(terms);
-            }
-            Some(pq::Filter { any_of: conjs })
-        }
-    };
     Ok(pq::ScanOptions {
         columns: o.columns,
-        filter,
+        filter: filter_of(path, o.filter)?,
         row_groups: o.row_groups.map(|v| v.into_iter().map(|g| g as usize).collect()),
-        limit: o.limit.filter(|l| l.is_finite() && *l >= 0.0).map(|l| l as usize),
+        limit: limit_of(o.limit),
         batch_size: o.batch_size.map(|b| b as usize),
         host: host_types(o.host),
     })
@@ -151,10 +158,38 @@ pub struct JsByteSource {
     pub ranges: RangesFn,
 }
 
+/// The last `n` bytes of the object at `path` (see [`JsByteSource::suffix`]).
+#[napi(object)]
+pub struct SuffixRequest {
+    pub path: String,
+    pub n: f64,
+}
+
+#[napi(object)]
+pub struct RangesRequest {
+    pub path: String,
+    pub ranges: Vec<crate::ByteRange>,
+}
+
+type KeyedSuffixFn = ThreadsafeFunction<SuffixRequest, Promise<SuffixResult>, SuffixRequest, Status, false, true>;
+type KeyedRangesFn = ThreadsafeFunction<RangesRequest, Promise<Vec<Buffer>>, RangesRequest, Status, false, true>;
+
+/// The objects of a store read through JavaScript, by path (the files of a dataset).
+#[napi(object, object_to_js = false)]
+pub struct JsFiles {
+    pub suffix: KeyedSuffixFn,
+    pub ranges: KeyedRangesFn,
+}
+
+/// How a host source reaches JavaScript: callbacks for one object, or for any object by path.
+enum HostFns {
+    One { suffix: SuffixFn, ranges: RangesFn },
+    ByPath { suffix: KeyedSuffixFn, ranges: KeyedRangesFn },
+}
+
 struct HostSource {
     path: String,
-    suffix: SuffixFn,
-    ranges: RangesFn,
+    fns: Arc<HostFns>,
 }
 
 fn host_error(path: &str, e: Error) -> core::Error {
@@ -173,19 +208,33 @@ impl pq::ByteSource for HostSource {
     }
 
     async fn suffix(&self, n: u64) -> core::Result<(Bytes, core::ObjectVersion)> {
-        let p = self.suffix.call_async_catch(n as f64).await.map_err(|e| host_error(&self.path, e))?;
-        let r = p.await.map_err(|e| host_error(&self.path, e))?;
+        let fail = |e| host_error(&self.path, e);
+        let r = match self.fns.as_ref() {
+            HostFns::One { suffix, .. } => suffix.call_async_catch(n as f64).await.map_err(fail)?.await,
+            HostFns::ByPath { suffix, .. } => {
+                let req = SuffixRequest { path: self.path.clone(), n: n as f64 };
+                suffix.call_async_catch(req).await.map_err(fail)?.await
+            }
+        }
+        .map_err(fail)?;
         let version = core::ObjectVersion { size: r.size as u64, etag: r.etag, version: r.version };
         Ok((Bytes::from_owner(r.data), version))
     }
 
     async fn ranges(&self, ranges: Vec<Range<u64>>, _version: &core::ObjectVersion) -> core::Result<Vec<Bytes>> {
+        let fail = |e| host_error(&self.path, e);
         let arg: Vec<crate::ByteRange> = ranges
             .iter()
             .map(|r| crate::ByteRange { offset: r.start as f64, length: (r.end - r.start) as f64 })
             .collect();
-        let p = self.ranges.call_async_catch(arg).await.map_err(|e| host_error(&self.path, e))?;
-        let bufs = p.await.map_err(|e| host_error(&self.path, e))?;
+        let bufs = match self.fns.as_ref() {
+            HostFns::One { ranges, .. } => ranges.call_async_catch(arg).await.map_err(fail)?.await,
+            HostFns::ByPath { ranges, .. } => {
+                let req = RangesRequest { path: self.path.clone(), ranges: arg };
+                ranges.call_async_catch(req).await.map_err(fail)?.await
+            }
+        }
+        .map_err(fail)?;
         if bufs.len() != ranges.len() {
             return Err(core::Error::new(
                 core::ErrorKind::Other,
@@ -198,7 +247,22 @@ impl pq::ByteSource for HostSource {
 }
 
 fn host_source(s: JsByteSource) -> Arc<dyn pq::ByteSource> {
-    Arc::new(HostSource { path: s.path, suffix: s.suffix, ranges: s.ranges })
+    Arc::new(HostSource { path: s.path, fns: Arc::new(HostFns::One { suffix: s.suffix, ranges: s.ranges }) })
+}
+
+/// The files of a dataset read through JavaScript.
+pub(crate) struct HostFiles(Arc<HostFns>);
+
+impl HostFiles {
+    pub(crate) fn new(f: JsFiles) -> Self {
+        HostFiles(Arc::new(HostFns::ByPath { suffix: f.suffix, ranges: f.ranges }))
+    }
+}
+
+impl core::dataset::Sources for HostFiles {
+    fn open(&self, path: &str) -> Arc<dyn pq::ByteSource> {
+        Arc::new(HostSource { path: path.to_string(), fns: self.0.clone() })
+    }
 }
 
 // ---- scans -----------------------------------------------------------------------------
@@ -426,7 +490,7 @@ pub struct ArrowBatch {
 }
 
 impl ArrowBatch {
-    fn new(batch: arrow_array::RecordBatch) -> Self {
+    pub(crate) fn new(batch: arrow_array::RecordBatch) -> Self {
         ArrowBatch { batch: Some(batch), exported: None }
     }
 
@@ -536,6 +600,8 @@ pub struct ImportNode {
     pub format: String,
     pub name: String,
     pub nullable: bool,
+    /// The field's metadata; on the root, the schema's.
+    pub metadata: Option<HashMap<String, String>>,
     pub length: f64,
     pub offset: f64,
     pub buffers: Vec<Option<Uint8Array>>,
@@ -548,11 +614,14 @@ pub struct ImportNode {
 struct JsMemory(#[allow(dead_code)] Uint8Array);
 impl RefUnwindSafe for JsMemory {}
 
-fn foreign(n: ImportNode) -> handover::ForeignNode {
+pub(crate) fn foreign(n: ImportNode) -> handover::ForeignNode {
+    let mut metadata: Vec<(String, String)> = n.metadata.unwrap_or_default().into_iter().collect();
+    metadata.sort();
     handover::ForeignNode {
         format: n.format,
         name: n.name,
         nullable: n.nullable,
+        metadata,
         length: n.length.max(0.0) as usize,
         offset: n.offset.max(0.0) as usize,
         buffers: n
@@ -572,9 +641,29 @@ fn foreign(n: ImportNode) -> handover::ForeignNode {
 
 #[napi(object)]
 pub struct EncoderOptions {
-    /// zstd, snappy (default), lz4, gzip, none.
+    /// zstd, snappy (default), lz4, gzip, brotli, none.
     pub compression: Option<String>,
+    /// zstd 1–22, gzip 0–10, brotli 0–11.
+    pub compression_level: Option<i32>,
     pub row_group_size: Option<u32>,
+}
+
+/// Encoding options in the core's terms.
+pub(crate) fn encode_options(path: &str, o: Option<EncoderOptions>) -> core::Result<pq::EncodeOptions> {
+    let mut opts = pq::EncodeOptions::default();
+    if let Some(o) = o {
+        if o.compression.is_some() || o.compression_level.is_some() {
+            let name = o.compression.as_deref().unwrap_or("snappy");
+            opts.compression = pq::parse_compression(name, o.compression_level).map_err(|e| with_path(e, path))?;
+        }
+        if let Some(r) = o.row_group_size {
+            if r == 0 {
+                return Err(core::Error::argument(path, "rowGroupSize must be at least 1"));
+            }
+            opts.row_group_size = Some(r as usize);
+        }
+    }
+    Ok(opts)
 }
 
 /// Encodes batches as Parquet on worker threads; each call resolves with the bytes ready so far.
@@ -589,18 +678,7 @@ pub struct ParquetEncoderHandle {
 impl ParquetEncoderHandle {
     #[napi(constructor)]
     pub fn new(path: String, options: Option<EncoderOptions>) -> Result<Self> {
-        let mut opts = pq::EncodeOptions::default();
-        if let Some(o) = options {
-            if let Some(c) = o.compression {
-                opts.compression = pq::parse_compression(&c).map_err(crate::to_napi_err)?;
-            }
-            if let Some(r) = o.row_group_size {
-                if r == 0 {
-                    return Err(crate::to_napi_err(core::Error::argument(&path, "rowGroupSize must be at least 1")));
-                }
-                opts.row_group_size = Some(r as usize);
-            }
-        }
+        let opts = encode_options(&path, options).map_err(crate::to_napi_err)?;
         Ok(ParquetEncoderHandle { path, opts, inner: Arc::new(Mutex::new(None)) })
     }
 
@@ -649,7 +727,7 @@ impl ParquetEncoderHandle {
     }
 }
 
-fn with_path(mut e: core::Error, path: &str) -> core::Error {
+pub(crate) fn with_path(mut e: core::Error, path: &str) -> core::Error {
     if e.path.is_empty() {
         e.path = path.to_string();
         e.message = format!("{}: {}", path, e.message);
@@ -658,7 +736,9 @@ fn with_path(mut e: core::Error, path: &str) -> core::Error {
 }
 
 /// CPU-bound work off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> core::Result<T> + Send + 'static) -> core::Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> core::Result<T> + Send + 'static,
+) -> core::Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .unwrap_or_else(|e| Err(core::Error::new(core::ErrorKind::Other, "", format!("encoder task failed: {e}"))))

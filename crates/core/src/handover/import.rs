@@ -11,7 +11,7 @@ use arrow_buffer::alloc::Allocation;
 use arrow_buffer::Buffer;
 use arrow_data::{layout, ArrayData};
 use arrow_schema::ffi::{FFI_ArrowSchema, Flags};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Field, FieldRef, Schema};
 
 use crate::error::{Error, Result};
 
@@ -29,6 +29,8 @@ pub struct ForeignNode {
     pub format: String,
     pub name: String,
     pub nullable: bool,
+    /// The field's metadata; on the root (the batch's struct), the schema's.
+    pub metadata: Vec<(String, String)>,
     pub length: usize,
     pub offset: usize,
     pub buffers: Vec<Option<ForeignBuffer>>,
@@ -43,10 +45,30 @@ fn ffi_schema(node: &ForeignNode) -> std::result::Result<FFI_ArrowSchema, arrow_
     FFI_ArrowSchema::try_new(&node.format, children, dictionary)?.with_name(&node.name)?.with_flags(flags)
 }
 
+/// `field` (parsed from `node`) with the metadata of `node` and of its children.
+fn with_metadata(field: Field, node: &ForeignNode) -> Field {
+    use DataType::*;
+    let child = |f: &FieldRef, n: Option<&ForeignNode>| match n {
+        Some(n) => Arc::new(with_metadata(f.as_ref().clone(), n)),
+        None => f.clone(),
+    };
+    let first = node.children.first();
+    let t = match field.data_type() {
+        Struct(fs) => Struct(fs.iter().enumerate().map(|(i, f)| child(f, node.children.get(i))).collect()),
+        List(f) => List(child(f, first)),
+        LargeList(f) => LargeList(child(f, first)),
+        FixedSizeList(f, n) => FixedSizeList(child(f, first), *n),
+        Map(f, sorted) => Map(child(f, first), *sorted),
+        other => other.clone(),
+    };
+    let metadata: std::collections::HashMap<String, String> = node.metadata.iter().cloned().collect();
+    field.with_data_type(t).with_metadata(metadata)
+}
+
 /// The field a node describes (its format strings parsed the C Data Interface way).
 pub fn field_of(node: &ForeignNode) -> Result<Field> {
     let schema = ffi_schema(node).map_err(|e| bad(&node.name, e))?;
-    Field::try_from(&schema).map_err(|e| bad(&node.name, e))
+    Ok(with_metadata(Field::try_from(&schema).map_err(|e| bad(&node.name, e))?, node))
 }
 
 fn bad(name: &str, e: impl std::fmt::Display) -> Error {
@@ -126,7 +148,7 @@ pub fn import_batch(root: ForeignNode) -> Result<RecordBatch> {
     };
     let data = array_data(root, field.data_type())?;
     let array = StructArray::from(data);
-    let schema = Arc::new(Schema::new(fields));
+    let schema = Arc::new(Schema::new_with_metadata(fields, field.metadata().clone()));
     RecordBatch::try_new(schema, array.columns().to_vec()).map_err(|e| bad("", e))
 }
 
@@ -143,6 +165,7 @@ mod tests {
             format: node.format.clone(),
             name: node.name.clone(),
             nullable: node.nullable,
+            metadata: node.metadata.clone(),
             length: node.length,
             offset: node.offset,
             buffers: node
@@ -189,6 +212,7 @@ mod tests {
             format: "+s".into(),
             name: String::new(),
             nullable: false,
+            metadata: vec![],
             length: 1,
             offset: 0,
             buffers: vec![None],
@@ -196,6 +220,7 @@ mod tests {
                 format: "u".into(),
                 name: "s".into(),
                 nullable: true,
+                metadata: vec![],
                 length: 1,
                 offset: 0,
                 buffers: vec![

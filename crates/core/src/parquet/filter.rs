@@ -27,7 +27,8 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    /// Also how integers beyond ±2^53 arrive (parsed against the column's type).
+    /// An integer beyond ±2^53 (a JS bigint), in decimal.
+    BigInt(String),
     Str(String),
     Bytes(Vec<u8>),
     /// A point in time (a JS `Date`): milliseconds since the epoch, UTC.
@@ -81,7 +82,7 @@ pub struct Filter {
     pub any_of: Vec<Vec<Term>>,
 }
 
-struct BoundTerm {
+pub(crate) struct BoundTerm {
     name: String,
     /// Index of the column among the file's top-level fields.
     root: usize,
@@ -103,9 +104,52 @@ fn literal_array(v: &Value) -> ArrayRef {
         Value::Bool(b) => Arc::new(BooleanArray::from(vec![*b])),
         Value::Int(i) => Arc::new(Int64Array::from(vec![*i])),
         Value::Float(f) => Arc::new(Float64Array::from(vec![*f])),
-        Value::Str(s) => Arc::new(StringArray::from(vec![s.as_str()])),
+        Value::Str(s) | Value::BigInt(s) => Arc::new(StringArray::from(vec![s.as_str()])),
         Value::Bytes(b) => Arc::new(BinaryArray::from(vec![b.as_slice()])),
         Value::TimestampMs(ms) => Arc::new(TimestampMillisecondArray::from(vec![*ms]).with_timezone("UTC")),
+    }
+}
+
+/// Whether a value of this kind may be compared with a column of type `t` (a dictionary's
+/// value type). No kind is coerced into another: `5` against a string column, or `true`
+/// against an integer one, is a mistake to report, not a comparison to make.
+fn fits(v: &Value, t: &DataType) -> bool {
+    use DataType::*;
+    let numeric = t.is_integer()
+        || t.is_floating()
+        || matches!(t, Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..));
+    let binary = matches!(t, Binary | LargeBinary | BinaryView | FixedSizeBinary(_));
+    match v {
+        Value::Bool(_) => matches!(t, Boolean),
+        Value::Int(_) | Value::Float(_) | Value::BigInt(_) => numeric,
+        Value::Str(_) => matches!(t, Utf8 | LargeUtf8 | Utf8View) || binary,
+        Value::Bytes(_) => binary,
+        Value::TimestampMs(_) => matches!(t, Timestamp(..) | Date32 | Date64),
+    }
+}
+
+/// How a value's kind is called on the host.
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::BigInt(_) => "a bigint",
+        Value::Str(_) => "a string",
+        Value::Bytes(_) => "a Uint8Array",
+        Value::TimestampMs(_) => "a Date",
+    }
+}
+
+fn op_name(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "=",
+        Op::Ne => "!=",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        Op::In => "in",
+        Op::NotIn => "not in",
     }
 }
 
@@ -244,7 +288,7 @@ impl BoundFilter {
     }
 }
 
-fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTerm> {
+pub(crate) fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTerm> {
     let (root, field) = schema.column_with_name(&t.column).ok_or_else(|| {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         Error::argument(
@@ -267,6 +311,20 @@ fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTerm> {
     let cmp_type = if col_type.is_integer() && fractional { DataType::Float64 } else { col_type.clone() };
     let mut literals = Vec::with_capacity(t.values.len());
     for v in &t.values {
+        if !fits(v, col_type) {
+            return Err(Error::argument(
+                path,
+                format!(
+                    "filter: ['{}', '{}', {}] compares column '{}' of type {} with {}",
+                    t.column,
+                    op_name(t.op),
+                    show(v),
+                    t.column,
+                    field.data_type(),
+                    kind_name(v)
+                ),
+            ));
+        }
         let lit = cast_with_options(&literal_array(v), &cmp_type, &STRICT).map_err(|e| {
             Error::argument(
                 path,
@@ -304,6 +362,7 @@ fn show(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
+        Value::BigInt(s) => format!("{s}n"),
         Value::Str(s) => format!("'{s}'"),
         Value::Bytes(b) => format!("<{} bytes>", b.len()),
         Value::TimestampMs(ms) => format!("Date({ms})"),
@@ -331,7 +390,7 @@ impl BoundTerm {
     }
 
     /// Which rows of `col` match, nulls not.
-    fn rows(&self, col: &ArrayRef) -> std::result::Result<BooleanBuffer, ArrowError> {
+    pub(crate) fn rows(&self, col: &ArrayRef) -> std::result::Result<BooleanBuffer, ArrowError> {
         use arrow_ord::cmp;
         let col = self.cast(col, &STRICT)?;
         let n = col.len();
@@ -454,4 +513,55 @@ fn term_pages(
         }
     }
     Some(RowSelection::from(selectors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::{Field, TimeUnit};
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("flag", DataType::Boolean, true),
+            Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Field::new("price", DataType::Decimal128(10, 2), true),
+            Field::new("blob", DataType::Binary, true),
+        ])
+    }
+
+    fn bind(column: &str, op: Op, v: Value) -> Result<BoundFilter> {
+        let f = Filter { any_of: vec![vec![Term { column: column.into(), op, values: vec![v] }]] };
+        BoundFilter::bind(&f, &schema(), "f.parquet")
+    }
+
+    #[test]
+    fn values_of_another_kind_than_the_column_are_refused_naming_column_operator_and_types() {
+        let e = bind("name", Op::Gt, Value::Int(5)).err().expect("a number against a string column");
+        assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+        assert!(e.message.contains("'name'") && e.message.contains("'>'"), "{}", e.message);
+        assert!(e.message.contains("Utf8") && e.message.contains("number"), "{}", e.message);
+        let e = bind("id", Op::Eq, Value::Bool(true)).err().expect("a boolean against an integer column");
+        assert!(e.message.contains("'id'") && e.message.contains("'='"), "{}", e.message);
+        assert!(e.message.contains("Int64") && e.message.contains("boolean"), "{}", e.message);
+        assert!(bind("flag", Op::Eq, Value::Int(1)).is_err(), "a number against a boolean column");
+        assert!(bind("at", Op::Ge, Value::Int(1)).is_err(), "a number against a timestamp column");
+        assert!(bind("at", Op::Ge, Value::Str("2024-01-01".into())).is_err(), "a string against a timestamp column");
+        assert!(bind("id", Op::Eq, Value::Str("5".into())).is_err(), "a string against an integer column");
+        assert!(bind("id", Op::Eq, Value::TimestampMs(0)).is_err(), "a Date against an integer column");
+        assert!(bind("name", Op::Eq, Value::Bytes(vec![1])).is_err(), "bytes against a string column");
+    }
+
+    #[test]
+    fn values_of_the_column_kind_are_taken() {
+        assert!(bind("name", Op::Gt, Value::Str("n5".into())).is_ok());
+        assert!(bind("id", Op::Lt, Value::Float(2.5)).is_ok());
+        assert!(bind("id", Op::Lt, Value::BigInt("9007199254740993".into())).is_ok());
+        assert!(bind("price", Op::Lt, Value::Float(2.5)).is_ok());
+        assert!(bind("flag", Op::Eq, Value::Bool(false)).is_ok());
+        assert!(bind("at", Op::Ge, Value::TimestampMs(0)).is_ok());
+        assert!(bind("blob", Op::Eq, Value::Bytes(vec![1])).is_ok());
+        assert!(bind("blob", Op::Eq, Value::Str("ab".into())).is_ok(), "text is bytes too");
+    }
 }

@@ -30,10 +30,12 @@ use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::file::metadata::ParquetMetaData;
+use std::sync::Arc;
 
 pub use filter::{Filter, Op, Term, Value};
 pub use scan::{ParquetScan, ScanOptions, ScanPlan};
-pub use source::{ByteSource, FetchStats, StoreSource};
+pub use source::{load_metadata, ByteSource, FetchStats, LoadedMetadata, StoreSource, FOOTER_HINT};
 pub use write::{parse_compression, EncodeOptions, ParquetEncoder};
 
 use crate::error::Result;
@@ -83,15 +85,26 @@ impl FileSummary {
     }
 }
 
+/// The Arrow schema the decoder reads a file's columns as.
+pub fn decoded_schema(md: &Arc<ParquetMetaData>, path: &str) -> Result<SchemaRef> {
+    let arrow_md = ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new())
+        .map_err(|e| source::from_parquet(path, e))?;
+    Ok(arrow_md.schema().clone())
+}
+
+/// `decoded` (some of a file's columns, as decoded) as the host receives them: the writer's
+/// time units restored, types the host lacks replaced.
+pub fn host_schema(md: &ParquetMetaData, decoded: &arrow_schema::Schema, host: HostTypes) -> SchemaRef {
+    host.host_schema(&hint::restore_units(decoded, hint::embedded_schema(md).as_ref()))
+}
+
 /// The footer of `source`, summarised.
 pub async fn read_summary(source: &dyn ByteSource, host: HostTypes) -> Result<FileSummary> {
     let stats = FetchStats::default();
-    let loaded = source::load_metadata(source, false, &stats).await?;
+    let loaded = source::load_metadata(source, false, source::FOOTER_HINT, &stats).await?;
     let md = loaded.metadata.clone();
     let path = source.path();
-    let arrow_md = ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new())
-        .map_err(|e| source::from_parquet(path, e))?;
-    let schema = arrow_md.schema().clone();
+    let schema = decoded_schema(&md, path)?;
     let fm = md.file_metadata();
     let pq = fm.schema_descr();
     let options = FormatOptions::default();
@@ -157,7 +170,7 @@ pub async fn read_summary(source: &dyn ByteSource, host: HostTypes) -> Result<Fi
                     .collect()
             })
             .unwrap_or_default(),
-        schema: host.host_schema(&hint::restore_units(&schema, hint::embedded_schema(&md).as_ref())),
+        schema: host_schema(&md, &schema, host),
         row_groups,
         size: loaded.version.size,
         has_page_index: md.row_groups().iter().any(|rg| rg.columns().iter().any(|c| c.offset_index_offset().is_some())),

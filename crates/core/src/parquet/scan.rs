@@ -14,10 +14,14 @@ use parquet::errors::ParquetError;
 use tokio_util::sync::CancellationToken;
 
 use super::filter::{BoundFilter, Filter};
-use super::source::{from_parquet, invalidate, load_metadata, ByteSource, FetchStats, LoadedMetadata, SourceReader};
+use super::source::{
+    from_parquet, invalidate, load_metadata, ByteSource, FetchStats, LoadedMetadata, Prefetch, SourceReader,
+    FOOTER_HINT,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::handover::HostTypes;
 use crate::store::cancellable;
+use parquet::schema::types::SchemaDescriptor;
 
 /// What to read. Everything is optional: the default reads the whole file.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +54,7 @@ pub struct ScanPlan {
 /// one is fetched: I/O overlaps decoding, and decoding spreads over the cores.
 struct Open {
     stream: ParquetRecordBatchStream<SourceReader>,
+    ahead: Option<Ahead>,
     fetched_all: bool,
     decoding: VecDeque<Decoding>,
     ready: VecDeque<RecordBatch>,
@@ -57,6 +62,38 @@ struct Open {
     /// Columns are decoded in file order; this puts them in the order asked for.
     order: Option<Vec<usize>>,
 }
+
+/// Whole column chunks of the row groups to come, fetched ahead of the decoder, so that
+/// several requests are in flight while row groups are decoded one by one.
+struct Ahead {
+    prefetch: Arc<Prefetch>,
+    /// The ranges of each row group still to start, in reading order.
+    groups: VecDeque<Vec<std::ops::Range<u64>>>,
+    source: Arc<dyn ByteSource>,
+    version: crate::store::ObjectVersion,
+    stats: Arc<FetchStats>,
+    /// Row groups fetched ahead of the one the decoder asks for next.
+    window: usize,
+    started: usize,
+    asked: usize,
+}
+
+impl Ahead {
+    /// The decoder is about to ask for its next row group: keep `window` row groups ahead.
+    fn next(&mut self) {
+        while self.started < self.asked + 1 + self.window {
+            let Some(ranges) = self.groups.pop_front() else { break };
+            self.prefetch.start(&self.source, &self.version, &self.stats, ranges);
+            self.started += 1;
+        }
+        self.asked += 1;
+    }
+}
+
+/// Requests in flight a prefetch aims for (each column chunk is one request), and the most
+/// row groups it fetches ahead.
+const AHEAD_REQUESTS: usize = 8;
+const AHEAD_GROUPS: usize = 4;
 
 /// A row group's decode on the blocking pool; aborted when dropped (a scan closed early).
 struct Decoding(tokio::task::JoinHandle<Result<Vec<RecordBatch>, arrow_schema::ArrowError>>);
@@ -69,7 +106,7 @@ impl Drop for Decoding {
 
 /// Row groups decoded at once (each holds its selected column chunks and decoded batches).
 /// Asked once: on Linux the answer reads cgroup files, and it is needed for every row group.
-fn decode_depth() -> usize {
+pub(crate) fn decode_depth() -> usize {
     static DEPTH: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *DEPTH.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4))
 }
@@ -82,6 +119,9 @@ impl Open {
                 return Ok(Some(b));
             }
             while !self.fetched_all && self.decoding.len() < decode_depth() {
+                if let Some(a) = self.ahead.as_mut() {
+                    a.next();
+                }
                 match self.stream.next_row_group().await? {
                     Some(reader) => {
                         self.decoding.push_back(Decoding(tokio::task::spawn_blocking(move || reader.collect())))
@@ -122,12 +162,20 @@ impl ParquetScan {
     ) -> Result<ParquetScan> {
         let stats = Arc::new(FetchStats::default());
         let path = source.path().to_string();
-        let (loaded, open, schema) = cancellable(token, &path, async {
-            let loaded = load_metadata(source.as_ref(), opts.filter.is_some(), &stats).await?;
-            let (open, schema) = plan(&source, &loaded, &opts, &stats)?;
-            Ok((loaded, open, schema))
-        })
-        .await?;
+        let loaded =
+            cancellable(token, &path, load_metadata(source.as_ref(), opts.filter.is_some(), FOOTER_HINT, &stats))
+                .await?;
+        ParquetScan::with_metadata(source, opts, loaded, stats)
+    }
+
+    /// Plan a scan over a footer already read (by [`load_metadata`]); fetches count into `stats`.
+    pub fn with_metadata(
+        source: Arc<dyn ByteSource>,
+        opts: ScanOptions,
+        loaded: LoadedMetadata,
+        stats: Arc<FetchStats>,
+    ) -> Result<ParquetScan> {
+        let (open, schema) = plan(&source, &loaded, &opts, &stats)?;
         Ok(ParquetScan {
             source,
             opts,
@@ -179,7 +227,8 @@ impl ParquetScan {
                         // The cached footer belonged to an older version: read it again, once.
                         invalidate(self.source.as_ref());
                         let loaded =
-                            load_metadata(self.source.as_ref(), self.opts.filter.is_some(), &self.stats).await?;
+                            load_metadata(self.source.as_ref(), self.opts.filter.is_some(), FOOTER_HINT, &self.stats)
+                                .await?;
                         let (open, _) = plan(&self.source, &loaded, &self.opts, &self.stats)?;
                         state.open = Some(open);
                         state.loaded = loaded;
@@ -273,7 +322,38 @@ fn plan(
         None => groups.iter().map(|&g| md.row_group(g).num_rows() as u64).sum(),
     };
 
-    let reader = SourceReader::new(source.clone(), loaded.clone(), stats.clone());
+    // Without a filter or a limit, the decoder reads whole column chunks of every row group
+    // planned: fetch them ahead. (With either, it may read parts of chunks or stop early.)
+    let ahead = (opts.filter.is_none() && opts.limit.is_none() && groups.len() > 1).then(|| {
+        let leaves: Vec<usize> =
+            (0..pq.num_columns()).filter(|&l| mask_includes(&opts.columns, &file_schema, &pq, l)).collect();
+        let per_group = leaves.len().max(1);
+        Ahead {
+            prefetch: Arc::new(Prefetch::default()),
+            groups: groups
+                .iter()
+                .map(|&g| {
+                    leaves
+                        .iter()
+                        .map(|&l| {
+                            let (start, len) = md.row_group(g).column(l).byte_range();
+                            start..start + len
+                        })
+                        .collect()
+                })
+                .collect(),
+            source: source.clone(),
+            version: loaded.version.clone(),
+            stats: stats.clone(),
+            window: AHEAD_REQUESTS.div_ceil(per_group).clamp(1, AHEAD_GROUPS),
+            started: 0,
+            asked: 0,
+        }
+    });
+    let mut reader = SourceReader::new(source.clone(), loaded.clone(), stats.clone());
+    if let Some(a) = &ahead {
+        reader = reader.with_prefetch(a.prefetch.clone());
+    }
     let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, arrow_md)
         .with_projection(mask)
         .with_row_groups(groups.clone())
@@ -290,11 +370,31 @@ fn plan(
     let stream = builder.build().map_err(|e| from_parquet(path, e))?;
     let decoded = stream.schema().clone();
     let handed = match &order {
-        Some(o) => Arc::new(decoded.project(o).map_err(|e| Error::new(ErrorKind::Other, path, e.to_string()))?),
-        None => decoded,
+        Some(o) => decoded.project(o).map_err(|e| Error::new(ErrorKind::Other, path, e.to_string()))?,
+        None => decoded.as_ref().clone(),
     };
-    let schema =
-        opts.host.host_schema(&super::hint::restore_units(&handed, super::hint::embedded_schema(&md).as_ref()));
+    // The file's key/value metadata (and the embedded schema's) belongs to every projection.
+    let handed = handed.with_metadata(file_schema.metadata().clone());
+    let schema = super::host_schema(&md, &handed, opts.host);
     let plan = ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected };
-    Ok((Open { stream, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order }, schema))
+    Ok((
+        Open { stream, ahead, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order },
+        schema,
+    ))
+}
+
+/// Whether leaf column `leaf` belongs to the top-level columns asked for (all when `None`).
+fn mask_includes(
+    columns: &Option<Vec<String>>,
+    schema: &arrow_schema::Schema,
+    pq: &SchemaDescriptor,
+    leaf: usize,
+) -> bool {
+    match columns {
+        None => true,
+        Some(names) => {
+            let root = pq.get_column_root_idx(leaf);
+            names.iter().any(|n| schema.index_of(n).ok() == Some(root))
+        }
+    }
 }

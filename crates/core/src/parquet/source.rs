@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::{BoxFuture, FutureExt, Shared};
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::{AsyncFileReader, MetadataFetch};
 use parquet::errors::ParquetError;
@@ -94,6 +94,8 @@ pub struct LoadedMetadata {
     pub version: ObjectVersion,
     /// Came from the cache: the version was not checked by a request of this read.
     pub cached: bool,
+    /// Bytes of the footer (metadata and its 8-byte trailer); 0 when it came from the cache.
+    pub footer_len: u64,
 }
 
 struct CacheEntry {
@@ -127,7 +129,7 @@ fn cache_get(key: &str, page_index: bool) -> Option<LoadedMetadata> {
             return None;
         }
         e.used = clock;
-        Some(LoadedMetadata { metadata: e.metadata.clone(), version: e.version.clone(), cached: true })
+        Some(LoadedMetadata { metadata: e.metadata.clone(), version: e.version.clone(), cached: true, footer_len: 0 })
     })
 }
 
@@ -185,15 +187,20 @@ impl MetadataFetch for TailFetch<'_> {
 }
 
 /// The footer of `source` (and its page index when `page_index`), from the cache when the
-/// object's version is known there, else with one suffix request (plus one more when the
-/// footer is larger than [`FOOTER_HINT`]).
-pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &FetchStats) -> Result<LoadedMetadata> {
+/// object's version is known there, else with one suffix request of `hint` bytes (plus one
+/// more when the footer is larger).
+pub async fn load_metadata(
+    source: &dyn ByteSource,
+    page_index: bool,
+    hint: u64,
+    stats: &FetchStats,
+) -> Result<LoadedMetadata> {
     let key = source.cache_key();
     if let Some(hit) = key.as_deref().and_then(|k| cache_get(k, page_index)) {
         return Ok(hit);
     }
-    stats.add(std::slice::from_ref(&(0..FOOTER_HINT)));
-    let (tail, version) = source.suffix(FOOTER_HINT).await?;
+    let (tail, version) = source.suffix(hint).await?;
+    stats.add(std::slice::from_ref(&(0..tail.len() as u64)));
     let path = source.path();
     if version.size < 12 {
         return Err(Error::new(
@@ -203,6 +210,11 @@ pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &Fe
         ));
     }
     let tail_start = version.size - tail.len() as u64;
+    // The footer's length is in the last 8 bytes; it sizes the next file's first request.
+    let footer_len = match tail.len() {
+        n if n >= 8 => u32::from_le_bytes(tail[n - 8..n - 4].try_into().unwrap()) as u64 + 8,
+        _ => 0,
+    };
     let fetch = TailFetch { source, version: &version, tail, tail_start, stats };
     let policy = if page_index { PageIndexPolicy::Optional } else { PageIndexPolicy::Skip };
     let metadata = ParquetMetaDataReader::new()
@@ -210,11 +222,64 @@ pub async fn load_metadata(source: &dyn ByteSource, page_index: bool, stats: &Fe
         .load_and_finish(fetch, version.size)
         .await
         .map_err(|e| from_parquet(path, e))?;
-    let loaded = LoadedMetadata { metadata: Arc::new(metadata), version, cached: false };
+    let loaded = LoadedMetadata { metadata: Arc::new(metadata), version, cached: false, footer_len };
     if let Some(k) = key {
         cache_put(k, &loaded);
     }
     Ok(loaded)
+}
+
+/// A fetch started ahead of the decoder: its ranges' bytes, or why they could not be had.
+type Ahead = Shared<BoxFuture<'static, std::result::Result<Arc<Vec<Bytes>>, (ErrorKind, String)>>>;
+
+/// Column chunks fetched ahead of the decoder, by byte range: the decoder asks for one row
+/// group at a time, and without this the next row group's request would start only when the
+/// previous one's bytes are in.
+#[derive(Default)]
+pub struct Prefetch {
+    ranges: Mutex<HashMap<(u64, u64), (Ahead, usize)>>,
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        for t in self.tasks.get_mut().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Prefetch {
+    /// Start fetching `ranges` (of one row group) on a task of its own.
+    pub fn start(
+        &self,
+        source: &Arc<dyn ByteSource>,
+        version: &ObjectVersion,
+        stats: &Arc<FetchStats>,
+        ranges: Vec<Range<u64>>,
+    ) {
+        if ranges.is_empty() {
+            return;
+        }
+        let (source, version, stats, asked) = (source.clone(), version.clone(), stats.clone(), ranges.clone());
+        let task = tokio::spawn(async move {
+            stats.add(&asked);
+            source.ranges(asked, &version).await.map(Arc::new).map_err(|e| (e.kind, e.message))
+        });
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(task.abort_handle());
+        let ahead: Ahead =
+            async move { task.await.unwrap_or_else(|e| Err((ErrorKind::Other, format!("prefetch failed: {e}")))) }
+                .boxed()
+                .shared();
+        let mut map = self.ranges.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, r) in ranges.into_iter().enumerate() {
+            map.insert((r.start, r.end), (ahead.clone(), i));
+        }
+    }
+
+    fn take(&self, r: &Range<u64>) -> Option<(Ahead, usize)> {
+        self.ranges.lock().unwrap_or_else(|e| e.into_inner()).remove(&(r.start, r.end))
+    }
 }
 
 /// The `AsyncFileReader` the Parquet decoder pulls column chunks through.
@@ -222,11 +287,18 @@ pub struct SourceReader {
     source: Arc<dyn ByteSource>,
     loaded: LoadedMetadata,
     stats: Arc<FetchStats>,
+    prefetch: Option<Arc<Prefetch>>,
 }
 
 impl SourceReader {
     pub fn new(source: Arc<dyn ByteSource>, loaded: LoadedMetadata, stats: Arc<FetchStats>) -> Self {
-        SourceReader { source, loaded, stats }
+        SourceReader { source, loaded, stats, prefetch: None }
+    }
+
+    /// Serve ranges fetched ahead from `prefetch` (others are fetched when asked for).
+    pub fn with_prefetch(mut self, prefetch: Arc<Prefetch>) -> Self {
+        self.prefetch = Some(prefetch);
+        self
     }
 }
 
@@ -241,8 +313,29 @@ impl AsyncFileReader for SourceReader {
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
         async move {
-            self.stats.add(&ranges);
-            self.source.ranges(ranges, &self.loaded.version).await.map_err(to_parquet)
+            let ahead: Vec<Option<(Ahead, usize)>> = match &self.prefetch {
+                Some(p) => ranges.iter().map(|r| p.take(r)).collect(),
+                None => vec![None; ranges.len()],
+            };
+            let missing: Vec<Range<u64>> =
+                ranges.iter().zip(&ahead).filter(|(_, a)| a.is_none()).map(|(r, _)| r.clone()).collect();
+            let mut fetched = if missing.is_empty() {
+                Vec::new().into_iter()
+            } else {
+                self.stats.add(&missing);
+                self.source.ranges(missing, &self.loaded.version).await.map_err(to_parquet)?.into_iter()
+            };
+            let path = self.source.path().to_string();
+            let mut out = Vec::with_capacity(ranges.len());
+            for a in ahead {
+                out.push(match a {
+                    None => fetched.next().unwrap_or_default(),
+                    Some((shared, i)) => {
+                        shared.await.map_err(|(kind, message)| to_parquet(Error::new(kind, &path, message)))?[i].clone()
+                    }
+                });
+            }
+            Ok(out)
         }
         .boxed()
     }

@@ -8,7 +8,8 @@ use arrow_cast::cast::cast;
 use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowWriter};
-use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -27,22 +28,48 @@ impl Default for EncodeOptions {
     }
 }
 
-/// `zstd`, `snappy`, `lz4`, `gzip`, `none` (pyarrow's names; `uncompressed` also means none).
-pub fn parse_compression(name: &str) -> Result<Compression> {
-    Ok(match name.to_ascii_lowercase().as_str() {
-        "zstd" => Compression::ZSTD(ZstdLevel::default()),
+/// `zstd`, `snappy`, `lz4`, `gzip`, `brotli`, `none` (pyarrow's names; `uncompressed` also
+/// means none), with a `level` for the codecs that have one (zstd 1–22, gzip 0–10, brotli 0–11).
+pub fn parse_compression(name: &str, level: Option<i32>) -> Result<Compression> {
+    let bad_level = |range: &str, e: parquet::errors::ParquetError| {
+        Error::argument("", format!("compressionLevel: {name} takes a level in {range}: {e}"))
+    };
+    let unsigned = |range: &str| -> Result<Option<u32>> {
+        match level {
+            None => Ok(None),
+            Some(l) => u32::try_from(l).map(Some).map_err(|_| {
+                Error::argument("", format!("compressionLevel: {name} takes a level in {range}, got {l}"))
+            }),
+        }
+    };
+    let c = match name.to_ascii_lowercase().as_str() {
+        "zstd" => Compression::ZSTD(match level {
+            None => ZstdLevel::default(),
+            Some(l) => ZstdLevel::try_new(l).map_err(|e| bad_level("1..=22", e))?,
+        }),
+        "gzip" => Compression::GZIP(match unsigned("0..=10")? {
+            None => GzipLevel::default(),
+            Some(l) => GzipLevel::try_new(l).map_err(|e| bad_level("0..=10", e))?,
+        }),
+        "brotli" => Compression::BROTLI(match unsigned("0..=11")? {
+            None => BrotliLevel::default(),
+            Some(l) => BrotliLevel::try_new(l).map_err(|e| bad_level("0..=11", e))?,
+        }),
         "snappy" => Compression::SNAPPY,
         // pyarrow's "lz4" is the raw LZ4 block codec of newer Parquet readers.
         "lz4" | "lz4_raw" => Compression::LZ4_RAW,
-        "gzip" => Compression::GZIP(GzipLevel::default()),
         "none" | "uncompressed" => Compression::UNCOMPRESSED,
         other => {
             return Err(Error::argument(
                 "",
-                format!("compression: unknown codec '{other}'; use one of zstd, snappy, lz4, gzip, none"),
+                format!("compression: unknown codec '{other}'; use one of zstd, snappy, lz4, gzip, brotli, none"),
             ))
         }
-    })
+    };
+    if level.is_some() && !matches!(c, Compression::ZSTD(_) | Compression::GZIP(_) | Compression::BROTLI(_)) {
+        return Err(Error::argument("", format!("compressionLevel: {name} has no levels (zstd, gzip and brotli do)")));
+    }
+    Ok(c)
 }
 
 pub const DEFAULT_ROW_GROUP_SIZE: usize = 1024 * 1024;
@@ -84,10 +111,17 @@ impl ParquetEncoder {
         if rows == 0 {
             return Err(Error::argument(path, "rowGroupSize must be at least 1"));
         }
+        // The schema's metadata (GeoParquet's `geo`, pandas' `pandas`, …) is also the file's
+        // key/value metadata, as pyarrow writes it: readers that ignore the embedded Arrow
+        // schema find it there.
+        let mut kv: Vec<KeyValue> =
+            schema.metadata().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect();
+        kv.sort_by(|a, b| a.key.cmp(&b.key));
         let mut props = WriterProperties::builder()
             .set_compression(opts.compression)
             .set_max_row_group_row_count(Some(rows))
             .set_created_by(format!("remote-store (parquet-rs {})", parquet::file::properties::DEFAULT_CREATED_BY))
+            .set_key_value_metadata((!kv.is_empty()).then_some(kv))
             .build();
         let storage_fields: Fields = schema
             .fields()
