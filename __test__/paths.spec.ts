@@ -98,12 +98,13 @@ test('a symlink pointing outside the root cannot be read, written or listed thro
   }
 });
 
-test('a symlink inside the root works like its target', async (t) => {
+test('a (relative) symlink inside the root works like its target', async (t) => {
   const { dir, remove } = await tempDir();
   try {
     await mkdir(path.join(dir, 'real'));
     await writeFile(path.join(dir, 'real', 'a.txt'), 'inside');
-    await symlink(path.join(dir, 'real'), path.join(dir, 'alias'));
+    // Absolute targets are refused (see local-confinement.spec.ts and LocalBackend's docs).
+    await symlink('real', path.join(dir, 'alias'));
     const store = new Store(new LocalBackend({ root: dir }));
     t.is(await store.readText('alias/a.txt'), 'inside');
   } finally {

@@ -58,6 +58,50 @@ export declare class DatasetWriterHandle {
   finish(schemaSource?: ImportNode | undefined | null): Promise<EncodedChunk[]>
 }
 
+/** A local directory; no key or symlink leads outside it. */
+export declare class NativeLocalFs {
+  /** No I/O: the root is created by the first write when missing. */
+  constructor(root: string)
+  /** The entry at `key` (`''` is the root), or null when nothing is there. */
+  stat(key: string): Promise<LocalEntry | null>
+  /** The whole file, as a Buffer over native memory. */
+  readFile(key: string, token: CancelToken): Promise<Buffer>
+  /** `length` bytes from `offset` (fewer at the end; null: to the end). */
+  readRange(key: string, offset: number, length: number | undefined | null, token: CancelToken): Promise<Buffer>
+  /** A sequential reader (for streams). */
+  openReader(key: string): Promise<NativeLocalReader>
+  /** The entries of a folder, sorted by name (none for a missing path or a file). */
+  list(key: string): Promise<Array<LocalEntry>>
+  /** A temp file next to `key` (parents made), to fill and commit. */
+  createWriter(key: string, token: CancelToken): Promise<NativeLocalWriter>
+  removeFile(key: string): Promise<void>
+  removeFolder(key: string, recursive: boolean): Promise<void>
+  /** Moves a file; create-only unless `overwrite`. */
+  rename(src: string, dst: string, overwrite: boolean): Promise<void>
+  /** Copies a file's bytes through a temp file; resolves with the size. */
+  copy(src: string, dst: string, overwrite: boolean, token: CancelToken): Promise<number>
+}
+
+/** Reads a file in chunks; closed by `close()` or when collected. */
+export declare class NativeLocalReader {
+  /** Up to `size` bytes; an empty Buffer at the end of the file. */
+  read(size: number): Promise<Buffer>
+  close(): void
+}
+
+/**
+ * A write in progress: `write` appends, `commit` puts the file in place (unless the token
+ * fired), `abort` (or being collected) removes the temp file.
+ */
+export declare class NativeLocalWriter {
+  /** Appends a chunk, without copying it. Await each write before the next. */
+  write(chunk: Buffer): Promise<void>
+  /** Flushes, then renames (`overwrite`) or hard-links (create-only) the file into place. */
+  commit(overwrite: boolean): Promise<LocalEntry>
+  /** Discards the write. Idempotent. */
+  abort(): Promise<void>
+}
+
 export declare class NativeObjectStore {
   /** Open a scan of the Parquet objects `paths` below the folder `base` of this store. */
   datasetOpen(base: string, paths: Array<string>, options: DatasetOptions | undefined | null, token: CancelToken): Promise<DatasetScanHandle>
@@ -273,6 +317,18 @@ export interface JsCredentials {
 export interface JsFiles {
   suffix: KeyedSuffixFn
   ranges: KeyedRangesFn
+}
+
+/** A stat or listing entry. */
+export interface LocalEntry {
+  /** The last segment of the key ('' for the root). */
+  name: string
+  kind: 'file' | 'folder' | 'other'
+  size: number
+  /** Milliseconds since the epoch. */
+  modifiedMs: number
+  /** The entry is a symlink (to something beneath the root). */
+  symlink: boolean
 }
 
 /** Open a scan of a Parquet object read through JavaScript. */

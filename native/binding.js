@@ -39,7 +39,7 @@ function missing() {
   if (!prebuilt.includes(suffix)) {
     return new Error(
       `remote-store has no prebuilt native addon for ${where}; there are binaries for ${prebuilt.join(', ')}. ` +
-        's3-arrow and the Parquet functions need it; the s3, local and memory backends do not. To build it, clone the repository and run `npm install` there (needs Rust).',
+        's3-arrow, the local backend and the Parquet functions need it; the s3 and memory backends do not. To build it, clone the repository and run `npm install` there (needs Rust).',
     );
   }
   return new Error(

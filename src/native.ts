@@ -17,6 +17,7 @@ import {
   AbortError,
   AlreadyExists,
   BackendUnavailable,
+  DirectoryNotEmpty,
   InvalidFormat,
   InvalidPath,
   NotFound,
@@ -98,6 +99,7 @@ export type NativeErrorCode =
   | 'BucketNotFound'
   | 'AlreadyExists'
   | 'PermissionDenied'
+  | 'DirectoryNotEmpty'
   | 'Precondition'
   | 'Unavailable'
   | 'Timeout'
@@ -151,6 +153,8 @@ export function mapNativeError(err: unknown, path: string | undefined, backend: 
       return new AlreadyExists(message, details);
     case 'PermissionDenied':
       return new PermissionDenied(message, details);
+    case 'DirectoryNotEmpty':
+      return new DirectoryNotEmpty(message, details);
     case 'BucketNotFound':
     case 'Unavailable':
     case 'Timeout':

@@ -1,24 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, type Stats } from 'node:fs';
-import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { Capability, CapabilitySet } from '../capabilities';
 import { checkContent, contentChunks } from '../content';
-import {
-  AbortError,
-  AlreadyExists,
-  DirectoryNotEmpty,
-  InvalidPath,
-  isAbortError,
-  NotFound,
-  PermissionDenied,
-  RemoteStoreError,
-  throwIfAborted,
-} from '../errors';
+import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, throwIfAborted } from '../errors';
 import type { FileInfo, FolderEntry, WriteResult } from '../models';
-import { NativeObjectStore } from '../native';
+import { loadNativeBinding, mapNativeError, nativeCall, NativeObjectStore, type Binding, type NativeCancelToken } from '../native';
 import { describe } from '../retry';
 import { ancestors, baseName, joinKey } from '../path';
 import { BaseBackend } from './base';
@@ -29,15 +16,61 @@ export interface LocalBackendOptions {
   root: string;
 }
 
-/** Temp files of atomic writes carry this prefix; listings hide them. */
-const TEMP_PREFIX = '.~rs-tmp.';
+/** The addon's confined directory (crates/node/src/local.rs). */
+interface RawLocalEntry {
+  name: string;
+  kind: 'file' | 'folder' | 'other';
+  size: number;
+  modifiedMs: number;
+  /** The entry is a symlink to something beneath the root. */
+  symlink: boolean;
+}
+interface RawLocalReader {
+  read(size: number): Promise<Buffer>;
+  close(): void;
+}
+interface RawLocalWriter {
+  write(chunk: Buffer): Promise<void>;
+  commit(overwrite: boolean): Promise<RawLocalEntry>;
+  abort(): Promise<void>;
+}
+interface RawLocalFs {
+  stat(key: string): Promise<RawLocalEntry | null>;
+  readFile(key: string, token: NativeCancelToken): Promise<Buffer>;
+  readRange(key: string, offset: number, length: number | null, token: NativeCancelToken): Promise<Buffer>;
+  openReader(key: string): Promise<RawLocalReader>;
+  list(key: string): Promise<RawLocalEntry[]>;
+  createWriter(key: string, token: NativeCancelToken): Promise<RawLocalWriter>;
+  removeFile(key: string): Promise<void>;
+  removeFolder(key: string, recursive: boolean): Promise<void>;
+  rename(src: string, dst: string, overwrite: boolean): Promise<void>;
+  copy(src: string, dst: string, overwrite: boolean, token: NativeCancelToken): Promise<number>;
+}
+type LocalBinding = Binding & { NativeLocalFs: new (root: string) => RawLocalFs };
+
+/** Bytes per read of a stream. */
+const STREAM_CHUNK = 1 << 20;
 
 /**
- * A store in a local directory. Hierarchical: folders are real and empty folders
- * persist. Every write goes to a temp file in the target folder and is renamed into
- * place, so readers never see a partial file; `overwrite: false` commits with a
- * hard link, which fails atomically when the target appeared meanwhile.
- * No key can reach outside the root, through symlinks neither.
+ * A store in a local directory. Hierarchical: folders are real and empty folders persist.
+ *
+ * Confinement: every path is resolved beneath the root by the system call that uses it
+ * (the addon holds directory handles: `openat2(RESOLVE_BENEATH)` on Linux, component-wise
+ * `openat(O_NOFOLLOW)` elsewhere), so a folder swapped for a symlink while operations run
+ * cannot lead one outside. Symlinks whose target stays beneath the root (relative targets
+ * such as `alias -> real`) work like their target; a target outside the root, an absolute
+ * target and a loop make the key `InvalidPath`, and listings skip such links. Recursive
+ * listings show linked folders but do not descend into them (a link to an ancestor
+ * cannot make a walk endless); list the link itself to see its content.
+ *
+ * Writes go to a hidden temp file (`.~rs-tmp.…`) in the target's folder and are put in
+ * place in one step, so readers never see a partial file: a rename, or for
+ * `overwrite: false` a hard link, which fails atomically when the target appeared
+ * meanwhile (file systems without hard links fall back to check-then-rename). The signal is
+ * checked right before that step: an aborted write commits nothing, and its temp file is
+ * removed. Errors are this library's classes, naming the store key.
+ *
+ * Needs the native addon; without it every call fails with `BackendUnavailable`.
  *
  * @example
  * const store = new Store(new LocalBackend({ root: '/tmp/data' }));
@@ -49,6 +82,9 @@ export class LocalBackend extends BaseBackend implements Backend {
   readonly capabilities = CapabilitySet.allExcept(Capability.USER_METADATA);
   /** The absolute root directory. */
   readonly root: string;
+  #binding: LocalBinding | undefined;
+  #fs: RawLocalFs | undefined;
+  #native: NativeObjectStore | undefined;
 
   constructor(options: LocalBackendOptions | string) {
     super();
@@ -64,9 +100,42 @@ export class LocalBackend extends BaseBackend implements Backend {
     return `LocalBackend(root='${this.root}')`;
   }
 
-  #native: NativeObjectStore | undefined;
+  /** The addon's directory handle maker, loaded on first use. */
+  private get fs(): RawLocalFs {
+    if (!this.#fs) {
+      let binding: LocalBinding;
+      try {
+        binding = loadNativeBinding() as LocalBinding;
+      } catch (err) {
+        throw new BackendUnavailable(
+          `The local backend needs the native addon, which confines every path beneath the root: ${(err as Error).message}`,
+          { backend: this.name, cause: (err as Error).cause ?? err },
+        );
+      }
+      this.#binding = binding;
+      this.#fs = new binding.NativeLocalFs(this.root);
+    }
+    return this.#fs;
+  }
 
-  /** `unwrap(NativeObjectStore)`: the addon's store over the same directory (Parquet reads use it). */
+  /** One addon call whose rejection becomes our error class. */
+  private async native<T>(key: string, call: Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      throw mapNativeError(err, key, this.name, signal);
+    }
+  }
+
+  /** An addon call with a cancel token tied to `signal`; a read aborted meanwhile is AbortError. */
+  private async cancellable<T>(key: string, signal: AbortSignal | undefined, fn: (fs: RawLocalFs, token: NativeCancelToken) => Promise<T>): Promise<T> {
+    const fs = this.fs;
+    const result = await nativeCall(this.#binding!, key, this.name, signal, (token) => fn(fs, token));
+    throwIfAborted(signal, key);
+    return result;
+  }
+
+  /** `unwrap(NativeObjectStore)`: the addon's store over the same directory, as confined (Parquet uses it). */
   override unwrap<T>(type: Unwrappable<T>): T {
     if (type === (NativeObjectStore as unknown)) {
       this.#native ??= NativeObjectStore.local(this.root);
@@ -87,106 +156,33 @@ export class LocalBackend extends BaseBackend implements Backend {
     return rel.split(nodePath.sep).join('/');
   }
 
-  // ---- safety --------------------------------------------------------------
-
-  /**
-   * The absolute path of a key, after checking that what exists of it resolves
-   * inside the root. A symlink pointing outside makes the key invalid.
-   */
-  private async resolve(key: string): Promise<string> {
-    const target = this.nativePath(key);
-    const realRoot = await this.realRoot();
-    let probe = target;
-    for (;;) {
-      try {
-        const real = await fs.realpath(probe);
-        if (real !== realRoot && !real.startsWith(realRoot + nodePath.sep)) {
-          throw new InvalidPath(`Path '${key}' resolves outside the store root`, { path: key, backend: this.name });
-        }
-        return target;
-      } catch (err) {
-        if (err instanceof RemoteStoreError) throw err;
-        const code = (err as NodeJS.ErrnoException).code;
-        if ((code === 'ENOENT' || code === 'ENOTDIR') && probe !== this.root) {
-          probe = nodePath.dirname(probe);
-          continue;
-        }
-        if (code === 'ENOENT' || code === 'ENOTDIR') return target;
-        throw this.mapError(err, key);
-      }
-    }
-  }
-
-  private async realRoot(): Promise<string> {
-    try {
-      return await fs.realpath(this.root);
-    } catch {
-      return this.root;
-    }
-  }
-
-  /** Stat that answers undefined for a missing path or a path under a file. */
-  private async statOrUndefined(key: string): Promise<Stats | undefined> {
-    const abs = await this.resolve(key);
-    try {
-      return await fs.stat(abs);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw this.mapError(err, key);
-    }
-  }
-
-  private mapError(err: unknown, key: string): RemoteStoreError {
-    if (err instanceof RemoteStoreError) return err;
-    if (isAbortError(err)) return new AbortError(`Operation aborted: '${key}'`, { path: key, backend: this.name, cause: err });
-    const code = (err as NodeJS.ErrnoException)?.code;
-    const details = { path: key, backend: this.name, cause: err };
-    switch (code) {
-      case 'ENOENT':
-      case 'ENOTDIR':
-        return new NotFound(`Not found: '${key}'`, details);
-      case 'EISDIR':
-        return new InvalidPath(`Path is a folder, not a file: '${key}'`, details);
-      case 'EEXIST':
-        return new AlreadyExists(`File already exists: '${key}'`, details);
-      case 'EACCES':
-      case 'EPERM':
-      case 'EROFS':
-        return new PermissionDenied(`Permission denied: '${key}'`, details);
-      case 'ENOTEMPTY':
-        return new DirectoryNotEmpty(`Folder not empty: '${key}'`, details);
-      case 'ENAMETOOLONG':
-      case 'EINVAL':
-      case 'ELOOP':
-        return new InvalidPath(`Invalid path for a local file: '${key}' (${code})`, details);
-      default:
-        return new RemoteStoreError(`Local file operation failed on '${key}': ${(err as Error)?.message ?? String(err)}`, details);
-    }
-  }
-
   // ---- probes --------------------------------------------------------------
+
+  /** The entry at `key`, or undefined when nothing is there. */
+  private stat(key: string): Promise<RawLocalEntry | undefined> {
+    return this.native(key, this.fs.stat(key)).then((st) => st ?? undefined);
+  }
 
   async exists(key: string): Promise<boolean> {
     if (key === '') return true;
-    return (await this.statOrUndefined(key)) !== undefined;
+    return (await this.stat(key)) !== undefined;
   }
 
   async isFile(key: string): Promise<boolean> {
     if (key === '') return false;
-    return (await this.statOrUndefined(key))?.isFile() ?? false;
+    return (await this.stat(key))?.kind === 'file';
   }
 
   async isFolder(key: string): Promise<boolean> {
     if (key === '') return true;
-    return (await this.statOrUndefined(key))?.isDirectory() ?? false;
+    return (await this.stat(key))?.kind === 'folder';
   }
 
   /** Stat of a key that must be a file: NotFound when missing, InvalidPath for a folder. */
-  private async statFile(key: string): Promise<Stats> {
-    const st = await this.statOrUndefined(key);
+  private async statFile(key: string): Promise<RawLocalEntry> {
+    const st = await this.stat(key);
     if (!st) throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
-    if (st.isDirectory()) throw this.notAFile(key);
+    if (st.kind === 'folder') throw this.notAFile(key);
     return st;
   }
 
@@ -194,97 +190,63 @@ export class LocalBackend extends BaseBackend implements Backend {
     return this.fileInfo(key, await this.statFile(key));
   }
 
-  private fileInfo(key: string, st: Stats): FileInfo {
-    return { path: key, name: baseName(key), size: st.size, modifiedAt: st.mtime };
+  private fileInfo(key: string, st: RawLocalEntry): FileInfo {
+    return { path: key, name: baseName(key), size: st.size, modifiedAt: new Date(st.modifiedMs) };
   }
 
+  /** The root is a directory we can open for reading (the stat opens it). */
   async ping(): Promise<void> {
-    let st: Stats;
-    try {
-      st = await fs.stat(this.root);
-      await fs.access(this.root, fsConstants.R_OK);
-    } catch (err) {
-      throw this.mapError(err, '');
-    }
-    if (!st.isDirectory()) throw new NotFound(`Local root is not a directory: '${this.root}'`, { path: '', backend: this.name });
+    const st = await this.stat('');
+    if (st?.kind !== 'folder') throw new NotFound(`Local root is not a directory: '${this.root}'`, { path: '', backend: this.name });
   }
 
   // ---- reads ---------------------------------------------------------------
 
   async read(key: string, options: SignalOptions = {}): Promise<Readable> {
-    throwIfAborted(options.signal, key);
-    await this.statFile(key);
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(await this.resolve(key), 'r');
-    } catch (err) {
-      throw this.mapError(err, key);
-    }
-    const source = handle.createReadStream({ highWaterMark: 1 << 20 });
-    // Hand out a stream whose errors are ours, and that stops the file read when it is destroyed.
-    const out = new PassThrough({ highWaterMark: 1 << 20 });
-    source.on('error', (err) => out.destroy(this.mapError(err, key)));
-    out.on('close', () => source.destroy());
-    source.pipe(out);
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = () => out.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend: this.name, cause: signal.reason }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      out.on('close', () => signal.removeEventListener('abort', onAbort));
-    }
+    const { signal } = options;
+    throwIfAborted(signal, key);
+    const reader = await this.native(key, this.fs.openReader(key), signal);
+    const out = new Readable({
+      highWaterMark: STREAM_CHUNK,
+      read: () => {
+        reader.read(STREAM_CHUNK).then(
+          (chunk) => out.push(chunk.length === 0 ? null : chunk),
+          (err) => out.destroy(mapNativeError(err, key, this.name)),
+        );
+      },
+      destroy: (err, callback) => {
+        reader.close();
+        signal?.removeEventListener('abort', onAbort);
+        callback(err);
+      },
+    });
+    const onAbort = () => out.destroy(new AbortError(`Read aborted: '${key}'`, { path: key, backend: this.name, cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
     return out;
   }
 
-  async readBytes(key: string, options: SignalOptions = {}): Promise<Buffer> {
-    await this.statFile(key);
-    try {
-      return await fs.readFile(await this.resolve(key), { signal: options.signal });
-    } catch (err) {
-      throw this.mapError(err, key);
-    }
+  readBytes(key: string, options: SignalOptions = {}): Promise<Buffer> {
+    return this.cancellable(key, options.signal, (fs, token) => fs.readFile(key, token));
   }
 
-  async readRange(key: string, offset: number, length: number | undefined, options: SignalOptions = {}): Promise<Buffer> {
-    throwIfAborted(options.signal, key);
-    await this.statFile(key);
-    let handle: fs.FileHandle | undefined;
-    try {
-      handle = await fs.open(await this.resolve(key), 'r');
-      const size = (await handle.stat()).size;
-      const end = length === undefined ? size : Math.min(size, offset + length);
-      if (offset >= end) return Buffer.alloc(0);
-      const buf = Buffer.allocUnsafe(end - offset);
-      let done = 0;
-      while (done < buf.length) {
-        throwIfAborted(options.signal, key);
-        const { bytesRead } = await handle.read(buf, done, buf.length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return done === buf.length ? buf : buf.subarray(0, done);
-    } catch (err) {
-      throw this.mapError(err, key);
-    } finally {
-      await handle?.close();
-    }
+  readRange(key: string, offset: number, length: number | undefined, options: SignalOptions = {}): Promise<Buffer> {
+    return this.cancellable(key, options.signal, (fs, token) => fs.readRange(key, offset, length ?? null, token));
   }
 
   // ---- writes --------------------------------------------------------------
 
   async checkWriteTarget(key: string, options: { overwrite: boolean }): Promise<void> {
-    const st = await this.statOrUndefined(key);
-    if (st?.isDirectory()) throw this.notAFile(key);
+    const st = await this.stat(key);
+    if (st?.kind === 'folder') throw this.notAFile(key);
     if (!st) await this.checkNoFileAncestor(key);
     else if (!options.overwrite) throw new AlreadyExists(`File already exists: '${key}'`, { path: key, backend: this.name });
   }
 
   private async checkNoFileAncestor(key: string): Promise<void> {
     for (const ancestor of ancestors(key)) {
-      const st = await this.statOrUndefined(ancestor);
+      const st = await this.stat(ancestor);
       if (!st) return;
-      if (!st.isDirectory()) {
-        throw this.underFile(ancestor, key);
-      }
+      if (st.kind !== 'folder') throw this.underFile(ancestor, key);
     }
   }
 
@@ -294,159 +256,73 @@ export class LocalBackend extends BaseBackend implements Backend {
 
   async writeAtomic(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
     checkContent(content);
-    await this.checkWriteTarget(key, options);
-    const target = await this.resolve(key);
-    const size = await this.viaTemp(key, target, options.overwrite, async (handle) => {
-      let written = 0;
-      for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key })) {
-        await handle.write(chunk);
-        written += chunk.length;
-      }
-      return written;
-    });
-    const st = await fs.stat(target);
-    return { path: key, size, source: 'native', lastModified: st.mtime };
-  }
-
-  /**
-   * Fills a temp file next to `target` and commits it: rename when overwriting, a
-   * hard link otherwise (EEXIST if the target appeared since the check). On any
-   * failure the temp file is removed and nothing is committed.
-   */
-  private async viaTemp(key: string, target: string, overwrite: boolean, fill: (handle: fs.FileHandle) => Promise<number>): Promise<number> {
-    const dir = nodePath.dirname(target);
+    const { signal } = options;
+    if (!options.targetChecked) await this.checkWriteTarget(key, options);
+    throwIfAborted(signal, key);
+    const fs = this.fs;
+    // One token for the whole write: the addon looks at it between chunks and right before the commit.
+    const token = new this.#binding!.CancelToken();
+    const onAbort = () => token.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let writer: RawLocalWriter | undefined;
     try {
-      await fs.mkdir(dir, { recursive: true });
+      writer = await this.native(key, fs.createWriter(key, token), signal);
+      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key })) {
+        await this.native(key, writer.write(chunk), signal);
+      }
+      throwIfAborted(signal, key);
+      const st = await this.native(key, writer.commit(options.overwrite), signal);
+      return { path: key, size: st.size, source: 'native', lastModified: new Date(st.modifiedMs) };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'ENOTDIR') {
-        throw new InvalidPath(`Cannot write under a file ancestor (path='${key}')`, { path: key, backend: this.name, cause: err });
-      }
-      throw this.mapError(err, key);
-    }
-    const temp = nodePath.join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.${nodePath.basename(target)}`.slice(0, 255));
-    let handle: fs.FileHandle | undefined;
-    try {
-      handle = await fs.open(temp, 'wx');
-      const size = await fill(handle);
-      await handle.datasync();
-      await handle.close();
-      handle = undefined;
-      await this.commit(key, temp, target, overwrite);
-      return size;
-    } catch (err) {
-      await handle?.close().catch(() => undefined);
-      await fs.rm(temp, { force: true }).catch(() => undefined);
-      if (err instanceof RemoteStoreError) throw err;
-      throw this.mapError(err, key);
-    }
-  }
-
-  private async commit(key: string, temp: string, target: string, overwrite: boolean): Promise<void> {
-    try {
-      if (overwrite) {
-        await fs.rename(temp, target);
-        return;
-      }
-      try {
-        await fs.link(temp, target);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // Filesystems without hard links: fall back to check-then-rename (racy, documented).
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
-        if ((await this.statOrUndefined(key)) !== undefined) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
-        await fs.rename(temp, target);
-        return;
-      }
-      await fs.rm(temp, { force: true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
-        const st = await this.statOrUndefined(key);
-        if (st?.isDirectory()) throw new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name, cause: err });
-        throw new AlreadyExists(`File already exists: '${key}'`, { path: key, backend: this.name, cause: err });
-      }
+      await writer?.abort().catch(() => undefined);
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
   // ---- deletes -------------------------------------------------------------
 
   async delete(key: string, options: { missingOk: boolean }): Promise<void> {
-    const st = await this.statOrUndefined(key);
+    const st = await this.stat(key);
     if (!st) {
       if (options.missingOk) return;
       throw new NotFound(`File not found: '${key}'`, { path: key, backend: this.name });
     }
-    if (st.isDirectory()) throw this.notAFile(key);
+    if (st.kind === 'folder') throw this.notAFile(key);
     try {
-      await fs.unlink(await this.resolve(key));
+      await this.native(key, this.fs.removeFile(key));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && options.missingOk) return;
-      throw this.mapError(err, key);
+      if (err instanceof NotFound && options.missingOk) return;
+      throw err;
     }
   }
 
   async deleteFolder(key: string, options: { recursive: boolean; missingOk: boolean }): Promise<void> {
-    const st = await this.statOrUndefined(key);
+    const st = await this.stat(key);
     if (!st) {
       if (options.missingOk) return;
       throw new NotFound(`Folder not found: '${key}'`, { path: key, backend: this.name });
     }
-    if (!st.isDirectory()) throw this.notAFolder(key);
-    const abs = await this.resolve(key);
-    try {
-      if (options.recursive) await fs.rm(abs, { recursive: true, force: true });
-      else await fs.rmdir(abs);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-        throw new DirectoryNotEmpty(`Folder not empty: '${key}'`, { path: key, backend: this.name, cause: err });
-      }
-      throw this.mapError(err, key);
-    }
+    if (st.kind !== 'folder') throw this.notAFolder(key);
+    await this.native(key, this.fs.removeFolder(key, options.recursive));
   }
 
   // ---- listing -------------------------------------------------------------
 
-  /** Entries of a folder as [name, stats], sorted by name; temp files and escaping links skipped. */
-  private async entries(key: string): Promise<Array<[string, Stats]>> {
-    const st = await this.statOrUndefined(key);
-    if (!st?.isDirectory()) return [];
-    const abs = await this.resolve(key);
-    let names: string[];
-    try {
-      names = await fs.readdir(abs);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-      throw this.mapError(err, key);
-    }
-    names.sort();
-    const out: Array<[string, Stats]> = [];
-    for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX)) continue;
-      const childKey = joinKey(key, name);
-      try {
-        const child = await this.resolve(childKey);
-        out.push([name, await fs.stat(child)]);
-      } catch (err) {
-        // Vanished meanwhile, dangling or escaping links: not part of the store.
-        if (err instanceof InvalidPath || ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((err as NodeJS.ErrnoException).code ?? '')) continue;
-        throw this.mapError(err, childKey);
-      }
-    }
-    return out;
+  /** Entries of a folder, sorted by name; temp files and links leaving the root are not among them. */
+  private entries(key: string): Promise<RawLocalEntry[]> {
+    return this.native(key, this.fs.list(key));
   }
 
   async *listFiles(key: string, options: BackendListOptions): AsyncGenerator<FileInfo> {
     const walk = async function* (this: LocalBackend, folder: string, depth: number): AsyncGenerator<FileInfo> {
       throwIfAborted(options.signal, folder);
       const subfolders: string[] = [];
-      for (const [name, st] of await this.entries(folder)) {
-        const childKey = joinKey(folder, name);
-        if (st.isFile()) yield this.fileInfo(childKey, st);
-        else if (st.isDirectory()) subfolders.push(childKey);
+      for (const entry of await this.entries(folder)) {
+        const childKey = joinKey(folder, entry.name);
+        if (entry.kind === 'file') yield this.fileInfo(childKey, entry);
+        else if (entry.kind === 'folder' && !entry.symlink) subfolders.push(childKey);
       }
       const descend = options.recursive && (options.maxDepth === undefined || depth < options.maxDepth);
       if (descend) for (const sub of subfolders) yield* walk.call(this, sub, depth + 1);
@@ -456,8 +332,8 @@ export class LocalBackend extends BaseBackend implements Backend {
 
   async *listFolders(key: string, options: SignalOptions = {}): AsyncGenerator<FolderEntry> {
     throwIfAborted(options.signal, key);
-    for (const [name, st] of await this.entries(key)) {
-      if (st.isDirectory()) yield this.folderEntry(joinKey(key, name));
+    for (const entry of await this.entries(key)) {
+      if (entry.kind === 'folder') yield this.folderEntry(joinKey(key, entry.name));
     }
   }
 
@@ -465,57 +341,22 @@ export class LocalBackend extends BaseBackend implements Backend {
 
   /** Source checks shared by move and copy: missing → NotFound, folder → InvalidPath. */
   private async checkSource(src: string): Promise<void> {
-    const st = await this.statOrUndefined(src);
+    const st = await this.stat(src);
     if (!st) throw new NotFound(`Source not found: '${src}'`, { path: src, backend: this.name });
-    if (st.isDirectory()) throw new InvalidPath(`Source is a folder, not a file: '${src}'`, { path: src, backend: this.name });
+    if (st.kind === 'folder') throw new InvalidPath(`Source is a folder, not a file: '${src}'`, { path: src, backend: this.name });
   }
 
   async move(src: string, dst: string, options: { overwrite: boolean } & SignalOptions): Promise<void> {
     await this.checkSource(src);
     await this.checkWriteTarget(dst, options);
     throwIfAborted(options.signal, src);
-    const from = await this.resolve(src);
-    const to = await this.resolve(dst);
-    try {
-      await fs.mkdir(nodePath.dirname(to), { recursive: true });
-    } catch (err) {
-      throw this.mapError(err, dst);
-    }
-    try {
-      // A hard link plus unlink is a no-clobber rename; rename itself replaces.
-      await this.commit(dst, from, to, options.overwrite);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EXDEV') {
-        await this.copy(src, dst, options);
-        await fs.unlink(from).catch((e) => {
-          throw this.mapError(e, src);
-        });
-        return;
-      }
-      throw this.mapError(err, dst);
-    }
+    await this.native(dst, this.fs.rename(src, dst, options.overwrite));
   }
 
   async copy(src: string, dst: string, options: { overwrite: boolean } & SignalOptions): Promise<void> {
     await this.checkSource(src);
     await this.checkWriteTarget(dst, options);
-    const from = await this.resolve(src);
-    const to = await this.resolve(dst);
-    await this.viaTemp(dst, to, options.overwrite, async (handle) => {
-      const source = await fs.open(from, 'r');
-      try {
-        let total = 0;
-        const buf = Buffer.allocUnsafe(1 << 20);
-        for (;;) {
-          throwIfAborted(options.signal, src);
-          const { bytesRead } = await source.read(buf, 0, buf.length, null);
-          if (bytesRead === 0) return total;
-          await handle.write(buf, 0, bytesRead);
-          total += bytesRead;
-        }
-      } finally {
-        await source.close();
-      }
-    });
+    const fs = this.fs;
+    await nativeCall(this.#binding!, dst, this.name, options.signal, (token) => fs.copy(src, dst, options.overwrite, token));
   }
 }

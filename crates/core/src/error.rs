@@ -17,6 +17,8 @@ pub enum ErrorKind {
     BucketNotFound,
     AlreadyExists,
     PermissionDenied,
+    /// A folder that still has entries was to be removed without `recursive`.
+    DirectoryNotEmpty,
     Precondition,
     /// Network failure, 5xx/429 after retries: worth retrying later.
     Unavailable,
@@ -40,6 +42,7 @@ impl ErrorKind {
             ErrorKind::BucketNotFound => "BucketNotFound",
             ErrorKind::AlreadyExists => "AlreadyExists",
             ErrorKind::PermissionDenied => "PermissionDenied",
+            ErrorKind::DirectoryNotEmpty => "DirectoryNotEmpty",
             ErrorKind::Precondition => "Precondition",
             ErrorKind::Unavailable => "Unavailable",
             ErrorKind::Timeout => "Timeout",
@@ -134,6 +137,16 @@ impl Error {
 
     pub(crate) fn from_parts(path: &str, err: object_store::Error, failure: Option<Failure>) -> Self {
         use object_store::Error as E;
+        // Our own error, passed through object_store's trait by a store of ours (crate::local).
+        if let E::NotFound { source, .. }
+        | E::AlreadyExists { source, .. }
+        | E::PermissionDenied { source, .. }
+        | E::Generic { source, .. } = &err
+        {
+            if let Some(ours) = source.downcast_ref::<Error>() {
+                return Error::new(ours.kind, path, ours.message.clone());
+            }
+        }
         let kind = match &err {
             E::NotFound { .. } => ErrorKind::NotFound,
             E::AlreadyExists { .. } => ErrorKind::AlreadyExists,
@@ -229,6 +242,7 @@ fn message(kind: ErrorKind, path: &str, f: Option<&Failure>) -> String {
         ErrorKind::BucketNotFound => "bucket not found",
         ErrorKind::AlreadyExists => "object already exists",
         ErrorKind::PermissionDenied => "permission denied",
+        ErrorKind::DirectoryNotEmpty => "folder not empty",
         ErrorKind::Precondition => "object changed or condition failed",
         ErrorKind::Unavailable => "storage unavailable",
         ErrorKind::Timeout => "no progress within the read timeout",

@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod error;
 pub mod handover;
 mod key;
+pub mod local;
 pub mod memory;
 pub mod op;
 pub mod options;

@@ -10,7 +10,6 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3;
 use object_store::limit::LimitStore;
-use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::signer::Signer;
@@ -144,14 +143,12 @@ impl Store {
         })
     }
 
-    /// A store over a local directory (created when missing).
+    /// A store over a local directory (created when missing), confined beneath it: no key
+    /// and no symlink leads outside (see [`crate::local`]).
     pub fn local(root: impl AsRef<FsPath>) -> Result<Store> {
-        let root = root.as_ref();
-        std::fs::create_dir_all(root)
-            .map_err(|e| Error::invalid("", format!("cannot create local root '{}': {e}", root.display())))?;
-        let fs =
-            LocalFileSystem::new_with_prefix(root).map_err(|e| Error::from_store("", e))?.with_automatic_cleanup(true);
-        Ok(Store::from_object_store(Arc::new(fs), StoreKind::Local))
+        let root = crate::local::LocalRoot::new(root.as_ref());
+        root.create()?;
+        Ok(Store::from_object_store(Arc::new(crate::local::ConfinedStore::new(root)), StoreKind::Local))
     }
 
     pub fn memory() -> Store {

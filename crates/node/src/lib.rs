@@ -13,6 +13,7 @@ use remote_store_core as core;
 use remote_store_core::{Bytes, CancellationToken};
 
 mod dataset;
+mod local;
 mod parquet;
 mod settle;
 
@@ -324,7 +325,7 @@ pub struct RangesResult<'env> {
     pub slices: Vec<Vec<f64>>,
 }
 
-fn u64_arg(path: &str, what: &str, v: f64) -> core::Result<u64> {
+pub(crate) fn u64_arg(path: &str, what: &str, v: f64) -> core::Result<u64> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
         Ok(v as u64)
     } else {
