@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { readFileSync, statSync } from 'node:fs';
@@ -831,7 +831,7 @@ export class S3Backend extends BaseBackend implements Backend {
       put = await this.conditional(
         this.send(new PutObjectCommand({ ...common, Body: body, ContentLength: body.length }), key, options.signal),
         key,
-        () => md5Hex(body),
+        !options.overwrite,
       );
       options.onProgress?.({ bytes: size, total: size });
     } else {
@@ -938,7 +938,7 @@ export class S3Backend extends BaseBackend implements Backend {
         const put = await this.conditional(
           this.send<Record<string, string | undefined>>(new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }), key, signal),
           key,
-          () => md5Hex(last),
+          IfNoneMatch !== undefined,
         );
         return { size, put };
       }
@@ -959,7 +959,7 @@ export class S3Backend extends BaseBackend implements Backend {
           signal,
         ),
         key,
-        () => multipartEtag(parts.map((p) => p.ETag)),
+        IfNoneMatch !== undefined,
       );
       uploadId = undefined; // committed: nothing to abort
       return { size, put };
@@ -978,27 +978,28 @@ export class S3Backend extends BaseBackend implements Backend {
   /**
    * A write whose answer was lost (connection reset after the server committed) is retried
    * by the SDK, and the retry of a conditional write then fails — 412 for a PUT, NoSuchUpload
-   * for a completed multipart upload — although the object is ours. When the SDK made more
-   * than one attempt, a HEAD decides: an ETag equal to that of what we sent means our write
-   * landed, and the failure is turned back into that success.
+   * for a completed multipart upload. Whose object it is cannot be known (identical bytes have
+   * identical ETags), so it is `AlreadyExists` saying so: safe for exclusive creation, and the
+   * same rule as the native path (crates/core write.rs `settle`).
    */
-  private async conditional<T>(sending: Promise<T>, key: string, expectedEtag: () => string | undefined): Promise<T> {
+  private async conditional<T>(sending: Promise<T>, key: string, createOnly: boolean): Promise<T> {
     try {
       return await sending;
     } catch (err) {
       const attempts = ((err as RemoteStoreError).cause as ErrorShape | undefined)?.$metadata?.attempts ?? 1;
       if (attempts <= 1 || !(err instanceof AlreadyExists || err instanceof NotFound)) throw err;
-      const h = await this.landedAs(key, expectedEtag());
-      if (h) return h as T;
-      throw err;
+      if (err instanceof NotFound) {
+        // NoSuchUpload on a retried completion: the first one may have committed.
+        const h = await this.head(key).catch(() => undefined);
+        if (h === undefined) throw err;
+        if (!createOnly) return h as T; // an overwrite that landed (the last writer wins anyway)
+      }
+      throw new AlreadyExists(`File already exists: '${key}' (an answer of this write was lost: it may be its own)`, {
+        path: key,
+        backend: this.name,
+        cause: err,
+      });
     }
-  }
-
-  /** The object's HEAD when its ETag is `expectedEtag`: the write that made it was ours. */
-  protected async landedAs(key: string, expectedEtag: string | undefined): Promise<HeadObjectCommandOutput | undefined> {
-    if (expectedEtag === undefined) return undefined;
-    const h = await this.head(key).catch(() => undefined);
-    return h && S3Backend.etag(h.ETag) === expectedEtag ? h : undefined;
   }
 
   /**
@@ -1232,22 +1233,6 @@ export function s3FactoryOptions(type: string, options: Record<string, unknown>,
     }
   }
   return { ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry };
-}
-
-/** The ETag S3 gives an object written by one PUT of `body`. */
-export function md5Hex(body: Buffer): string {
-  return createHash('md5').update(body).digest('hex');
-}
-
-/** S3's ETag of a multipart object: md5 of the parts' binary md5s, then '-' and the part count. */
-function multipartEtag(partEtags: Array<string | undefined>): string | undefined {
-  const hash = createHash('md5');
-  for (const etag of partEtags) {
-    const hex = etag?.replace(/"/g, '').toLowerCase();
-    if (!hex || !/^[0-9a-f]{32}$/.test(hex)) return undefined;
-    hash.update(Buffer.from(hex, 'hex'));
-  }
-  return `${hash.digest('hex')}-${partEtags.length}`;
 }
 
 /** Destroys `stream` with an AbortError when `signal` fires (the listener goes with the stream). */
