@@ -103,19 +103,24 @@ function checkNumber(name: string, value: unknown, rule: { min: number; max: num
     throw new TypeError(`RetryPolicy option '${name}' must be a finite number, got ${describe(value)}`);
   }
   if (rule.integer && !Number.isInteger(value)) {
-    throw new RangeError(`RetryPolicy option '${name}' must be a whole number, got ${value}`);
+    throw new RangeError(`RetryPolicy option '${name}' must be a whole number`);
   }
   if (rule.exclusive ? value <= rule.min : value < rule.min) {
-    throw new RangeError(`RetryPolicy option '${name}' must be ${rule.exclusive ? '>' : '>='} ${rule.min}, got ${value}`);
+    throw new RangeError(`RetryPolicy option '${name}' must be ${rule.exclusive ? '>' : '>='} ${rule.min}`);
   }
-  if (value > rule.max) throw new RangeError(`RetryPolicy option '${name}' must be <= ${rule.max}, got ${value}`);
+  if (value > rule.max) throw new RangeError(`RetryPolicy option '${name}' must be <= ${rule.max}`);
   return value;
 }
 
+/**
+ * What kind of value was given, never the value itself: a `${SECRET}` put in the wrong option
+ * must not reach an error message, a log line or a bug report.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a non-finite number';
+  return `a ${typeof value}`;
 }
