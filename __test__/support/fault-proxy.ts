@@ -9,14 +9,16 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Fault =
-  /** Answer with this status (and an S3-style error body) instead of forwarding. */
-  | { kind: 'status'; status: number; code?: string }
+  /** Answer with this status (and an S3-style error body) instead of forwarding, `afterMs` late. */
+  | { kind: 'status'; status: number; code?: string; afterMs?: number }
   /** Forward, but destroy the client connection after this many response body bytes. */
   | { kind: 'reset-response'; afterBytes: number }
   /** Read this many request body bytes, then destroy the connection (a dropped upload). */
   | { kind: 'reset-request'; afterBytes: number }
   /** Hold the request this long before forwarding (Infinity: until the client gives up). */
   | { kind: 'stall'; ms: number }
+  /** Hold the request until {@link FaultProxy.release} (or until the client gives up), then forward it. */
+  | { kind: 'hold' }
   /** Forward headers as they are, send only this many body bytes, then close. */
   | { kind: 'truncate'; afterBytes: number };
 
@@ -52,6 +54,8 @@ export class FaultProxy {
   readonly #sockets = new Set<Socket>();
   #rules: Array<FaultRule & { left: number }> = [];
   #upstream: { host: string; port: number };
+  /** Requests held by a `hold` fault, waiting for release(). */
+  readonly #held = new Set<() => void>();
   stats: ProxyStats = FaultProxy.#emptyStats();
 
   private constructor(upstream: { host: string; port: number }) {
@@ -100,6 +104,17 @@ export class FaultProxy {
     return this;
   }
 
+  /** Forwards every request a `hold` fault is holding. */
+  release(): void {
+    for (const go of this.#held) go();
+    this.#held.clear();
+  }
+
+  /** Requests a `hold` fault is holding now. */
+  get held(): number {
+    return this.#held.size;
+  }
+
   /** Zeroes the counters. */
   resetStats(): void {
     this.stats = FaultProxy.#emptyStats();
@@ -137,6 +152,8 @@ export class FaultProxy {
 
     if (fault?.kind === 'status') {
       req.resume();
+      if (fault.afterMs) await new Promise((r) => setTimeout(r, fault.afterMs));
+      if (req.socket.destroyed) return;
       const code = fault.code ?? (fault.status === 503 ? 'SlowDown' : 'InternalError');
       const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected fault</Message></Error>`;
       res.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
@@ -152,6 +169,17 @@ export class FaultProxy {
         });
       });
       if (!stalled) return;
+    }
+    if (fault?.kind === 'hold') {
+      const released = await new Promise<boolean>((resolve) => {
+        const go = () => resolve(true);
+        this.#held.add(go);
+        req.socket.once('close', () => {
+          this.#held.delete(go);
+          resolve(false);
+        });
+      });
+      if (!released) return;
     }
 
     const upstream = http.request({
