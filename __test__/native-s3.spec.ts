@@ -77,7 +77,7 @@ test('a write to a missing bucket says so, with status and S3 code as fields and
     secretAccessKey: moto.secretKey,
     retry: { maxAttempts: 1 },
   });
-  const e = await t.throwsAsync(s.put('dir/k.txt', 'x'), { instanceOf: BackendUnavailable });
+  const e = await t.throwsAsync(s.put('dir/k.txt', 'x'), { instanceOf: NotFound });
   const f = nativeErrorFields(e.cause)!;
   t.is(f.code, 'BucketNotFound');
   t.is(f.status, 404);

@@ -131,8 +131,9 @@ export function nativeErrorFields(err: unknown): NativeErrorFields | undefined {
 }
 
 /**
- * Maps a native rejection to our classes: NotFound → NotFound; AlreadyExists → AlreadyExists;
- * PermissionDenied → PermissionDenied; BucketNotFound, Unavailable, Timeout → BackendUnavailable;
+ * Maps a native rejection to our classes: NotFound, BucketNotFound → NotFound (a missing bucket
+ * is NotFound on the SDK path and in ping() too, as in the Python library); AlreadyExists →
+ * AlreadyExists; PermissionDenied → PermissionDenied; Unavailable, Timeout → BackendUnavailable;
  * InvalidInput (a key) → InvalidPath; InvalidArgument (an option or argument) → TypeError;
  * InvalidData → InvalidFormat; Aborted (or a fired signal) → AbortError; Precondition, Other →
  * RemoteStoreError. The native error is the `.cause`.
@@ -148,6 +149,7 @@ export function mapNativeError(err: unknown, path: string | undefined, backend: 
   }
   switch (e?.code) {
     case 'NotFound':
+    case 'BucketNotFound':
       return new NotFound(message, details);
     case 'AlreadyExists':
       return new AlreadyExists(message, details);
@@ -155,7 +157,6 @@ export function mapNativeError(err: unknown, path: string | undefined, backend: 
       return new PermissionDenied(message, details);
     case 'DirectoryNotEmpty':
       return new DirectoryNotEmpty(message, details);
-    case 'BucketNotFound':
     case 'Unavailable':
     case 'Timeout':
       return new BackendUnavailable(message, details);
