@@ -172,7 +172,7 @@ test('an option of the wrong type is named with the expected type, never its val
     ['region_name', { region_name: { secret } }],
     ['endpoint_url', { endpoint_url: `${secret} x` }],
     ['endpoint_url', { endpoint_url: `ftp://${secret}` }],
-    ['tls_ca_bundle', { tls_ca_bundle: `/nonexistent/${secret}` }],
+    ['tls_ca_bundle', { tls_ca_bundle: { secret } }],
     ['reject_write_under_file_ancestor', { reject_write_under_file_ancestor: secret }],
     ['timeout', { retry: { timeout: secret } }],
     ['max_attempts', { retry: { max_attempts: secret } }],
@@ -197,7 +197,7 @@ test('an option of the wrong type is named with the expected type, never its val
     }
   }
   // The native store's own options (public through NativeObjectStore.s3).
-  for (const options of [{ maxConnections: secret }, { region: { secret } }, { retry: { maxAttempts: secret } }, { endpoint: `${secret} x` }, { caCertPath: `/nonexistent/${secret}` }]) {
+  for (const options of [{ maxConnections: secret }, { region: { secret } }, { retry: { maxAttempts: secret } }, { endpoint: `${secret} x` }, { caCertPath: { secret } }]) {
     const err = t.throws(() => NativeObjectStore.s3({ bucket: 'b', ...(options as object) }));
     if (err) {
       t.false(err.message.includes(SECRET_SENTINEL), `NativeObjectStore.s3: the message shows the value: ${err.message.replaceAll(SECRET_SENTINEL, '…')}`);
