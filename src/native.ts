@@ -25,6 +25,7 @@ import {
   RemoteStoreError,
   throwIfAborted,
 } from './errors';
+import { describe } from './retry';
 import { Secret, revealSecret } from './secret';
 
 /** The addon module. */
@@ -322,6 +323,31 @@ export class NativeUpload {
   }
 }
 
+/**
+ * The string options of the native S3 store, checked here: the addon's own conversion error
+ * quotes the value it was given (a secret in the wrong option would be shown).
+ */
+const S3_STRING_OPTIONS = ['bucket', 'endpoint', 'region', 'caCertPath', 'copyIfNotExists', 'rangedReads'] as const satisfies ReadonlyArray<
+  keyof Raw.S3StoreOptions
+>;
+const WRITE_DEFAULT_STRING_OPTIONS = [
+  'serverSideEncryption',
+  'sseKmsKeyId',
+  'acl',
+  'storageClass',
+  'contentType',
+  'cacheControl',
+  'contentDisposition',
+  'contentEncoding',
+] as const satisfies ReadonlyArray<keyof Raw.WriteDefaults>;
+
+function checkStringOptions(where: string, options: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) {
+    const v = options[name];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${where}: option '${name}' must be a string, got ${describe(v)}`);
+  }
+}
+
 /** The native data-path store (S3 via object_store, or a local directory). */
 export class NativeObjectStore {
   readonly #raw: RawStore;
@@ -340,6 +366,8 @@ export class NativeObjectStore {
     const b = loadNativeBinding();
     const backend = options.backendName ?? 's3-arrow';
     const { credentials, accessKeyId, secretAccessKey, sessionToken, backendName: _name, ...rest } = options;
+    checkStringOptions('NativeObjectStore.s3', rest as Record<string, unknown>, S3_STRING_OPTIONS);
+    checkStringOptions('NativeObjectStore.s3: writeDefaults', (rest.writeDefaults ?? {}) as Record<string, unknown>, WRITE_DEFAULT_STRING_OPTIONS);
     const raw: Raw.S3StoreOptions = {
       ...rest,
       accessKeyId: revealSecret(accessKeyId),

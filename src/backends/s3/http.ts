@@ -1,0 +1,65 @@
+import { Agent as HttpAgent, type AgentOptions, type ClientRequestArgs } from 'node:http';
+import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** Seconds to open a connection, as on the native path (crates/core transport.rs). */
+export const DEFAULT_CONNECT_TIMEOUT = 10;
+/** Seconds without a byte sent or received before an attempt fails, as on the native path. */
+export const DEFAULT_READ_TIMEOUT = 60;
+
+export interface HttpHandlerOptions {
+  /** Connections per host. */
+  maxSockets: number;
+  /** PEM CA bundle for https. */
+  ca?: Buffer;
+  /** Seconds (default {@link DEFAULT_CONNECT_TIMEOUT}). */
+  connectTimeout?: number;
+  /** Seconds of silence on an open connection (default {@link DEFAULT_READ_TIMEOUT}). */
+  readTimeout?: number;
+}
+
+/**
+ * The SDK's request handler for both S3 backends' control path: a stall always ends (connect
+ * and idle-read timeouts by default, the same as the native path), and no socket error can
+ * crash the process.
+ *
+ * Why the sockets get an error listener of their own: when a server answers a PUT before it
+ * has read the body (a refused signature, a failed `If-None-Match`, an `Expect: 100-continue`
+ * answered with an error) and closes the connection, Node's http client detaches from the
+ * socket once the answer is complete, while the body is still being written. The write then
+ * fails with EPIPE/ECONNRESET on a socket nobody listens to, an unhandled 'error' event that
+ * kills the process (try/catch cannot stop it). The request's own promise has already settled
+ * with the server's answer; a late error on its socket has nothing left to report.
+ */
+export function createHttpHandler(options: HttpHandlerOptions): NodeHttpHandler {
+  const agentOptions: AgentOptions = { keepAlive: true, maxSockets: options.maxSockets, keepAliveMsecs: 1000 };
+  return new NodeHttpHandler({
+    httpAgent: new GuardedHttpAgent(agentOptions),
+    httpsAgent: new GuardedHttpsAgent({ ...agentOptions, ...(options.ca ? { ca: options.ca } : {}) }),
+    connectionTimeout: (options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT) * 1000,
+    // Idle time on the socket, not a bound on the whole request: a large body may take long.
+    socketTimeout: (options.readTimeout ?? DEFAULT_READ_TIMEOUT) * 1000,
+    requestTimeout: 0,
+  });
+}
+
+function guard<T extends Duplex | null | undefined>(socket: T): T {
+  socket?.on('error', ignoreLateSocketError);
+  return socket;
+}
+
+/** See {@link createHttpHandler}: while a request owns the socket, its own listener reports the error. */
+function ignoreLateSocketError(): void {}
+
+class GuardedHttpAgent extends HttpAgent {
+  override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    return guard(super.createConnection(options, callback));
+  }
+}
+
+class GuardedHttpsAgent extends HttpsAgent {
+  override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    return guard(super.createConnection(options, callback));
+  }
+}
