@@ -4,13 +4,12 @@
  * timeout, failures mapped by errors.ts. The control path and the SDK data path use it; the
  * native data path uses it for probes and as its credential source.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AbortError, BackendUnavailable, type RemoteStoreError, throwIfAborted } from '../../errors';
 import { mapS3Error, type ErrorContext } from './errors';
+import { createHttpHandler } from './http';
+import { deadlineError, operationSignal, raceSignals } from './operation';
 import type { S3Settings } from './options';
 import { PolicyRetryStrategy } from './retry-strategy';
 
@@ -48,13 +47,7 @@ export class SdkClient {
     const s = this.#settings;
     const clientOptions = s.clientOptions();
     const ca = s.caBundle ? readFileSync(s.caBundle) : undefined;
-    const agentOptions = { keepAlive: true, maxSockets: s.maxSockets, keepAliveMsecs: 1000 };
-    const requestHandler = new NodeHttpHandler({
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent({ ...agentOptions, ...(ca ? { ca } : {}) }),
-      connectionTimeout: 10_000,
-      requestTimeout: 0,
-    });
+    const requestHandler = createHttpHandler({ maxSockets: s.maxSockets, ca, connectTimeout: clientOptions.connectTimeout, readTimeout: clientOptions.readTimeout });
     const config: S3ClientConfig = {
       ...(clientOptions.sdkConfig as S3ClientConfig),
       region: s.region(),
@@ -72,26 +65,37 @@ export class SdkClient {
     return new S3Client(config);
   }
 
-  /** Sends a command with the operation's signal and the retry timeout; failures mapped. */
-  async send<T>(command: { input: unknown }, key: string, signal?: AbortSignal): Promise<T> {
-    throwIfAborted(signal, key);
+  /**
+   * Sends a command with the caller's signal, bounded by the deadline of the operation it is
+   * part of (operation.ts) or, outside one, by a retry timeout of its own; failures mapped.
+   * `detached`: neither the signal nor the deadline cancels it — cleanup, and requests whose
+   * answer must be learnt (a CreateMultipartUpload's upload id); it keeps its own timeout.
+   */
+  async send<T>(command: { input: unknown }, key: string, signal?: AbortSignal, options: { detached?: boolean } = {}): Promise<T> {
+    const own = options.detached ? undefined : signal;
+    throwIfAborted(own, key);
     const timeoutSeconds = this.#settings.retry.timeout;
+    const operation = options.detached ? undefined : operationSignal();
     const signals: AbortSignal[] = [];
-    if (signal) signals.push(signal);
-    // The timeout bounds the request and its retries up to the answer's headers. It is cleared
-    // then: the SDK keeps its abort listener until the body ends, and a body being streamed
-    // (a large download) must not be cut off by it.
-    const timeout = timeoutSeconds === undefined ? undefined : new AbortController();
+    if (own) signals.push(own);
+    if (operation) signals.push(operation);
+    // Outside an operation the timeout bounds the request and its retries up to the answer's
+    // headers. It is cleared then: the SDK keeps its abort listener until the body ends, and a
+    // body being streamed (a large download) must not be cut off by it.
+    const timeout = operation === undefined && timeoutSeconds !== undefined ? new AbortController() : undefined;
     const timer = timeout && setTimeout(() => timeout.abort(), (timeoutSeconds as number) * 1000);
     if (timeout) signals.push(timeout.signal);
     const abortSignal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return (await this.client().send(command as any, abortSignal ? { abortSignal } : {})) as T;
+      const sending = this.client().send(command as any, abortSignal ? { abortSignal } : {}) as Promise<T>;
+      // The SDK sleeps between attempts without listening to the signal: the race ends the wait.
+      return await raceSignals(sending, [abortSignal], (fired) => fired.reason);
     } catch (err) {
       const backend = this.backend;
-      if (signal?.aborted) throw new AbortError(`Operation aborted: '${key}'`, { path: key, backend, cause: err });
-      if (abortSignal?.aborted && timeoutSeconds !== undefined) {
+      if (own?.aborted) throw new AbortError(`Operation aborted: '${key}'`, { path: key, backend, cause: err });
+      if (operation?.aborted) throw deadlineError(key, backend, err) ?? err;
+      if (timeout?.signal.aborted) {
         throw new BackendUnavailable(`S3 request timed out after ${timeoutSeconds}s: '${key}'`, { path: key, backend, cause: err });
       }
       throw this.mapError(err, key);
