@@ -11,12 +11,16 @@ import type { S3Settings } from './options';
 
 export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3Options {
   const retry = settings.retry;
+  const clientOptions = settings.clientOptions();
   const options: NativeS3Options = {
     bucket: settings.bucket,
     region: settings.region(),
     retry: { maxAttempts: retry.maxAttempts, backoffBase: retry.backoffBase, backoffMax: retry.backoffMax, jitter: retry.jitter },
     // `timeout` bounds one whole operation, every retry included.
     ...(retry.timeout !== undefined ? { deadline: retry.timeout } : {}),
+    // client_options' connect and idle-read timeouts, as on the SDK path (else the same defaults).
+    ...(clientOptions.connectTimeout !== undefined ? { connectTimeout: clientOptions.connectTimeout } : {}),
+    ...(clientOptions.readTimeout !== undefined ? { readTimeout: clientOptions.readTimeout } : {}),
     virtualHostedStyle: !settings.pathStyle(),
     backendName: sdk.backend,
     // The native path keeps to the same bound (napi takes a u32; no server wants more).
