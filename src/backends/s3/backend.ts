@@ -24,6 +24,7 @@ import { SdkClient } from './client';
 import { ControlPath } from './control';
 import type { S3DataPath, S3DataPathFactory } from './data-path';
 import { DeferredAborts } from './deferred-aborts';
+import { boundOperations } from './operation';
 import { S3Listing } from './listing';
 import { type S3BackendOptions, S3Settings } from './options';
 import { writeResult } from './results';
@@ -265,6 +266,30 @@ export class S3Backend extends BaseBackend implements Backend {
     await this.#control.deleteObject(src, options.signal);
   }
 }
+
+/**
+ * The operations `retry.timeout` bounds as a whole, every request they make included
+ * (operation.ts), on both types. Not the listings and the folder-wide ones (listFiles,
+ * getFolderInfo, deleteFolder): their length grows with the folder, so each of their requests
+ * keeps a timeout of its own.
+ */
+const BOUNDED_OPERATIONS = [
+  'exists',
+  'isFile',
+  'isFolder',
+  'getFileInfo',
+  'ping',
+  'read',
+  'readBytes',
+  'readRange',
+  'write',
+  'writeAtomic',
+  'checkWriteTarget',
+  'delete',
+  'copy',
+  'move',
+] as const satisfies ReadonlyArray<keyof S3Backend>;
+boundOperations(S3Backend.prototype, BOUNDED_OPERATIONS, (b) => (b as S3Backend).retry.timeout, (b) => (b as S3Backend).name);
 
 /** Compile-time check. */
 export type _S3IsBackend = S3Backend extends Backend ? true : never;

@@ -19,6 +19,7 @@ import { ancestors } from '../../path';
 import { notAFile, notAFolder, underFile } from '../base';
 import type { SdkClient } from './client';
 import { isServerError } from './errors';
+import { withoutRetries } from './operation';
 import type { S3Listing } from './listing';
 import type { S3Settings } from './options';
 import { fileInfoFromHead } from './results';
@@ -55,7 +56,8 @@ export class ControlPath {
       if (err instanceof NotFound) return undefined;
       // s3s-fs (keys stored as files) answers 500 for a HEAD of a key that is a directory
       // on its disk; a listing tells whether such a key really exists as an object.
-      if (isServerError(err) && !(await this.keyListed(key, signal))) return undefined;
+      // It asks once: the HEAD has used its attempts (retry budgets must not multiply).
+      if (isServerError(err) && !(await withoutRetries(() => this.keyListed(key, signal)))) return undefined;
       throw err;
     }
   }
@@ -106,9 +108,12 @@ export class ControlPath {
     return isFolder ? notAFile(key, this.#backend) : new NotFound(`${what} not found: '${key}'`, { path: key, backend: this.#backend });
   }
 
-  /** The error for a key found missing by a read: NotFound, or InvalidPath when it is a folder. */
+  /**
+   * The error for a key found missing by a read: NotFound, or InvalidPath when it is a folder.
+   * The probe asks once: the read has used its attempts already.
+   */
   async missing(key: string, signal?: AbortSignal): Promise<RemoteStoreError> {
-    return this.notFoundOrFolder(key, await this.probeFolder(key, signal));
+    return this.notFoundOrFolder(key, await withoutRetries(() => this.probeFolder(key, signal)));
   }
 
   /** HEAD of a key that must be a file: NotFound when missing, InvalidPath for a folder. */

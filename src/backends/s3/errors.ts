@@ -12,6 +12,7 @@ import {
   PermissionDenied,
   RemoteStoreError,
 } from '../../errors';
+import { nativeErrorFields } from '../../native';
 
 /** The fields of an SDK (or socket) error this module looks at. */
 export interface ErrorShape {
@@ -35,10 +36,17 @@ export function sdkCause(err: unknown): ErrorShape | undefined {
   return (err as RemoteStoreError | undefined)?.cause as ErrorShape | undefined;
 }
 
-/** A 5xx answer (after retries). */
+/** A 5xx answer (after retries), on the SDK or the native path. */
 export function isServerError(err: unknown): boolean {
-  const status = sdkCause(err)?.$metadata?.httpStatusCode;
+  const cause = sdkCause(err);
+  const status = cause?.$metadata?.httpStatusCode ?? nativeErrorFields(cause)?.status;
   return err instanceof BackendUnavailable && status !== undefined && status >= 500;
+}
+
+/** A connection that broke mid-request: the server closed or reset it. */
+export function isBrokenConnection(err: unknown): boolean {
+  const code = sdkCause(err)?.code;
+  return err instanceof BackendUnavailable && (code === 'EPIPE' || code === 'ECONNRESET');
 }
 
 const DENIED = ['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'AllAccessDisabled'];

@@ -8,11 +8,13 @@ import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import type { BackendWriteOptions, WriteContent } from '../../backend';
 import { contentChunks, memoryToBuffer } from '../../content';
-import { AbortError, BackendUnavailable, NotFound, RemoteStoreError } from '../../errors';
+import { NotFound, RemoteStoreError } from '../../errors';
 import { NativeObjectStore } from '../../native';
 import { abortStreamOn } from './abort';
 import { type S3DataPath, type S3Parts, type Written, writeFailure } from './data-path';
+import { isServerError } from './errors';
 import { nativeS3Options } from './native-options';
+import { withDeadline, withoutRetries } from './operation';
 import { copyObject } from './sdk-data-path';
 
 /** Chunk size of the Readable that `read` hands out over the fetched object. */
@@ -50,35 +52,29 @@ export class NativeDataPath implements S3DataPath {
   // ---- reads -----------------------------------------------------------------------
 
   /**
-   * Runs a native read; a NotFound (or a 5xx, which s3s-fs answers for a key that is a
-   * directory on its disk) is checked with the SDK HEAD so a folder gives InvalidPath.
+   * Runs a native read with the caller's signal and the operation's deadline. A NotFound, or a
+   * 5xx that s3s-fs answers for a key that is a directory on its disk, is told from a folder
+   * (InvalidPath) by listings that ask once: the read has used its attempts already, and a
+   * probe with retries of its own multiplied the budget (9 requests for a policy of 3).
    */
-  async #nativeRead<T>(key: string, signal: AbortSignal | undefined, fn: (n: NativeObjectStore) => Promise<T>): Promise<T> {
+  async #nativeRead<T>(key: string, signal: AbortSignal | undefined, fn: (n: NativeObjectStore, signal?: AbortSignal) => Promise<T>): Promise<T> {
     const { control } = this.#parts;
     if (key === '') throw control.rootIsNotAFile();
     try {
-      return await fn(this.#store());
+      return await fn(this.#store(), withDeadline(signal));
     } catch (err) {
-      if (err instanceof NotFound || err instanceof BackendUnavailable) {
-        let exists: boolean;
-        try {
-          exists = (await control.head(key, signal)) !== undefined;
-        } catch (probeErr) {
-          if (probeErr instanceof AbortError) throw probeErr;
-          throw err;
-        }
-        if (!exists) throw await control.missing(key, signal);
-      }
+      if (err instanceof NotFound) throw await control.missing(key, signal);
+      if (isServerError(err) && !(await withoutRetries(() => control.keyListed(key, signal)))) throw await control.missing(key, signal);
       throw err;
     }
   }
 
   readBytes(key: string, signal?: AbortSignal): Promise<Buffer> {
-    return this.#nativeRead(key, signal, (n) => n.get(key, { signal }));
+    return this.#nativeRead(key, signal, (n, s) => n.get(key, { signal: s }));
   }
 
   readRange(key: string, offset: number, length: number | undefined, signal?: AbortSignal): Promise<Buffer> {
-    return this.#nativeRead(key, signal, (n) => n.getRange(key, offset, length, { signal }));
+    return this.#nativeRead(key, signal, (n, s) => n.getRange(key, offset, length, { signal: s }));
   }
 
   /**
@@ -88,7 +84,7 @@ export class NativeDataPath implements S3DataPath {
    * stream instead of mixing versions.
    */
   async read(key: string, signal?: AbortSignal): Promise<Readable> {
-    const head = await this.#nativeRead(key, signal, (n) => n.head(key, { signal }));
+    const head = await this.#nativeRead(key, signal, (n, s) => n.head(key, { signal: s }));
     if (head.size <= WINDOWED_READ_THRESHOLD) {
       const buf = await this.readBytes(key, signal);
       function* chunks(): Generator<Buffer> {
@@ -158,11 +154,11 @@ export class NativeDataPath implements S3DataPath {
     const mode = options.overwrite ? ('overwrite' as const) : ('create' as const);
     if (inMemory) {
       const body = memoryToBuffer(content as Buffer);
-      const put = await native.put(key, body, { mode, metadata, signal: options.signal });
+      const put = await native.put(key, body, { mode, metadata, signal: withDeadline(options.signal) });
       options.onProgress?.({ bytes: body.length, total: body.length });
       return { size: body.length, put: { ETag: put.etag, VersionId: put.version } };
     }
-    const upload = native.createUpload(key, { mode, metadata, signal: options.signal });
+    const upload = native.createUpload(key, { mode, metadata, signal: withDeadline(options.signal) });
     let size = 0;
     try {
       for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key })) {
@@ -190,7 +186,7 @@ export class NativeDataPath implements S3DataPath {
       return;
     }
     // overwrite: CopyObject (metadata copied); create: conditional multipart copy (atomic).
-    await this.#store().copy(src, dst, { overwrite: options.overwrite, signal: options.signal });
+    await this.#store().copy(src, dst, { overwrite: options.overwrite, signal: withDeadline(options.signal) });
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import type { RetryPolicy } from '../../retry';
+import { retriesAllowed } from './operation';
 
 export class PolicyRetryStrategy implements RetryStrategyV2 {
   readonly mode = 'standard';
@@ -20,7 +21,8 @@ export class PolicyRetryStrategy implements RetryStrategyV2 {
 
   async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const attempt = token.getRetryCount() + 1;
-    if ((info.errorType !== 'TRANSIENT' && info.errorType !== 'THROTTLING') || attempt >= this.policy.maxAttempts) {
+    // No retry inside withoutRetries (operation.ts): a probe after a failure asks once.
+    if ((info.errorType !== 'TRANSIENT' && info.errorType !== 'THROTTLING') || attempt >= this.policy.maxAttempts || !retriesAllowed()) {
       throw new Error('No retry token available');
     }
     let ms = (this.policy.backoff(attempt) + Math.random() * this.policy.jitter) * 1000;

@@ -9,6 +9,7 @@ import { AlreadyExists, BackendUnavailable, NotFound, RemoteStoreError } from '.
 import { abortStreamOn, sleep } from './abort';
 import type { S3Parts } from './data-path';
 import { isServerError, sdkCause } from './errors';
+import { withoutRetries } from './operation';
 
 export class SdkReads {
   constructor(private readonly parts: S3Parts) {}
@@ -26,7 +27,8 @@ export class SdkReads {
       return { body: body ?? Readable.from([]), length: out.ContentLength ?? 0, etag: out.ETag };
     } catch (err) {
       if (err instanceof NotFound) throw await control.missing(key, signal);
-      if (isServerError(err) && !(await control.keyListed(key, signal))) throw await control.missing(key, signal);
+      // The probe asks once: the GET has used its attempts (retry budgets must not multiply).
+      if (isServerError(err) && !(await withoutRetries(() => control.keyListed(key, signal)))) throw await control.missing(key, signal);
       throw err;
     }
   }
@@ -54,10 +56,8 @@ export class SdkReads {
     let answer = first;
     for (let attempt = 1; ; attempt++) {
       if (!answer) {
-        const start = offset + got;
-        const range = length === undefined ? (start === 0 ? undefined : `bytes=${start}-`) : `bytes=${start}-${offset + length - 1}`;
         try {
-          answer = await this.#getObject(key, range, signal, etag);
+          answer = await this.#getObject(key, rangeHeader(offset + got, length === undefined ? undefined : length - got), signal, etag);
         } catch (err) {
           // If-Match failed: another write replaced the object between two parts of this read.
           if (err instanceof AlreadyExists && etag !== undefined) {
@@ -84,10 +84,23 @@ export class SdkReads {
     }
   }
 
+  /**
+   * The bytes in one allocation of the answer's Content-Length, filled as chunks arrive: chunks
+   * gathered and concatenated at the end held a 1 GiB object twice (2.1 GiB RSS; see
+   * bench/s3-readbytes-rss.ts).
+   */
   async #fetchBytes(key: string, offset: number, length: number | undefined, signal?: AbortSignal): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for await (const chunk of this.#chunks(key, offset, length, signal)) parts.push(chunk);
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    const first = await this.#getObject(key, rangeHeader(offset, length), signal);
+    const out = Buffer.allocUnsafe(first.length);
+    let filled = 0;
+    let beyond: Buffer[] | undefined;
+    for await (const chunk of this.#chunks(key, offset, length, signal, first)) {
+      if (beyond === undefined && filled + chunk.length <= out.length) chunk.copy(out, filled);
+      // More than the Content-Length announced (a server that miscounts): every byte is kept.
+      else (beyond ??= [out.subarray(0, filled)]).push(chunk);
+      filled += chunk.length;
+    }
+    return beyond ? Buffer.concat(beyond, filled) : out.subarray(0, filled);
   }
 
   /** A stream from byte 0; destroying it cancels the request in flight. */
@@ -116,4 +129,10 @@ export class SdkReads {
       throw err;
     }
   }
+}
+
+/** The Range header of `length` bytes from `start` (to the end when undefined); none for a whole object. */
+function rangeHeader(start: number, length: number | undefined): string | undefined {
+  if (length === undefined) return start === 0 ? undefined : `bytes=${start}-`;
+  return `bytes=${start}-${start + length - 1}`;
 }

@@ -16,9 +16,10 @@ import {
 } from '@aws-sdk/client-s3';
 import type { BackendWriteOptions, WriteContent } from '../../backend';
 import { contentChunks, memoryToBuffer } from '../../content';
-import { AlreadyExists, NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
+import { AbortError, AlreadyExists, NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
 import { type S3Parts, type Written, writeFailure } from './data-path';
-import { sdkCause } from './errors';
+import { isBrokenConnection, sdkCause } from './errors';
+import { deadlineError, operationSignal, raceSignals, withoutRetries } from './operation';
 import type { PutAnswer } from './results';
 
 /** Parts of streamed uploads; S3 needs at least 5 MiB per part but the last. */
@@ -70,9 +71,22 @@ export class SdkUploader {
 
     const startPart = async (body: Buffer): Promise<void> => {
       if (uploadId === undefined) {
-        // Not cancelled by the signal: an upload created after we stopped listening could
-        // not be aborted (we would never learn its id). The signal is checked right after.
-        const created = await sdk.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...createParams, ChecksumAlgorithm: 'CRC32' }), key);
+        // Neither the signal nor the deadline cancels the request: an upload created after we
+        // stopped listening could not be aborted (we would never learn its id). The write does
+        // not wait for it either: it ends on the abort, and the upload, once its id arrives, is
+        // aborted in the background.
+        const creating = sdk.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...createParams, ChecksumAlgorithm: 'CRC32' }), key, undefined, {
+          detached: true,
+        });
+        const created = await raceSignals(creating, [signal, operationSignal()], (fired) => {
+          void creating.then(
+            (late) => (late.UploadId ? this.#abortUpload(key, late.UploadId, new Set()) : undefined),
+            () => undefined,
+          );
+          return fired === signal
+            ? new AbortError(`Write aborted: '${key}'`, { path: key, backend: name, cause: fired.reason })
+            : (deadlineError(key, name, fired.reason) ?? fired.reason);
+        });
         uploadId = created.UploadId;
         if (!uploadId) throw new RemoteStoreError(`S3 did not return an upload id for '${key}'`, { path: key, backend: name });
         throwIfAborted(signal, key);
@@ -147,16 +161,29 @@ export class SdkUploader {
    * for a completed multipart upload. Whose object it is cannot be known (identical bytes have
    * identical ETags), so it is `AlreadyExists` saying so: safe for exclusive creation, and the
    * same rule as the native path (crates/core write.rs `settle`).
+   *
+   * A create-only write whose connection broke while its body was being sent is settled by one
+   * probe too: a server that refuses a PUT early (412 for the condition, 403 for a signature)
+   * answers and closes, and the client may see the broken pipe instead of the answer. The probe
+   * tells which (the object exists: AlreadyExists; a refused signature refuses the HEAD too).
    */
   async #conditional(sending: Promise<PutAnswer>, key: string, createOnly: boolean): Promise<PutAnswer> {
     try {
       return await sending;
     } catch (err) {
+      if (createOnly && isBrokenConnection(err)) {
+        if ((await withoutRetries(() => this.parts.control.head(key))) === undefined) throw err;
+        throw new AlreadyExists(`File already exists: '${key}' (an answer of this write was lost: it may be its own)`, {
+          path: key,
+          backend: this.parts.name,
+          cause: err,
+        });
+      }
       const attempts = sdkCause(err)?.$metadata?.attempts ?? 1;
       if (attempts <= 1 || !(err instanceof AlreadyExists || err instanceof NotFound)) throw err;
       if (err instanceof NotFound) {
         // NoSuchUpload on a retried completion: the first one may have committed.
-        const h = await this.parts.control.head(key).catch(() => undefined);
+        const h = await withoutRetries(() => this.parts.control.head(key)).catch(() => undefined);
         if (h === undefined) throw err;
         if (!createOnly) return h; // an overwrite that landed (the last writer wins anyway)
       }
@@ -176,7 +203,10 @@ export class SdkUploader {
     await Promise.allSettled([...inflight]);
     const abort = async () => {
       try {
-        await this.parts.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.parts.settings.bucket, Key: key, UploadId: uploadId }), key);
+        // Detached: cleanup runs whatever the caller's signal or the deadline did.
+        await this.parts.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.parts.settings.bucket, Key: key, UploadId: uploadId }), key, undefined, {
+          detached: true,
+        });
       } catch (err) {
         if (!(err instanceof NotFound)) throw err; // NoSuchUpload: already gone
       }
