@@ -141,6 +141,9 @@ for (const kind of KINDS) {
     // Used, so that its SDK client and (s3-arrow) native store exist.
     await store.write('a.txt', 'alpha');
     t.is(await store.readText('a.txt'), 'alpha');
+    // What unwrap hands out shows none either (the SDK client holds a credential provider, not the values).
+    const handles: unknown[] = [store.unwrap(S3Client), ...(kind === 's3-arrow' ? [store.unwrap(NativeObjectStore)] : [])];
+    for (const h of handles) t.false(shownFully(h).includes(SECRET_SENTINEL), `${kind}: an unwrapped client shows the credential`);
     const unused = new BACKENDS[kind]({ bucket, key: 'AKIDEXAMPLE', secret: `${SECRET_SENTINEL}-secret`, token: `${SECRET_SENTINEL}-token` });
     for (const b of [backend, unused, store]) {
       t.false(shownFully(b).includes(SECRET_SENTINEL), `${kind}: inspect({getters, showHidden}) shows the credential`);

@@ -17,15 +17,14 @@ export function normalizeEndpoint(endpoint: unknown, what = 'endpoint_url'): str
   const e = endpoint.trim();
   if (e === '') return undefined;
   const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(e) ? e : `https://${e}`;
-  // Shown in errors without any user:password@ part it may carry.
-  const shown = JSON.stringify(full.replace(/\/\/[^/]*@/, '//***@'));
+  // The value is not shown: a secret given here by mistake must not reach a message.
   let url: URL;
   try {
     url = new URL(full);
   } catch {
-    throw new TypeError(`s3 option '${what}' is not a valid URL: ${shown}`);
+    throw new TypeError(`s3 option '${what}' must be an http or https URL (scheme://host[:port]), got a string that is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`s3 option '${what}' must be an http or https URL: ${shown}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`s3 option '${what}' must be an http or https URL, got another scheme`);
   if (url.username || url.password) {
     throw new TypeError(`s3 option '${what}' must not carry credentials (user:password@): give them as key and secret`);
   }
