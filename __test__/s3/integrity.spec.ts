@@ -445,7 +445,8 @@ for (const kind of KINDS) {
 
 // ---- memory ------------------------------------------------------------------------------
 
-test('s3 › readBytes of a large object holds it once: no chunk list concatenated at the end', async (t) => {
+// Serial: ava runs serial tests before the concurrent ones, so no other test's buffers count here.
+test.serial('s3 › readBytes of a large object holds it once: no chunk list concatenated at the end', async (t) => {
   const s = await server('s3s-fs');
   const bucket = await createBucket(s);
   const store = new Store(new S3Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, region_name: s.region, retry: RETRY }));
