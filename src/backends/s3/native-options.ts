@@ -35,9 +35,8 @@ export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3O
     if (creds.sessionToken) options.sessionToken = creds.sessionToken;
   } else {
     // One source of truth: the SDK client's provider (default chain, or client_options.credentials).
-    const client = sdk.client();
     options.credentials = async (): Promise<NativeCredentials> => {
-      const c = await client.config.credentials();
+      const c = await (await sdk.client()).config.credentials();
       return {
         accessKeyId: c.accessKeyId,
         secretAccessKey: c.secretAccessKey,
