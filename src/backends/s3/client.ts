@@ -68,9 +68,10 @@ export class SdkClient {
     const agentOptions = { keepAlive: true, maxSockets: s.maxSockets, maxFreeSockets: s.maxSockets, keepAliveMsecs: 1000 };
     const requestHandler = new sdk.http.NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent({ ...agentOptions, ...(ca ? { ca } : {}) }),
-      connectionTimeout: 10_000,
-      requestTimeout: 0,
+      httpsAgent: new HttpsAgent({ ...agentOptions, ...(ca ? { ca } : {}), ...(s.tlsVerify ? {} : { rejectUnauthorized: false }) }),
+      connectionTimeout: (clientOptions.connectTimeout ?? 10) * 1000,
+      // config_kwargs.read_timeout: seconds without a byte on an open connection (none unless given).
+      requestTimeout: (clientOptions.readTimeout ?? 0) * 1000,
     });
     const config: S3ClientConfig = {
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -88,6 +89,8 @@ export class SdkClient {
     }
     const credentials = s.staticCredentials();
     if (credentials) config.credentials = credentials;
+    // The shared-config profile the default chain reads credentials from (its region: options.ts).
+    if (clientOptions.profile && !credentials) config.profile = clientOptions.profile;
     return new sdk.s3.S3Client(config);
   }
 
@@ -95,7 +98,9 @@ export class SdkClient {
   async send<N extends CommandName>(name: N, input: Commands[N][0], key: string, signal?: AbortSignal): Promise<Commands[N][1]> {
     throwIfAborted(signal, key);
     const client = await this.client();
-    const sending = command(loadSdkSync(), name, input);
+    // requester_pays: every request says who pays (commands without the field ignore it).
+    const full = this.#settings.clientOptions().requesterPays ? { ...input, RequestPayer: 'requester' } : input;
+    const sending = command(loadSdkSync(), name, full as Commands[N][0]);
     const timeoutSeconds = this.#settings.retry.timeout;
     const signals: AbortSignal[] = [];
     if (signal) signals.push(signal);
