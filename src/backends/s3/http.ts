@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, type AgentOptions, type ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Seconds to open a connection, as on the native path (crates/core transport.rs). */
 export const DEFAULT_CONNECT_TIMEOUT = 10;
@@ -13,6 +13,8 @@ export interface HttpHandlerOptions {
   maxSockets: number;
   /** PEM CA bundle for https. */
   ca?: Buffer;
+  /** false: TLS certificates are not checked (client_options verify: false). */
+  tlsVerify?: boolean;
   /** Seconds (default {@link DEFAULT_CONNECT_TIMEOUT}). */
   connectTimeout?: number;
   /** Seconds of silence on an open connection (default {@link DEFAULT_READ_TIMEOUT}). */
@@ -32,11 +34,16 @@ export interface HttpHandlerOptions {
  * kills the process (try/catch cannot stop it). The request's own promise has already settled
  * with the server's answer; a late error on its socket has nothing left to report.
  */
-export function createHttpHandler(options: HttpHandlerOptions): NodeHttpHandler {
-  const agentOptions: AgentOptions = { keepAlive: true, maxSockets: options.maxSockets, keepAliveMsecs: 1000 };
-  return new NodeHttpHandler({
+export function createHttpHandler(Handler: typeof NodeHttpHandler, options: HttpHandlerOptions): NodeHttpHandler {
+  // As many idle sockets kept as may be open: a burst of requests does not reconnect.
+  const agentOptions: AgentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, keepAliveMsecs: 1000 };
+  return new Handler({
     httpAgent: new GuardedHttpAgent(agentOptions),
-    httpsAgent: new GuardedHttpsAgent({ ...agentOptions, ...(options.ca ? { ca: options.ca } : {}) }),
+    httpsAgent: new GuardedHttpsAgent({
+      ...agentOptions,
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.tlsVerify === false ? { rejectUnauthorized: false } : {}),
+    }),
     connectionTimeout: (options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT) * 1000,
     // Idle time on the socket, not a bound on the whole request: a large body may take long.
     socketTimeout: (options.readTimeout ?? DEFAULT_READ_TIMEOUT) * 1000,

@@ -5,15 +5,7 @@
  * stays behind as an orphan (S3 documents this). Here a failure waits for the parts in flight
  * to settle and only then aborts; an abort the server cannot take now is deferred.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  type CompletedPart,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type UploadPartCommandOutput,
-} from '@aws-sdk/client-s3';
+import type { CompletedPart } from '@aws-sdk/client-s3';
 import type { BackendWriteOptions, WriteContent } from '../../backend';
 import { contentChunks, memoryToBuffer } from '../../content';
 import { AbortError, AlreadyExists, NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
@@ -47,7 +39,7 @@ export class SdkUploader {
     if (!inMemory) return this.#uploadStream(key, content, params, options);
     const body = memoryToBuffer(content as Buffer);
     const put = await this.#conditional(
-      this.parts.sdk.send<PutAnswer>(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), key, options.signal),
+      this.parts.sdk.send('PutObject', { ...params, Body: body, ContentLength: body.length }, key, options.signal),
       key,
       !options.overwrite,
     );
@@ -55,7 +47,7 @@ export class SdkUploader {
     return { size: body.length, put };
   }
 
-  /** Parts of 8 MiB, 4 in flight, CRC32 per part like lib-storage. */
+  /** Parts of 8 MiB, 4 in flight; no checksum of our own per part (client.ts: only where S3 requires one). */
   async #uploadStream(key: string, content: WriteContent, params: WriteParams, options: BackendWriteOptions): Promise<Written> {
     const { sdk, name } = this.parts;
     const signal = options.signal;
@@ -75,9 +67,7 @@ export class SdkUploader {
         // stopped listening could not be aborted (we would never learn its id). The write does
         // not wait for it either: it ends on the abort, and the upload, once its id arrives, is
         // aborted in the background.
-        const creating = sdk.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...createParams, ChecksumAlgorithm: 'CRC32' }), key, undefined, {
-          detached: true,
-        });
+        const creating = sdk.send('CreateMultipartUpload', createParams, key, undefined, { detached: true });
         const created = await raceSignals(creating, [signal, operationSignal()], (fired) => {
           void creating.then(
             (late) => (late.UploadId ? this.#abortUpload(key, late.UploadId, new Set()) : undefined),
@@ -94,11 +84,7 @@ export class SdkUploader {
       const n = ++partNumber;
       const id = uploadId;
       const task = sdk
-        .send<UploadPartCommandOutput>(
-          new UploadPartCommand({ Bucket: params.Bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length, ChecksumAlgorithm: 'CRC32' }),
-          key,
-          signal,
-        )
+        .send('UploadPart', { Bucket: params.Bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length }, key, signal)
         .then(
           (out) => {
             parts[n - 1] = { PartNumber: n, ETag: out.ETag, ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}) };
@@ -129,7 +115,7 @@ export class SdkUploader {
       const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
       if (uploadId === undefined) {
         const put = await this.#conditional(
-          sdk.send<PutAnswer>(new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }), key, signal),
+          sdk.send('PutObject', { ...params, Body: last, ContentLength: last.length }, key, signal),
           key,
           IfNoneMatch !== undefined,
         );
@@ -139,14 +125,8 @@ export class SdkUploader {
       await Promise.all([...inflight]);
       if (partError !== undefined) throw partError;
       throwIfAborted(signal, key);
-      const complete = new CompleteMultipartUploadCommand({
-        Bucket: params.Bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: parts },
-        ...(IfNoneMatch ? { IfNoneMatch } : {}),
-      });
-      const put = await this.#conditional(sdk.send<PutAnswer>(complete, key, signal), key, IfNoneMatch !== undefined);
+      const complete = { Bucket: params.Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts }, ...(IfNoneMatch ? { IfNoneMatch } : {}) };
+      const put = await this.#conditional(sdk.send('CompleteMultipartUpload', complete, key, signal), key, IfNoneMatch !== undefined);
       uploadId = undefined; // committed: nothing to abort
       return { size, put };
     } catch (err) {
@@ -204,9 +184,7 @@ export class SdkUploader {
     const abort = async () => {
       try {
         // Detached: cleanup runs whatever the caller's signal or the deadline did.
-        await this.parts.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.parts.settings.bucket, Key: key, UploadId: uploadId }), key, undefined, {
-          detached: true,
-        });
+        await this.parts.sdk.send('AbortMultipartUpload', { Bucket: this.parts.settings.bucket, Key: key, UploadId: uploadId }, key, undefined, { detached: true });
       } catch (err) {
         if (!(err instanceof NotFound)) throw err; // NoSuchUpload: already gone
       }
