@@ -3,8 +3,9 @@ import type { Backend, BackendWriteOptions, SignalOptions, Unwrappable, WriteCon
 import { contentChunks, memoryToBuffer } from '../content';
 import { AbortError, BackendUnavailable, InvalidPath, NotFound, RemoteStoreError } from '../errors';
 import type { WriteResult } from '../models';
-import { NativeObjectStore, type NativeCredentials, type NativeS3Options } from '../native';
+import { NativeObjectStore, type NativePutOptions } from '../native';
 import type { RetryPolicy } from '../retry';
+import { copyNeedsHeaders } from './s3/write-headers';
 import { abortStreamOn, S3Backend, s3FactoryOptions, type S3BackendOptions } from './s3';
 
 /** Options of {@link S3ArrowBackend}: exactly those of {@link S3Backend}. */
@@ -45,49 +46,13 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     return this.#native;
   }
 
-  /** The native options derived from the same settings as the SDK client. */
-  nativeOptions(): NativeS3Options {
-    const retry: RetryPolicy = this.retry;
-    const options: NativeS3Options = {
-      bucket: this.bucket,
-      region: this.resolvedRegion,
-      retry: { maxAttempts: retry.maxAttempts, backoffBase: retry.backoffBase, backoffMax: retry.backoffMax, jitter: retry.jitter },
-      // `timeout` bounds one whole operation, every retry included.
-      ...(retry.timeout !== undefined ? { deadline: retry.timeout } : {}),
-      virtualHostedStyle: !this.pathStyle,
-      backendName: this.name,
-      // The native path keeps to the same bound (napi takes a u32; no server wants more).
-      maxConnections: Math.min(this.maxSockets, 65536),
-    };
-    const endpoint = this.effectiveEndpoint;
-    if (endpoint) {
-      options.endpoint = endpoint;
-      options.allowHttp = endpoint.toLowerCase().startsWith('http://');
-    }
-    if (this.caBundle) options.caCertPath = this.caBundle;
-    const creds = this.staticCredentials;
-    if (creds) {
-      options.accessKeyId = creds.accessKeyId;
-      options.secretAccessKey = creds.secretAccessKey;
-      if (creds.sessionToken) options.sessionToken = creds.sessionToken;
-    } else {
-      // One source of truth: the SDK client's provider (default chain, or client_options.credentials).
-      const client = this.client;
-      options.credentials = async (): Promise<NativeCredentials> => {
-        const c = await client.config.credentials();
-        return {
-          accessKeyId: c.accessKeyId,
-          secretAccessKey: c.secretAccessKey,
-          ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
-          ...(c.expiration ? { expiration: c.expiration } : {}),
-        };
-      };
-    }
-    return options;
-  }
-
   private buildNative(): NativeObjectStore {
     return NativeObjectStore.s3(this.nativeOptions());
+  }
+
+  /** Presigned URLs come from the data-path store itself. */
+  protected override get presigner(): NativeObjectStore {
+    return this.native;
   }
 
   override unwrap<T>(type: Unwrappable<T>): T {
@@ -213,15 +178,17 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     const native = this.native;
     const metadata = options.metadata && Object.keys(options.metadata).length > 0 ? options.metadata : undefined;
     const mode = options.overwrite ? ('overwrite' as const) : ('create' as const);
+    // The store's write defaults are the native store's own (nativeOptions); these override them.
+    const attributes = options.attributes ?? {};
     let size: number;
     let put: { etag?: string; version?: string };
     if (inMemory) {
       const body = memoryToBuffer(content as Buffer);
       size = body.length;
-      put = await this.putBytes(native, key, body, { mode, metadata, signal: options.signal });
+      put = await this.putBytes(native, key, body, { ...attributes, mode, metadata, signal: options.signal });
       options.onProgress?.({ bytes: size, total: size });
     } else {
-      const upload = native.createUpload(key, { mode, metadata, signal: options.signal });
+      const upload = native.createUpload(key, { ...attributes, mode, metadata, signal: options.signal });
       size = 0;
       try {
         for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key })) {
@@ -253,7 +220,7 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     native: NativeObjectStore,
     key: string,
     body: Buffer,
-    opts: { mode: 'overwrite' | 'create'; metadata?: Record<string, string>; signal?: AbortSignal },
+    opts: NativePutOptions,
   ): Promise<{ etag?: string; version?: string }> {
     return native.put(key, body, opts);
   }
@@ -264,12 +231,9 @@ export class S3ArrowBackend extends S3Backend implements Backend {
     this.checkOpen();
     const h = await this.headFile(src, options.signal, 'Source');
     if (src === dst) return;
-    const carriesAttributes =
-      Object.keys(h.Metadata ?? {}).length > 0 || (h.ContentType !== undefined && h.ContentType !== 'application/octet-stream');
-    if (!options.overwrite && carriesAttributes) {
-      // object_store makes a conditional copy a one-part multipart upload with UploadPartCopy,
-      // which drops user metadata and content type. The SDK's CopyObject with
-      // If-None-Match: * keeps them and is just as atomic where the server honours it.
+    if (copyNeedsHeaders(this.writeDefaults, h, !options.overwrite)) {
+      // What object_store's copy would lose (./s3/write-headers.ts): the SDK's CopyObject keeps
+      // it, and with If-None-Match: * it is just as atomic where the server honours it.
       await super.copy(src, dst, options);
       return;
     }

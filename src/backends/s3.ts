@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
-import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
+import type { Backend, BackendListOptions, BackendWriteOptions, PresignOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { Capability, CapabilitySet } from '../capabilities';
 import { checkContent, contentChunks, isInMemory, memoryToBuffer } from '../content';
 import {
@@ -45,7 +45,10 @@ import { ancestors, baseName } from '../path';
 import { describe, RetryPolicy } from '../retry';
 import { revealSecret, Secret } from '../secret';
 import { BaseBackend } from './base';
-import { normalizeClientOptions, resolveRegion, type S3ClientOptions } from './s3/client-options';
+import { NativeObjectStore, type NativeCredentials, type NativeS3Options } from '../native';
+import { normalizeClientOptions, resolveRegion, type S3ClientOptions, type S3WriteDefaults } from './s3/client-options';
+import { effectiveMultipart, MULTIPART_OPTION_NAMES, multipartOptions, NATIVE_MULTIPART_DEFAULTS, SDK_MULTIPART_DEFAULTS, type MultipartTuning } from './s3/multipart';
+import { applyWriteRules, copyHeaders, objectHeaders, type SdkObjectHeaders } from './s3/write-headers';
 
 /** Options of {@link S3Backend} (snake_case as in the config; camelCase accepted too). */
 export interface S3BackendOptions {
@@ -71,11 +74,16 @@ export interface S3BackendOptions {
    */
   max_sockets?: number;
   maxSockets?: number;
+  /** Bytes per multipart part, 5 MiB to 5 GiB (default 8 MiB). See ./s3/multipart.ts. */
+  part_size?: number;
+  partSize?: number;
+  /** Parts in flight per upload, 1 to 1000 (default 4 on `s3`, 8 on `s3-arrow`). */
+  upload_concurrency?: number;
+  uploadConcurrency?: number;
+  /** Writes up to this many bytes (and never less than one part) are one PUT (default 8 MiB). */
+  multipart_threshold?: number;
+  multipartThreshold?: number;
 }
-
-/** Parts of streamed uploads; S3 needs at least 5 MiB per part but the last. */
-const PART_SIZE = 8 * 1024 * 1024;
-const UPLOAD_CONCURRENCY = 4;
 const DEFAULT_MAX_SOCKETS = 256;
 
 /**
@@ -248,7 +256,11 @@ export class S3Backend extends BaseBackend implements Backend {
   #region: string | undefined;
   /** `max_sockets`: connections per host. */
   protected readonly maxSockets: number;
+  /** `part_size`, `upload_concurrency`, `multipart_threshold` as given (each path has its defaults). */
+  protected readonly multipart: Partial<MultipartTuning>;
   #client: S3Client | undefined;
+  /** The native store that signs presigned URLs (s3-arrow: its data path). */
+  #presigner: NativeObjectStore | undefined;
   /**
    * Multipart uploads whose abort could not reach the server (it was down when the write
    * failed). Each later write tries them again, and close() does once more, so an outage does
@@ -288,6 +300,7 @@ export class S3Backend extends BaseBackend implements Backend {
       throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${describe(maxSockets)}`);
     }
     this.maxSockets = maxSockets;
+    this.multipart = multipartOptions(o);
   }
 
   toString(): string {
@@ -321,6 +334,11 @@ export class S3Backend extends BaseBackend implements Backend {
     return this.endpointUrl ?? this.#clientOptions.endpoint;
   }
 
+  /** `client_options.s3_additional_kwargs` as write headers: applied to every write on both paths. */
+  protected get writeDefaults(): S3WriteDefaults {
+    return this.#clientOptions.writeDefaults;
+  }
+
   /** The static credentials from the options, if both key and secret were given. */
   protected get staticCredentials(): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
     if (this.#key === undefined || this.#secret === undefined) return undefined;
@@ -350,7 +368,71 @@ export class S3Backend extends BaseBackend implements Backend {
     }
     const credentials = this.staticCredentials;
     if (credentials) config.credentials = credentials;
-    return new S3Client(config);
+    const client = new S3Client(config);
+    applyWriteRules(client, { requesterPays: this.#clientOptions.requesterPays });
+    return client;
+  }
+
+  /**
+   * The native options derived from the same settings as the SDK client. Protected: they hold
+   * the plain credentials.
+   */
+  protected nativeOptions(): NativeS3Options {
+    const retry: RetryPolicy = this.retry;
+    const options: NativeS3Options = {
+      bucket: this.bucket,
+      region: this.resolvedRegion,
+      retry: { maxAttempts: retry.maxAttempts, backoffBase: retry.backoffBase, backoffMax: retry.backoffMax, jitter: retry.jitter },
+      // `timeout` bounds one whole operation, every retry included.
+      ...(retry.timeout !== undefined ? { deadline: retry.timeout } : {}),
+      virtualHostedStyle: !this.pathStyle,
+      backendName: this.name,
+      // The native path keeps to the same bound (napi takes a u32; no server wants more).
+      maxConnections: Math.min(this.maxSockets, 65536),
+      ...effectiveMultipart(this.multipart, NATIVE_MULTIPART_DEFAULTS),
+      writeDefaults: this.#clientOptions.writeDefaults,
+      requesterPays: this.#clientOptions.requesterPays,
+    };
+    const endpoint = this.effectiveEndpoint;
+    if (endpoint) {
+      options.endpoint = endpoint;
+      options.allowHttp = endpoint.toLowerCase().startsWith('http://');
+    }
+    if (this.caBundle) options.caCertPath = this.caBundle;
+    const creds = this.staticCredentials;
+    if (creds) {
+      options.accessKeyId = creds.accessKeyId;
+      options.secretAccessKey = creds.secretAccessKey;
+      if (creds.sessionToken) options.sessionToken = creds.sessionToken;
+    } else {
+      // One source of truth: the SDK client's provider (default chain, or client_options.credentials).
+      const client = this.client;
+      options.credentials = async (): Promise<NativeCredentials> => {
+        const c = await client.config.credentials();
+        return {
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+          ...(c.expiration ? { expiration: c.expiration } : {}),
+        };
+      };
+    }
+    return options;
+  }
+
+  /**
+   * The store that signs presigned URLs: the addon's S3 client, which signs locally with the
+   * same credentials (one signer for both backends, no extra SDK package). No network I/O.
+   */
+  protected get presigner(): NativeObjectStore {
+    this.checkOpen();
+    this.#presigner ??= NativeObjectStore.s3(this.nativeOptions());
+    return this.#presigner;
+  }
+
+  /** A URL allowing `method` on `key` for `expiresIn` seconds (Store.presign validated both). */
+  async presign(key: string, options: PresignOptions): Promise<string> {
+    return this.presigner.presign(key, options.method, options.expiresIn);
   }
 
   override nativePath(key: string): string {
@@ -384,6 +466,8 @@ export class S3Backend extends BaseBackend implements Backend {
     const client = this.#client;
     this.#client = undefined;
     client?.destroy();
+    this.#presigner?.close();
+    this.#presigner = undefined;
   }
 
   // ---- plumbing --------------------------------------------------------------------
@@ -820,6 +904,7 @@ export class S3Backend extends BaseBackend implements Backend {
     const common = {
       Bucket: this.bucket,
       Key: key,
+      ...objectHeaders(this.writeDefaults, options.attributes),
       ...(options.metadata && Object.keys(options.metadata).length > 0 ? { Metadata: options.metadata } : {}),
       ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
     };
@@ -861,19 +946,21 @@ export class S3Backend extends BaseBackend implements Backend {
   }
 
   /**
-   * Streams content: one conditional PUT when it fits in a part, a multipart upload
-   * otherwise (parts of 8 MiB, 4 in flight, CRC32 per part like lib-storage). On any
-   * failure (source error, abort, refused completion) it waits for the parts in flight
-   * to settle and only then aborts the upload: a part that lands after
-   * AbortMultipartUpload would otherwise stay behind as an orphan (S3 documents this).
+   * Streams content: one conditional PUT up to the multipart threshold, a multipart upload
+   * otherwise (parts of `part_size`, `upload_concurrency` in flight, CRC32 per part like
+   * lib-storage; ./s3/multipart.ts). On any failure (source error, abort, refused
+   * completion) it waits for the parts in flight to settle and only then aborts the upload:
+   * a part that lands after AbortMultipartUpload would otherwise stay behind as an orphan (S3
+   * documents this).
    */
   private async uploadStream(
     key: string,
     content: WriteContent,
-    params: { Bucket: string; Key: string; Metadata?: Record<string, string>; IfNoneMatch?: string },
+    params: { Bucket: string; Key: string; Metadata?: Record<string, string>; IfNoneMatch?: string } & SdkObjectHeaders,
     options: BackendWriteOptions,
   ): Promise<{ size: number; put: Record<string, string | undefined> }> {
     const signal = options.signal;
+    const { partSize, uploadConcurrency, multipartThreshold } = effectiveMultipart(this.multipart, SDK_MULTIPART_DEFAULTS);
     let size = 0;
     let pending: Buffer[] = [];
     let pendingLength = 0;
@@ -916,7 +1003,7 @@ export class S3Backend extends BaseBackend implements Backend {
       );
       inflight.add(task);
       void task.finally(() => inflight.delete(task));
-      while (inflight.size >= UPLOAD_CONCURRENCY) await Promise.race(inflight);
+      while (inflight.size >= uploadConcurrency) await Promise.race(inflight);
       if (partError !== undefined) throw partError;
     };
 
@@ -925,12 +1012,14 @@ export class S3Backend extends BaseBackend implements Backend {
         size += chunk.length;
         pending.push(chunk);
         pendingLength += chunk.length;
-        while (pendingLength >= PART_SIZE) {
+        // Up to the threshold it may still be one PUT.
+        if (uploadId === undefined && pendingLength <= multipartThreshold) continue;
+        while (pendingLength >= partSize) {
           const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
-          const rest = all.subarray(PART_SIZE);
+          const rest = all.subarray(partSize);
           pending = rest.length > 0 ? [rest] : [];
           pendingLength = rest.length;
-          await startPart(all.subarray(0, PART_SIZE));
+          await startPart(all.subarray(0, partSize));
         }
       }
       const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
@@ -1164,7 +1253,7 @@ export class S3Backend extends BaseBackend implements Backend {
 
   async copy(src: string, dst: string, options: { overwrite: boolean } & SignalOptions): Promise<void> {
     this.checkOpen();
-    await this.headFile(src, options.signal, 'Source');
+    const h = await this.headFile(src, options.signal, 'Source');
     if (src === dst) return;
     await this.checkWriteTarget(dst, options);
     await this.send(
@@ -1173,6 +1262,7 @@ export class S3Backend extends BaseBackend implements Backend {
         Key: dst,
         CopySource: `${this.bucket}/${src.split('/').map(encodeURIComponent).join('/')}`,
         MetadataDirective: 'COPY',
+        ...copyHeaders(this.writeDefaults, h),
         ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
       }),
       dst,
@@ -1213,6 +1303,7 @@ export const S3_OPTION_NAMES = [
   'retry',
   'reject_write_under_file_ancestor',
   'max_sockets',
+  ...MULTIPART_OPTION_NAMES,
 ] as const;
 
 /**
