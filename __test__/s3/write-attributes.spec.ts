@@ -101,7 +101,7 @@ for (const [kind] of BACKENDS) {
     t.deepEqual(await store.readBytes('buffer.csv'), body);
     t.deepEqual(await store.readRange('stream.csv', { offset: 0, length: 3 }), body.subarray(0, 3));
     t.true((await head('multipart.csv')).ETag!.includes('-'), 'a multipart upload');
-    t.deepEqual(await store.readBytes('open-atomic.csv'), big);
+    t.true((await store.readBytes('open-atomic.csv')).equals(big));
   });
 
   test.serial(`${kind}: copies and moves keep the source's attributes and metadata, in both modes`, async (t) => {
@@ -171,7 +171,8 @@ for (const [kind] of BACKENDS) {
       await store.write(`t${i}.bin`, chunks(data), { overwrite: true });
       const etag = (await head(`t${i}.bin`)).ETag!.replace(/"/g, '');
       t.is(/-\d+$/.exec(etag)?.[0] ?? '', suffix, JSON.stringify(options));
-      t.deepEqual(await store.readBytes(`t${i}.bin`), data);
+      // Buffer.equals: ava's deepEqual of 12 MiB takes minutes.
+      t.true((await store.readBytes(`t${i}.bin`)).equals(data));
     }
   });
 
