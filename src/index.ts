@@ -26,8 +26,8 @@ export type { Backend, BackendWriteOptions, PresignOptions, WriteContent, Progre
 export type { FileInfo, FolderEntry, FolderInfo, WriteResult, ContentDigest, ChildEntry } from './models';
 export { LocalBackend, type LocalBackendOptions } from './backends/local';
 export { MemoryBackend } from './backends/memory';
-export { S3Backend, type S3BackendOptions } from './backends/s3';
-export { S3ArrowBackend, type S3ArrowBackendOptions } from './backends/s3-arrow';
+export { S3Backend, type S3BackendOptions } from './backends/s3/index';
+export { S3ArrowBackend, type S3ArrowBackendOptions } from './backends/s3/index';
 export {
   NativeObjectStore,
   NativeUpload,

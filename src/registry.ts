@@ -203,11 +203,11 @@ Registry.registerBackend('memory', (options) => {
 });
 Registry.registerBackend('s3', (options, context) => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createS3Backend } = require('./backends/s3') as typeof import('./backends/s3');
+  const { createS3Backend } = require('./backends/s3/index') as typeof import('./backends/s3/index');
   return createS3Backend(options, context);
 });
 Registry.registerBackend('s3-arrow', (options, context) => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createS3ArrowBackend } = require('./backends/s3-arrow') as typeof import('./backends/s3-arrow');
+  const { createS3ArrowBackend } = require('./backends/s3/index') as typeof import('./backends/s3/index');
   return createS3ArrowBackend(options, context);
 });

@@ -43,8 +43,8 @@ export interface Target {
   fileAndPrefixCoexist?: boolean;
   /**
    * False when the server checks a conditional create (`If-None-Match: *`) and writes
-   * without a lock, so concurrent creators can all win (s3s-fs 0.14). The 16-writer race
-   * case then runs on another server of the same backend instead. Default true.
+   * without a lock, so concurrent creators can all win (s3s-fs 0.14, moto 5.2). The S3
+   * backends' races are judged on versitygw instead (__test__/s3/create-race.spec.ts). Default true.
    */
   atomicCreate?: boolean;
 }

@@ -5,6 +5,9 @@
  *   cannot both exist) — the default server.
  * - moto server (Python, in-memory, a true flat namespace) — for the flat-namespace cases
  *   and for ListMultipartUploads (s3s-fs does not implement it).
+ * - versitygw (Go, an S3 gateway over a POSIX directory) — the server whose conditional
+ *   writes are atomic: create-only races are judged on it (s3s-fs and moto check
+ *   `If-None-Match` and then write, so two racing writers can both win there).
  *
  * Each ava spec file runs in its own process, so each file starts its own servers
  * (s3s-fs starts in ~50 ms, moto in ~1–2 s). A runner may instead start servers once and
@@ -27,7 +30,7 @@ import { request as httpRequest } from 'node:http';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SECRET_SENTINEL } from './sentinel';
 
-export type ServerKind = 's3s-fs' | 'moto';
+export type ServerKind = 's3s-fs' | 'moto' | 'versitygw';
 
 export interface S3Server {
   kind: ServerKind;
@@ -36,7 +39,7 @@ export interface S3Server {
   accessKey: string;
   secretKey: string;
   region: string;
-  /** s3s-fs only, when started here: its data directory (uploads in progress live there as `.upload*` files). */
+  /** s3s-fs and versitygw, when started here: its data directory (s3s-fs keeps uploads in progress there as `.upload*` files). */
   root?: string;
   /**
    * s3s-fs only, when started here: kills the server with SIGKILL, as a crash would (its
@@ -62,6 +65,7 @@ const CACHE = process.env.REMOTE_STORE_CACHE || join(homedir(), '.cache', 'remot
 const INSTALLER = join(REPO_ROOT, 'scripts', 'install-s3-servers.sh');
 export const S3S_FS_BIN = process.env.S3S_FS_BIN || join(CACHE, 'bin', 's3s-fs');
 export const MOTO_SERVER_BIN = process.env.MOTO_SERVER_BIN || join(CACHE, 'moto-venv', 'bin', 'moto_server');
+export const VERSITYGW_BIN = process.env.VERSITYGW_BIN || join(CACHE, 'bench-bin', 'versitygw');
 
 const DEFAULT_KEY = process.env.REMOTE_STORE_S3_KEY || 'test-key';
 const DEFAULT_SECRET = process.env.REMOTE_STORE_S3_SECRET || `${SECRET_SENTINEL}-test-secret`;
@@ -301,7 +305,42 @@ export async function startMoto(): Promise<S3Server> {
   });
 }
 
+/** Starts versitygw (posix backend) on 127.0.0.1, a random port and a fresh temp directory. */
+export async function startVersitygw(): Promise<S3Server> {
+  ensureInstalled(VERSITYGW_BIN, 'versitygw');
+  return startWithRetries(async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rs-vgw-'));
+    tempDirs.add(root);
+    const port = await freePort();
+    const accessKey = `AK${randomBytes(8).toString('hex').toUpperCase()}`;
+    const secretKey = `${SECRET_SENTINEL}${randomBytes(12).toString('hex')}`;
+    const child = spawnGuarded(VERSITYGW_BIN, ['--access', accessKey, '--secret', secretKey, '--port', `127.0.0.1:${port}`, '--keep-alive', '--quiet', 'posix', root], {});
+    const removeRoot = () => {
+      rmSync(root, { recursive: true, force: true });
+      tempDirs.delete(root);
+    };
+    try {
+      await waitReady(child, port, `versitygw (${VERSITYGW_BIN})`, collectOutput(child), 30_000);
+    } catch (err) {
+      await stopChild(child);
+      removeRoot();
+      throw err;
+    }
+    let stopped: Promise<void> | undefined;
+    return {
+      kind: 'versitygw',
+      endpoint: `http://127.0.0.1:${port}`,
+      root,
+      accessKey,
+      secretKey,
+      region: REGION,
+      stop: () => (stopped ??= stopChild(child).then(removeRoot)),
+    };
+  });
+}
+
 export function startServer(kind: ServerKind): Promise<S3Server> {
+  if (kind === 'versitygw') return startVersitygw();
   return kind === 's3s-fs' ? startS3sFs() : startMoto();
 }
 

@@ -86,22 +86,41 @@ export abstract class BaseBackend {
 
   /** The error for a file operation on a folder. */
   protected notAFile(key: string): InvalidPath {
-    return new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend: this.name });
+    return notAFile(key, this.name);
   }
 
   /** The error for a folder operation on a file. */
   protected notAFolder(key: string): InvalidPath {
-    return new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.name });
+    return notAFolder(key, this.name);
   }
 
   /** The error for a write below a key that is a file. */
   protected underFile(ancestor: string, key: string): InvalidPath {
-    return new InvalidPath(`Cannot write under file ancestor: '${ancestor}' is a regular file (path='${key}')`, { path: key, backend: this.name });
+    return underFile(ancestor, key, this.name);
   }
 
   protected folderEntry(key: string): FolderEntry {
-    return { path: key, name: baseName(key) };
+    return folderEntry(key);
   }
+}
+
+// The same errors and entries for parts of a backend that are not the backend class itself
+// (the S3 wing's control and data paths are composed, not inherited).
+
+export function notAFile(key: string, backend: string): InvalidPath {
+  return new InvalidPath(`Path is a folder, not a file: '${key}'`, { path: key, backend });
+}
+
+export function notAFolder(key: string, backend: string): InvalidPath {
+  return new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend });
+}
+
+export function underFile(ancestor: string, key: string, backend: string): InvalidPath {
+  return new InvalidPath(`Cannot write under file ancestor: '${ancestor}' is a regular file (path='${key}')`, { path: key, backend });
+}
+
+export function folderEntry(key: string): FolderEntry {
+  return { path: key, name: baseName(key) };
 }
 
 /** Checks a `Backend` implementation against the interface at compile time. */

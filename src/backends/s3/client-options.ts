@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { checkDepth, ConfigError } from '../../config';
 import { revealSecret, Secret } from '../../secret';
-import { normalizeEndpoint } from '../s3';
+import { normalizeEndpoint } from './connection';
 
 /** Headers applied to every write (PutObject, CreateMultipartUpload, CopyObject). */
 export interface S3WriteDefaults {

@@ -1,0 +1,189 @@
+/**
+ * Writes on the AWS SDK: one conditional PUT for bytes in memory and for streams up to the
+ * multipart threshold, our own multipart upload otherwise (multipart.ts). Every request that
+ * creates the object carries the write's headers (write-headers.ts). Not lib-storage's Upload: it can abort the
+ * upload while parts are still in flight, and a part that lands after AbortMultipartUpload
+ * stays behind as an orphan (S3 documents this). Here a failure waits for the parts in flight
+ * to settle and only then aborts; an abort the server cannot take now is deferred.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  type CompletedPart,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type UploadPartCommandOutput,
+} from '@aws-sdk/client-s3';
+import type { BackendWriteOptions, WriteContent } from '../../backend';
+import { contentChunks, memoryToBuffer } from '../../content';
+import { AlreadyExists, NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
+import { type S3Parts, type Written, writeFailure } from './data-path';
+import { sdkCause } from './errors';
+import { effectiveMultipart, SDK_MULTIPART_DEFAULTS } from './multipart';
+import type { PutAnswer } from './results';
+import { objectHeaders, type SdkObjectHeaders } from './write-headers';
+
+/** The parameters every request of one write shares. */
+interface WriteParams extends SdkObjectHeaders {
+  Bucket: string;
+  Key: string;
+  Metadata?: Record<string, string>;
+  IfNoneMatch?: string;
+}
+
+export class SdkUploader {
+  constructor(private readonly parts: S3Parts) {}
+
+  async write(key: string, content: WriteContent, options: BackendWriteOptions, inMemory: boolean): Promise<Written> {
+    const params: WriteParams = {
+      Bucket: this.parts.settings.bucket,
+      Key: key,
+      ...objectHeaders(this.parts.settings.clientOptions().writeDefaults, options.attributes),
+      ...(options.metadata && Object.keys(options.metadata).length > 0 ? { Metadata: options.metadata } : {}),
+      ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
+    };
+    if (!inMemory) return this.#uploadStream(key, content, params, options);
+    const body = memoryToBuffer(content as Buffer);
+    const put = await this.#conditional(
+      this.parts.sdk.send<PutAnswer>(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), key, options.signal),
+      key,
+      !options.overwrite,
+    );
+    options.onProgress?.({ bytes: body.length, total: body.length });
+    return { size: body.length, put };
+  }
+
+  /** Parts of `part_size`, `upload_concurrency` in flight, CRC32 per part like lib-storage. */
+  async #uploadStream(key: string, content: WriteContent, params: WriteParams, options: BackendWriteOptions): Promise<Written> {
+    const { sdk, name } = this.parts;
+    const signal = options.signal;
+    const { partSize, uploadConcurrency, multipartThreshold } = effectiveMultipart(this.parts.settings.multipart, SDK_MULTIPART_DEFAULTS);
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingLength = 0;
+    let uploadId: string | undefined;
+    let partNumber = 0;
+    const parts: CompletedPart[] = [];
+    const inflight = new Set<Promise<void>>();
+    let partError: unknown;
+    const { IfNoneMatch, ...createParams } = params;
+
+    const startPart = async (body: Buffer): Promise<void> => {
+      if (uploadId === undefined) {
+        // Not cancelled by the signal: an upload created after we stopped listening could
+        // not be aborted (we would never learn its id). The signal is checked right after.
+        const created = await sdk.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...createParams, ChecksumAlgorithm: 'CRC32' }), key);
+        uploadId = created.UploadId;
+        if (!uploadId) throw new RemoteStoreError(`S3 did not return an upload id for '${key}'`, { path: key, backend: name });
+        throwIfAborted(signal, key);
+      }
+      const n = ++partNumber;
+      const id = uploadId;
+      const task = sdk
+        .send<UploadPartCommandOutput>(
+          new UploadPartCommand({ Bucket: params.Bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length, ChecksumAlgorithm: 'CRC32' }),
+          key,
+          signal,
+        )
+        .then(
+          (out) => {
+            parts[n - 1] = { PartNumber: n, ETag: out.ETag, ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}) };
+          },
+          (err) => {
+            partError ??= err;
+          },
+        );
+      inflight.add(task);
+      void task.finally(() => inflight.delete(task));
+      while (inflight.size >= uploadConcurrency) await Promise.race(inflight);
+      if (partError !== undefined) throw partError;
+    };
+
+    try {
+      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key })) {
+        size += chunk.length;
+        pending.push(chunk);
+        pendingLength += chunk.length;
+        // Up to the threshold it may still be one PUT.
+        if (uploadId === undefined && pendingLength <= multipartThreshold) continue;
+        while (pendingLength >= partSize) {
+          const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
+          const rest = all.subarray(partSize);
+          pending = rest.length > 0 ? [rest] : [];
+          pendingLength = rest.length;
+          await startPart(all.subarray(0, partSize));
+        }
+      }
+      const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
+      if (uploadId === undefined) {
+        const put = await this.#conditional(
+          sdk.send<PutAnswer>(new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }), key, signal),
+          key,
+          IfNoneMatch !== undefined,
+        );
+        return { size, put };
+      }
+      if (last.length > 0) await startPart(last);
+      await Promise.all([...inflight]);
+      if (partError !== undefined) throw partError;
+      throwIfAborted(signal, key);
+      const complete = new CompleteMultipartUploadCommand({
+        Bucket: params.Bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+        ...(IfNoneMatch ? { IfNoneMatch } : {}),
+      });
+      const put = await this.#conditional(sdk.send<PutAnswer>(complete, key, signal), key, IfNoneMatch !== undefined);
+      uploadId = undefined; // committed: nothing to abort
+      return { size, put };
+    } catch (err) {
+      if (uploadId !== undefined) await this.#abortUpload(key, uploadId, inflight);
+      throw writeFailure(err, key, name, signal);
+    }
+  }
+
+  /**
+   * A write whose answer was lost (connection reset after the server committed) is retried
+   * by the SDK, and the retry of a conditional write then fails — 412 for a PUT, NoSuchUpload
+   * for a completed multipart upload. Whose object it is cannot be known (identical bytes have
+   * identical ETags), so it is `AlreadyExists` saying so: safe for exclusive creation, and the
+   * same rule as the native path (crates/core write.rs `settle`).
+   */
+  async #conditional(sending: Promise<PutAnswer>, key: string, createOnly: boolean): Promise<PutAnswer> {
+    try {
+      return await sending;
+    } catch (err) {
+      const attempts = sdkCause(err)?.$metadata?.attempts ?? 1;
+      if (attempts <= 1 || !(err instanceof AlreadyExists || err instanceof NotFound)) throw err;
+      if (err instanceof NotFound) {
+        // NoSuchUpload on a retried completion: the first one may have committed.
+        const h = await this.parts.control.head(key).catch(() => undefined);
+        if (h === undefined) throw err;
+        if (!createOnly) return h; // an overwrite that landed (the last writer wins anyway)
+      }
+      throw new AlreadyExists(`File already exists: '${key}' (an answer of this write was lost: it may be its own)`, {
+        path: key,
+        backend: this.parts.name,
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * Waits for parts in flight, then aborts the upload (ignoring the signal: cleanup must run).
+   * When the server cannot be reached, the abort is deferred to later writes and close().
+   */
+  async #abortUpload(key: string, uploadId: string, inflight: Set<Promise<void>>): Promise<void> {
+    await Promise.allSettled([...inflight]);
+    const abort = async () => {
+      try {
+        await this.parts.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.parts.settings.bucket, Key: key, UploadId: uploadId }), key);
+      } catch (err) {
+        if (!(err instanceof NotFound)) throw err; // NoSuchUpload: already gone
+      }
+    };
+    await abort().catch(() => this.parts.aborts.defer(uploadId, key, abort));
+  }
+}
