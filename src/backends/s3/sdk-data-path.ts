@@ -14,8 +14,8 @@ import { copyHeaders, type SourceAttributes } from './write-headers';
 /**
  * A server-side CopyObject keeping the source's metadata, content headers and storage class,
  * with the store's write defaults (write-headers.ts); create-only with `If-None-Match: *`
- * (atomic where the server honours it on CopyObject). The native data
- * path uses it too when its own copy would drop attributes.
+ * (atomic where the server honours it on CopyObject). The native data path uses it too when
+ * its own copy would lose something (write-headers.ts copyNeedsHeaders).
  */
 export async function copyObject(
   parts: S3Parts,

@@ -1,10 +1,11 @@
 /**
  * Writes on the AWS SDK: one conditional PUT for bytes in memory and for streams up to the
  * multipart threshold, our own multipart upload otherwise (multipart.ts). Every request that
- * creates the object carries the write's headers (write-headers.ts). Not lib-storage's Upload: it can abort the
- * upload while parts are still in flight, and a part that lands after AbortMultipartUpload
- * stays behind as an orphan (S3 documents this). Here a failure waits for the parts in flight
- * to settle and only then aborts; an abort the server cannot take now is deferred.
+ * creates the object carries the write's headers (write-headers.ts). Not lib-storage's Upload:
+ * it can abort the upload while parts are still in flight, and a part that lands after
+ * AbortMultipartUpload stays behind as an orphan (S3 documents this). Here a failure waits for
+ * the parts in flight to settle and only then aborts; an abort the server cannot take now is
+ * deferred.
  */
 import {
   AbortMultipartUploadCommand,
