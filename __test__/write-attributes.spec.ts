@@ -25,6 +25,7 @@ test('memory keeps the write attributes: getFileInfo reports the content type, c
   await store.move('c.csv', 'd.csv');
   t.is((await store.getFileInfo('d.csv')).contentType, 'text/csv');
   await t.throwsAsync(store.presign('a.csv'), { instanceOf: CapabilityNotSupported, message: /'presign'/ });
+  await t.throwsAsync(store.presign('a.csv', { expiresin: 60 } as object), { instanceOf: TypeError, message: /presign: unknown option 'expiresin'/ });
 });
 
 test('local refuses write attributes and presign before any I/O, naming the capability', async (t) => {

@@ -374,7 +374,8 @@ export class Store {
     const method = options.method ?? 'GET';
     if (method !== 'GET' && method !== 'PUT') throw new TypeError("presign: option 'method' must be 'GET' or 'PUT'");
     const expiresIn = options.expiresIn ?? 3600;
-    if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
+    if (typeof expiresIn !== 'number') throw new TypeError(`presign: option 'expiresIn' must be a number of seconds, got a ${typeof expiresIn}`);
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
       throw new RangeError(`presign: option 'expiresIn' must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS} (7 days)`);
     }
     const backend = this.backend;

@@ -201,6 +201,7 @@ for (const [kind] of BACKENDS) {
     await t.throwsAsync(store.presign('x', { method: 'DELETE' as 'GET' }), { instanceOf: TypeError, message: /'method' must be 'GET' or 'PUT'/ });
     await t.throwsAsync(store.presign('x', { expiresIn: 0 }), { instanceOf: RangeError, message: /'expiresIn' must be a whole number of seconds from 1 to 604800/ });
     await t.throwsAsync(store.presign('x', { expiresIn: 7 * 86400 + 1 }), { instanceOf: RangeError });
+    await t.throwsAsync(store.presign('x', { expiresIn: '60' as unknown as number }), { instanceOf: TypeError, message: /got a string/ });
     await t.throwsAsync(store.presign(''), { message: /root/ });
   });
 }
