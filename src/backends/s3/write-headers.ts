@@ -102,23 +102,19 @@ export function copyNeedsHeaders(defaults: S3WriteDefaults, source: SourceAttrib
 }
 
 /**
- * Makes an SDK client follow the rules above on every request: a PutObject without ContentType
- * goes out without the `application/octet-stream` the SDK adds (the server's default applies,
- * as on the native path); a requester-pays store sends `x-amz-request-payer` with every request.
+ * Makes an SDK client follow the content-type rule above: a PutObject without ContentType goes
+ * out without the `application/octet-stream` the SDK adds, so the server's default applies, as
+ * on the native path.
  */
-export function applyWriteRules(client: S3Client, options: { requesterPays: boolean }): void {
+export function applyWriteRules(client: S3Client): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const request = args.request as { headers?: Record<string, string> } | undefined;
-      const headers = request?.headers;
-      if (headers) {
-        if (context.commandName === 'PutObjectCommand' && (args.input as { ContentType?: string }).ContentType === undefined) {
-          for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-type') delete headers[name];
-        }
-        if (options.requesterPays) headers['x-amz-request-payer'] = 'requester';
+      const headers = (args.request as { headers?: Record<string, string> } | undefined)?.headers;
+      if (headers && context.commandName === 'PutObjectCommand' && (args.input as { ContentType?: string }).ContentType === undefined) {
+        for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-type') delete headers[name];
       }
       return next(args);
     },
-    { step: 'build', name: 'remoteStoreWriteRules', override: true },
+    { step: 'build', name: 'remoteStoreContentTypeRule', override: true },
   );
 }
