@@ -87,6 +87,24 @@ test('an unknown backend type is one clear error naming it and the known types, 
   t.regex(err.message, /memory/);
 });
 
+test('an unknown type that is not a type name (a misplaced ${VAR} holding a credential) is not echoed, in the error or the load warning', async (t) => {
+  const leaked = 'https://AKIAEXAMPLE:wJalrXUtnFEMI-K7MDENG@host';
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    const registry = new Registry({ backends: { b: { type: leaked } }, stores: { s: { backend: 'b' } } });
+    const err = t.throws(() => registry.getStore('s'), { instanceOf: ConfigError });
+    t.regex(err.message, /Backend 'b' has unknown type \(a value that is not a type name, not shown\)/);
+    t.false(err.message.includes('wJalr'));
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+  } finally {
+    process.off('warning', onWarning);
+  }
+  t.true(warnings.some((w) => w.includes("Backend 'b' has unknown type")), warnings.join('\n'));
+  t.false(warnings.some((w) => w.includes('wJalr')), warnings.join('\n'));
+});
+
 test('a bad option names the option and the backend, at first use', (t) => {
   const registry = new Registry({ backends: { files: { type: 'local', options: { rooot: '/tmp/x' } } }, stores: { s: { backend: 'files' } } });
   const err = t.throws(() => registry.getStore('s'), { instanceOf: ConfigError });

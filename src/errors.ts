@@ -41,6 +41,20 @@ export class RemoteStoreError extends Error {
     this.backend = details.backend;
   }
 
+  /**
+   * Re-addresses the error to `path` (the Store turns backend keys into store-relative paths):
+   * the field, and the message (and the stack's copy of it) where it names the old path the
+   * way every message of this library names a path, {@link quote}d.
+   */
+  rebase(path: string): void {
+    const old = this.path;
+    if (old === undefined || old === path) return;
+    const before = this.message;
+    this.message = before.split(quote(old)).join(quote(path));
+    if (this.stack?.includes(before)) this.stack = this.stack.replace(before, () => this.message);
+    this.path = path;
+  }
+
   /** A JSON form without the cause: the cause may be an SDK object full of request detail. */
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, path: this.path, backend: this.backend };

@@ -157,8 +157,13 @@ function registeredTypes(): string[] {
   return [...factories.keys(), ...aliases.keys()].sort();
 }
 
+/**
+ * A type name is echoed only when it looks like one: a misplaced `${VAR}` can put a credential
+ * in `type`, and this message also reaches the load-time warning.
+ */
 function unknownType(name: string, type: string): string {
-  return `Backend '${name}' has unknown type '${type}'. Registered types: [${registeredTypes().join(', ')}]`;
+  const shown = /^[A-Za-z][A-Za-z0-9_.-]{0,39}$/.test(type) ? `'${type}'` : '(a value that is not a type name, not shown)';
+  return `Backend '${name}' has unknown type ${shown}. Registered types: [${registeredTypes().join(', ')}]`;
 }
 
 function build(name: string, config: BackendConfig): Backend {

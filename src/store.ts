@@ -99,7 +99,7 @@ export class Store {
   private rebaseError(err: unknown): unknown {
     if (err instanceof RemoteStoreError && err.path !== undefined) {
       const rel = relativeTo(err.path, this.rootPath);
-      if (rel !== undefined) err.path = rel;
+      if (rel !== undefined) err.rebase(rel);
     }
     return err;
   }

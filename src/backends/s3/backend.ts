@@ -93,7 +93,7 @@ export class S3Backend extends BaseBackend implements Backend {
 
   /** `S3Client` → the SDK (control-path) client; the data path may hand out its own (NativeObjectStore). */
   override unwrap<T>(type: Unwrappable<T>): T {
-    if (this.#sdk.isClientClass(type)) return this.#sdk.client() as unknown as T;
+    if (this.#sdk.isClientClass(type)) return this.#sdk.clientSync() as unknown as T;
     const own = this.#data.unwrap(type);
     if (own !== undefined) return own as T;
     return super.unwrap(type);
@@ -201,8 +201,8 @@ export class S3Backend extends BaseBackend implements Backend {
   async write(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
     const inMemory = await this.#beginWrite(key, content, options);
     const { size, put } = await this.#data.write(key, content, options, inMemory);
-    const head = await this.#control.head(key, options.signal).catch(() => undefined);
-    return writeResult(key, size, put, head, options);
+    // From the PUT's (or CompleteMultipartUpload's) answer alone: no HEAD after a write.
+    return writeResult(key, size, put, options);
   }
 
   /** A PUT is atomic, and streamed writes abort their multipart upload on failure. */

@@ -7,12 +7,12 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { AbortError, BackendUnavailable, type RemoteStoreError, throwIfAborted } from '../../errors';
 import { mapS3Error, type ErrorContext } from './errors';
 import type { S3Settings } from './options';
 import { PolicyRetryStrategy } from './retry-strategy';
+import { type CommandName, type Commands, command, loadSdk, loadSdkSync, type SdkModule } from './sdk';
 
 export class SdkClient {
   readonly #settings: S3Settings;
@@ -32,30 +32,50 @@ export class SdkClient {
     return this.#errors.backend;
   }
 
-  /** The SDK client, built on first use. */
-  client(): S3Client {
+  /** The SDK client, built on first use (the SDK is loaded then, see sdk.ts). */
+  async client(): Promise<S3Client> {
     this.#checkOpen();
-    this.#client ??= this.#build();
+    if (this.#client) return this.#client;
+    const sdk = await loadSdk();
+    this.#checkOpen(); // closed while the SDK loaded: no client to leak
+    this.#client ??= this.#build(sdk);
     return this.#client;
   }
 
-  /** Whether `type` is the SDK client class (`unwrap(S3Client)`). */
-  isClientClass(type: unknown): boolean {
-    return type === (S3Client as unknown);
+  /** The SDK client now (`unwrap(S3Client)`, whose caller has loaded the SDK). */
+  clientSync(): S3Client {
+    this.#checkOpen();
+    this.#client ??= this.#build(loadSdkSync());
+    return this.#client;
   }
 
-  #build(): S3Client {
+  /** Whether `type` is the SDK client class (`unwrap(S3Client)`); loads no SDK for any other class. */
+  isClientClass(type: unknown): boolean {
+    return (type as { name?: unknown } | undefined)?.name === 'S3Client' && type === loadSdkSync().s3.S3Client;
+  }
+
+  /**
+   * Configured for speed: checksums only where S3 requires one (DeleteObjects) — a CRC of every
+   * body in JavaScript costs the event loop as much as the transfer; TLS and TCP already guard
+   * the bytes, as they do for the native path and the Python library — and a keep-alive agent
+   * that keeps as many idle sockets as it may open, so a burst of requests does not reconnect.
+   * `client_options` (request_checksum_calculation, …) still wins.
+   */
+  #build(sdk: SdkModule): S3Client {
     const s = this.#settings;
     const clientOptions = s.clientOptions();
     const ca = s.caBundle ? readFileSync(s.caBundle) : undefined;
-    const agentOptions = { keepAlive: true, maxSockets: s.maxSockets, keepAliveMsecs: 1000 };
-    const requestHandler = new NodeHttpHandler({
+    const agentOptions = { keepAlive: true, maxSockets: s.maxSockets, maxFreeSockets: s.maxSockets, keepAliveMsecs: 1000 };
+    const requestHandler = new sdk.http.NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent({ ...agentOptions, ...(ca ? { ca } : {}) }),
-      connectionTimeout: 10_000,
-      requestTimeout: 0,
+      httpsAgent: new HttpsAgent({ ...agentOptions, ...(ca ? { ca } : {}), ...(s.tlsVerify ? {} : { rejectUnauthorized: false }) }),
+      connectionTimeout: (clientOptions.connectTimeout ?? 10) * 1000,
+      // config_kwargs.read_timeout: seconds without a byte on an open connection (none unless given).
+      requestTimeout: (clientOptions.readTimeout ?? 0) * 1000,
     });
     const config: S3ClientConfig = {
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       ...(clientOptions.sdkConfig as S3ClientConfig),
       region: s.region(),
       retryStrategy: new PolicyRetryStrategy(s.retry),
@@ -69,12 +89,18 @@ export class SdkClient {
     }
     const credentials = s.staticCredentials();
     if (credentials) config.credentials = credentials;
-    return new S3Client(config);
+    // The shared-config profile the default chain reads credentials from (its region: options.ts).
+    if (clientOptions.profile && !credentials) config.profile = clientOptions.profile;
+    return new sdk.s3.S3Client(config);
   }
 
-  /** Sends a command with the operation's signal and the retry timeout; failures mapped. */
-  async send<T>(command: { input: unknown }, key: string, signal?: AbortSignal): Promise<T> {
+  /** Sends one S3 operation with the operation's signal and the retry timeout; failures mapped. */
+  async send<N extends CommandName>(name: N, input: Commands[N][0], key: string, signal?: AbortSignal): Promise<Commands[N][1]> {
     throwIfAborted(signal, key);
+    const client = await this.client();
+    // requester_pays: every request says who pays (commands without the field ignore it).
+    const full = this.#settings.clientOptions().requesterPays ? { ...input, RequestPayer: 'requester' } : input;
+    const sending = command(loadSdkSync(), name, full as Commands[N][0]);
     const timeoutSeconds = this.#settings.retry.timeout;
     const signals: AbortSignal[] = [];
     if (signal) signals.push(signal);
@@ -87,7 +113,7 @@ export class SdkClient {
     const abortSignal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return (await this.client().send(command as any, abortSignal ? { abortSignal } : {})) as T;
+      return (await client.send(sending as any, abortSignal ? { abortSignal } : {})) as Commands[N][1];
     } catch (err) {
       const backend = this.backend;
       if (signal?.aborted) throw new AbortError(`Operation aborted: '${key}'`, { path: key, backend, cause: err });

@@ -38,12 +38,12 @@ export function normalizeEndpoint(endpoint: unknown, what = 'endpoint_url'): str
  * an existing regular file of PEM certificates is an error at construction (for both paths:
  * the SDK would fail only at the first TLS handshake).
  */
-export function resolveCaBundle(explicit: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function resolveCaBundle(explicit: unknown, env: NodeJS.ProcessEnv = process.env, option = 'tls_ca_bundle'): string | undefined {
   if (explicit !== undefined && explicit !== null && typeof explicit !== 'string') {
-    throw new TypeError(`s3 option 'tls_ca_bundle' must be a path, got ${describe(explicit)}`);
+    throw new TypeError(`s3 option '${option}' must be a path, got ${describe(explicit)}`);
   }
   const sources: Array<[string, string | undefined]> = [
-    ['tls_ca_bundle', explicit as string | undefined],
+    [option, explicit as string | undefined],
     ['tls_ca_bundle (from AWS_CA_BUNDLE)', env.AWS_CA_BUNDLE],
     ['tls_ca_bundle (from REQUESTS_CA_BUNDLE)', env.REQUESTS_CA_BUNDLE],
     ['tls_ca_bundle (from SSL_CERT_FILE)', env.SSL_CERT_FILE],

@@ -4,15 +4,7 @@
  * must pass. S3 has no folders: a folder is a prefix with keys below it, so "not found" and
  * "is a folder" are told apart by one extra listing, only on error paths.
  */
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  type HeadObjectCommandOutput,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { AbortError, AlreadyExists, DirectoryNotEmpty, InvalidPath, NotFound, type RemoteStoreError } from '../../errors';
 import type { FileInfo } from '../../models';
 import { ancestors } from '../../path';
@@ -50,7 +42,7 @@ export class ControlPath {
   /** HEAD of a key; undefined when there is no such object. */
   async head(key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput | undefined> {
     try {
-      return await this.#sdk.send<HeadObjectCommandOutput>(new HeadObjectCommand({ Bucket: this.#bucket, Key: key, ChecksumMode: 'ENABLED' }), key, signal);
+      return await this.#sdk.send('HeadObject', { Bucket: this.#bucket, Key: key, ChecksumMode: 'ENABLED' }, key, signal);
     } catch (err) {
       if (err instanceof NotFound) return undefined;
       // s3s-fs (keys stored as files) answers 500 for a HEAD of a key that is a directory
@@ -64,7 +56,7 @@ export class ControlPath {
   async hasChildren(key: string, signal?: AbortSignal): Promise<boolean> {
     const prefix = key === '' ? '' : `${key}/`;
     try {
-      const out = await this.#sdk.send<ListObjectsV2CommandOutput>(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, MaxKeys: 1 }), key, signal);
+      const out = await this.#sdk.send('ListObjectsV2', { Bucket: this.#bucket, Prefix: prefix, MaxKeys: 1 }, key, signal);
       return (out.KeyCount ?? (out.Contents?.length ?? 0) + (out.CommonPrefixes?.length ?? 0)) > 0;
     } catch (err) {
       if (err instanceof NotFound) return false; // missing bucket reads as an absent path
@@ -75,7 +67,7 @@ export class ControlPath {
   /** True when `key` itself is listed as an object (fallback when HEAD/GET fail with 5xx); fails closed. */
   async keyListed(key: string, signal?: AbortSignal): Promise<boolean> {
     try {
-      const out = await this.#sdk.send<ListObjectsV2CommandOutput>(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: key, MaxKeys: 1 }), key, signal);
+      const out = await this.#sdk.send('ListObjectsV2', { Bucket: this.#bucket, Prefix: key, MaxKeys: 1 }, key, signal);
       return out.Contents?.[0]?.Key === key;
     } catch (err) {
       if (err instanceof AbortError) throw err;
@@ -143,7 +135,7 @@ export class ControlPath {
 
   async ping(signal?: AbortSignal): Promise<void> {
     try {
-      await this.#sdk.send(new HeadBucketCommand({ Bucket: this.#bucket }), '', signal);
+      await this.#sdk.send('HeadBucket', { Bucket: this.#bucket }, '', signal);
     } catch (err) {
       if (err instanceof NotFound) {
         throw new NotFound(`Bucket not found: '${this.#bucket}'`, { path: '', backend: this.#backend, cause: err.cause });
@@ -174,7 +166,7 @@ export class ControlPath {
 
   /** Deletes one object, whoever wrote it (no checks: move's last step). */
   async deleteObject(key: string, signal?: AbortSignal): Promise<void> {
-    await this.#sdk.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }), key, signal);
+    await this.#sdk.send('DeleteObject', { Bucket: this.#bucket, Key: key }, key, signal);
   }
 
   async delete(key: string, missingOk: boolean, signal?: AbortSignal): Promise<void> {
@@ -197,11 +189,7 @@ export class ControlPath {
     let batch: string[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      const out = await this.#sdk.send<{ Errors?: Array<{ Key?: string; Code?: string; Message?: string }> }>(
-        new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-        key,
-        signal,
-      );
+      const out = await this.#sdk.send('DeleteObjects', { Bucket: this.#bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }, key, signal);
       batch = [];
       const failed = out.Errors?.filter((e) => e.Code !== 'NoSuchKey') ?? [];
       if (failed.length > 0) {

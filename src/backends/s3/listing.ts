@@ -3,7 +3,7 @@
  * the flat recursive stream and the depth-bounded walk. Folders are key prefixes; a missing
  * bucket lists as empty.
  */
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import type { BackendListOptions } from '../../backend';
 import { NotFound } from '../../errors';
 import type { ChildEntry, FileInfo, FolderEntry } from '../../models';
@@ -23,11 +23,7 @@ export class S3Listing {
     do {
       let out: ListObjectsV2CommandOutput;
       try {
-        out = await this.sdk.send<ListObjectsV2CommandOutput>(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
-          key,
-          signal,
-        );
+        out = await this.sdk.send('ListObjectsV2', { Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }, key, signal);
       } catch (err) {
         if (err instanceof NotFound) return;
         throw err;

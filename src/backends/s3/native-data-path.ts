@@ -9,10 +9,11 @@ import { Readable } from 'node:stream';
 import type { BackendWriteOptions, WriteContent } from '../../backend';
 import { contentChunks, memoryToBuffer } from '../../content';
 import { AbortError, BackendUnavailable, NotFound, RemoteStoreError } from '../../errors';
-import { NativeObjectStore } from '../../native';
+import { NativeObjectStore, type NativePutResult } from '../../native';
 import { abortStreamOn } from './abort';
 import { type S3DataPath, type S3Parts, type Written, writeFailure } from './data-path';
 import { nativeS3Options } from './native-options';
+import { checksumFields, type PutAnswer } from './results';
 import { copyObject } from './sdk-data-path';
 
 /** Chunk size of the Readable that `read` hands out over the fetched object. */
@@ -160,7 +161,7 @@ export class NativeDataPath implements S3DataPath {
       const body = memoryToBuffer(content as Buffer);
       const put = await native.put(key, body, { mode, metadata, signal: options.signal });
       options.onProgress?.({ bytes: body.length, total: body.length });
-      return { size: body.length, put: { ETag: put.etag, VersionId: put.version } };
+      return { size: body.length, put: putAnswer(put) };
     }
     const upload = native.createUpload(key, { mode, metadata, signal: options.signal });
     let size = 0;
@@ -170,7 +171,7 @@ export class NativeDataPath implements S3DataPath {
         await upload.write(chunk);
       }
       const put = await upload.finish();
-      return { size, put: { ETag: put.etag, VersionId: put.version } };
+      return { size, put: putAnswer(put) };
     } catch (err) {
       await upload.abort().catch(() => this.#parts.aborts.defer(upload, key, () => upload.abort()));
       throw writeFailure(err, key, this.#parts.name, options.signal);
@@ -192,6 +193,11 @@ export class NativeDataPath implements S3DataPath {
     // overwrite: CopyObject (metadata copied); create: conditional multipart copy (atomic).
     await this.#store().copy(src, dst, { overwrite: options.overwrite, signal: options.signal });
   }
+}
+
+/** The native answer in the fields the WriteResult is built from. */
+function putAnswer(put: NativePutResult): PutAnswer {
+  return { ETag: put.etag, VersionId: put.version, ...checksumFields(put.checksum) };
 }
 
 /** The factory of the `s3-arrow` composition. */

@@ -28,6 +28,11 @@ export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3O
     options.allowHttp = endpoint.toLowerCase().startsWith('http://');
   }
   if (settings.caBundle) options.caCertPath = settings.caBundle;
+  if (!settings.tlsVerify) options.tlsVerify = false;
+  const clientOptions = settings.clientOptions();
+  if (clientOptions.connectTimeout !== undefined) options.connectTimeout = clientOptions.connectTimeout;
+  if (clientOptions.readTimeout !== undefined) options.readTimeout = clientOptions.readTimeout;
+  if (clientOptions.requesterPays) options.requesterPays = true;
   const creds = settings.staticCredentials();
   if (creds) {
     options.accessKeyId = creds.accessKeyId;
@@ -35,9 +40,8 @@ export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3O
     if (creds.sessionToken) options.sessionToken = creds.sessionToken;
   } else {
     // One source of truth: the SDK client's provider (default chain, or client_options.credentials).
-    const client = sdk.client();
     options.credentials = async (): Promise<NativeCredentials> => {
-      const c = await client.config.credentials();
+      const c = await (await sdk.client()).config.credentials();
       return {
         accessKeyId: c.accessKeyId,
         secretAccessKey: c.secretAccessKey,

@@ -89,7 +89,10 @@ export class S3Settings {
   readonly bucket: string;
   readonly endpointUrl: string | undefined;
   readonly regionName: string | undefined;
+  /** The CA bundle both paths trust (see {@link S3Settings.constructor}: `client_kwargs.verify` wins). */
   readonly caBundle: string | undefined;
+  /** False when `client_options.client_kwargs.verify` is false: TLS certificates are not checked. */
+  readonly tlsVerify: boolean;
   readonly retry: RetryPolicy;
   readonly rejectWriteUnderFileAncestor: boolean;
   /** `max_sockets`: connections per host. */
@@ -115,17 +118,26 @@ export class S3Settings {
     this.endpointUrl = normalizeEndpoint(pick<unknown>(o, 'endpoint_url', 'endpointUrl'));
     const region = stringOption(o, 'region_name', 'regionName');
     this.regionName = region !== undefined && region.trim() !== '' ? region.trim() : undefined;
-    this.caBundle = resolveCaBundle(pick<unknown>(o, 'tls_ca_bundle', 'tlsCaBundle'));
+    this.#clientOptions = normalizeClientOptions(pick<Record<string, unknown>>(o, 'client_options', 'clientOptions'), { endpointUrl: this.endpointUrl });
+    // As in Python, where tls_ca_bundle is set into client_kwargs.verify only if absent: an
+    // explicit verify wins — false checks no certificate, a path is the bundle to trust.
+    const tlsCaBundle = resolveCaBundle(pick<unknown>(o, 'tls_ca_bundle', 'tlsCaBundle'));
+    const verify = this.#clientOptions.verify;
+    this.tlsVerify = verify !== false;
+    this.caBundle = verify === false ? undefined : typeof verify === 'string' ? resolveCaBundle(verify, {}, 'client_options.client_kwargs.verify') : tlsCaBundle;
     const retry = o.retry;
-    this.retry = retry === undefined || retry === null ? new RetryPolicy() : RetryPolicy.from(retry);
+    // The backend's retry policy wins; without one, client_options' attempts (config_kwargs.retries) apply.
+    const attempts = this.#clientOptions.retryMaxAttempts;
+    if (retry !== undefined && retry !== null) this.retry = RetryPolicy.from(retry);
+    else this.retry = attempts === undefined ? new RetryPolicy() : RetryPolicy.from({ max_attempts: attempts }, 'client_options.config_kwargs.retries');
     const reject = pick<unknown>(o, 'reject_write_under_file_ancestor', 'rejectWriteUnderFileAncestor') ?? false;
     if (typeof reject !== 'boolean') {
       // Boolean('false') is true: a quoted YAML value must not switch the check on.
       throw new TypeError(`s3 option 'reject_write_under_file_ancestor' must be true or false, got ${describe(reject)}`);
     }
     this.rejectWriteUnderFileAncestor = reject;
-    this.#clientOptions = normalizeClientOptions(pick<Record<string, unknown>>(o, 'client_options', 'clientOptions'), { endpointUrl: this.endpointUrl });
-    const maxSockets = pick<unknown>(o, 'max_sockets', 'maxSockets') ?? DEFAULT_MAX_SOCKETS;
+    // config_kwargs.max_pool_connections is the Python spelling of the same bound.
+    const maxSockets = pick<unknown>(o, 'max_sockets', 'maxSockets') ?? this.#clientOptions.maxPoolConnections ?? DEFAULT_MAX_SOCKETS;
     if (typeof maxSockets !== 'number' || !Number.isInteger(maxSockets) || maxSockets < 1) {
       throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${describe(maxSockets)}`);
     }

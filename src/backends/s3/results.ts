@@ -22,6 +22,20 @@ export interface PutAnswer extends ChecksumFields {
   VersionId?: string;
 }
 
+/** The native path's checksum (`{algorithm, value}`, base64) as the SDK's answer field. */
+export function checksumFields(checksum: { algorithm: string; value: string } | undefined): ChecksumFields {
+  const field = checksum && CHECKSUM_FIELDS[checksum.algorithm];
+  return field ? { [field]: checksum.value } : {};
+}
+
+const CHECKSUM_FIELDS: Record<string, keyof ChecksumFields> = {
+  sha256: 'ChecksumSHA256',
+  sha1: 'ChecksumSHA1',
+  crc32: 'ChecksumCRC32',
+  crc32c: 'ChecksumCRC32C',
+  crc64nvme: 'ChecksumCRC64NVME',
+};
+
 /** Unquoted, lowercase, without the weak marker: the spelling compared and shown. */
 export function normalizeEtag(raw: string | undefined): string | undefined {
   return raw ? raw.replace(/^W\//, '').replace(/"/g, '').toLowerCase() : undefined;
@@ -67,22 +81,18 @@ export function listedFile(objKey: string, o: { Size?: number; LastModified?: Da
   return info;
 }
 
-/** The WriteResult of a committed write: the PUT's answer, completed by a HEAD's when one was made. */
-export function writeResult(
-  key: string,
-  size: number,
-  put: PutAnswer,
-  head: HeadObjectCommandOutput | undefined,
-  options: BackendWriteOptions,
-): WriteResult {
+/**
+ * The WriteResult of a committed write, from the write's own answer (DESIGN §8 "Writes"): etag,
+ * version and a digest when the answer carries a whole-object checksum. S3 answers a PUT
+ * without Last-Modified, so `lastModified` is absent: only a HEAD would give it.
+ */
+export function writeResult(key: string, size: number, put: PutAnswer, options: BackendWriteOptions): WriteResult {
   const result: WriteResult = { path: key, size, source: 'native' };
-  const etag = normalizeEtag(put.ETag ?? head?.ETag);
+  const etag = normalizeEtag(put.ETag);
   if (etag) result.etag = etag;
-  const digest = digestOf(put) ?? (head ? digestOf(head) : undefined);
+  const digest = digestOf(put);
   if (digest) result.digest = digest;
-  const versionId = put.VersionId ?? head?.VersionId;
-  if (versionId) result.versionId = versionId;
-  if (head?.LastModified) result.lastModified = head.LastModified;
+  if (put.VersionId) result.versionId = put.VersionId;
   if (options.metadata && Object.keys(options.metadata).length > 0) result.metadata = { ...options.metadata };
   return result;
 }

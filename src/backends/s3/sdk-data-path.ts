@@ -2,7 +2,6 @@
  * The `s3` data path: everything through `@aws-sdk/client-s3` — resumable reads
  * (sdk-reads.ts), single PUT or our multipart upload (sdk-upload.ts), and CopyObject.
  */
-import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { BackendWriteOptions, WriteContent } from '../../backend';
 import type { S3DataPath, S3Parts, Written } from './data-path';
@@ -16,17 +15,14 @@ import { SdkUploader } from './sdk-upload';
  */
 export async function copyObject(parts: S3Parts, src: string, dst: string, options: { overwrite: boolean; signal?: AbortSignal }): Promise<void> {
   const bucket = parts.settings.bucket;
-  await parts.sdk.send(
-    new CopyObjectCommand({
-      Bucket: bucket,
-      Key: dst,
-      CopySource: `${bucket}/${src.split('/').map(encodeURIComponent).join('/')}`,
-      MetadataDirective: 'COPY',
-      ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
-    }),
-    dst,
-    options.signal,
-  );
+  const input = {
+    Bucket: bucket,
+    Key: dst,
+    CopySource: `${bucket}/${src.split('/').map(encodeURIComponent).join('/')}`,
+    MetadataDirective: 'COPY' as const,
+    ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
+  };
+  await parts.sdk.send('CopyObject', input, dst, options.signal);
 }
 
 export class SdkDataPath implements S3DataPath {

@@ -3,7 +3,6 @@
  * off after the headers, so a body cut mid-way is resumed here from the last byte received,
  * pinned to the first answer's ETag (a replaced object fails instead of mixing versions).
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { PassThrough, Readable } from 'node:stream';
 import { AlreadyExists, BackendUnavailable, NotFound, RemoteStoreError } from '../../errors';
 import { abortStreamOn, sleep } from './abort';
@@ -17,12 +16,8 @@ export class SdkReads {
     const { sdk, control, settings } = this.parts;
     if (key === '') throw control.rootIsNotAFile();
     try {
-      const out = await sdk.send<{ Body?: unknown; ContentLength?: number; ETag?: string }>(
-        new GetObjectCommand({ Bucket: settings.bucket, Key: key, Range: range, IfMatch: ifMatch }),
-        key,
-        signal,
-      );
-      const body = out.Body as Readable | undefined;
+      const out = await sdk.send('GetObject', { Bucket: settings.bucket, Key: key, Range: range, IfMatch: ifMatch }, key, signal);
+      const body = out.Body as unknown as Readable | undefined;
       return { body: body ?? Readable.from([]), length: out.ContentLength ?? 0, etag: out.ETag };
     } catch (err) {
       if (err instanceof NotFound) throw await control.missing(key, signal);

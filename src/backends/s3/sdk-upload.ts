@@ -5,15 +5,7 @@
  * stays behind as an orphan (S3 documents this). Here a failure waits for the parts in flight
  * to settle and only then aborts; an abort the server cannot take now is deferred.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  type CompletedPart,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type UploadPartCommandOutput,
-} from '@aws-sdk/client-s3';
+import type { CompletedPart } from '@aws-sdk/client-s3';
 import type { BackendWriteOptions, WriteContent } from '../../backend';
 import { contentChunks, memoryToBuffer } from '../../content';
 import { AlreadyExists, NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
@@ -46,7 +38,7 @@ export class SdkUploader {
     if (!inMemory) return this.#uploadStream(key, content, params, options);
     const body = memoryToBuffer(content as Buffer);
     const put = await this.#conditional(
-      this.parts.sdk.send<PutAnswer>(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), key, options.signal),
+      this.parts.sdk.send('PutObject', { ...params, Body: body, ContentLength: body.length }, key, options.signal),
       key,
       !options.overwrite,
     );
@@ -54,7 +46,7 @@ export class SdkUploader {
     return { size: body.length, put };
   }
 
-  /** Parts of 8 MiB, 4 in flight, CRC32 per part like lib-storage. */
+  /** Parts of 8 MiB, 4 in flight; no checksum of our own per part (client.ts: only where S3 requires one). */
   async #uploadStream(key: string, content: WriteContent, params: WriteParams, options: BackendWriteOptions): Promise<Written> {
     const { sdk, name } = this.parts;
     const signal = options.signal;
@@ -72,7 +64,7 @@ export class SdkUploader {
       if (uploadId === undefined) {
         // Not cancelled by the signal: an upload created after we stopped listening could
         // not be aborted (we would never learn its id). The signal is checked right after.
-        const created = await sdk.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...createParams, ChecksumAlgorithm: 'CRC32' }), key);
+        const created = await sdk.send('CreateMultipartUpload', createParams, key);
         uploadId = created.UploadId;
         if (!uploadId) throw new RemoteStoreError(`S3 did not return an upload id for '${key}'`, { path: key, backend: name });
         throwIfAborted(signal, key);
@@ -80,11 +72,7 @@ export class SdkUploader {
       const n = ++partNumber;
       const id = uploadId;
       const task = sdk
-        .send<UploadPartCommandOutput>(
-          new UploadPartCommand({ Bucket: params.Bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length, ChecksumAlgorithm: 'CRC32' }),
-          key,
-          signal,
-        )
+        .send('UploadPart', { Bucket: params.Bucket, Key: key, UploadId: id, PartNumber: n, Body: body, ContentLength: body.length }, key, signal)
         .then(
           (out) => {
             parts[n - 1] = { PartNumber: n, ETag: out.ETag, ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}) };
@@ -115,7 +103,7 @@ export class SdkUploader {
       const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
       if (uploadId === undefined) {
         const put = await this.#conditional(
-          sdk.send<PutAnswer>(new PutObjectCommand({ ...params, Body: last, ContentLength: last.length }), key, signal),
+          sdk.send('PutObject', { ...params, Body: last, ContentLength: last.length }, key, signal),
           key,
           IfNoneMatch !== undefined,
         );
@@ -125,14 +113,8 @@ export class SdkUploader {
       await Promise.all([...inflight]);
       if (partError !== undefined) throw partError;
       throwIfAborted(signal, key);
-      const complete = new CompleteMultipartUploadCommand({
-        Bucket: params.Bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: parts },
-        ...(IfNoneMatch ? { IfNoneMatch } : {}),
-      });
-      const put = await this.#conditional(sdk.send<PutAnswer>(complete, key, signal), key, IfNoneMatch !== undefined);
+      const complete = { Bucket: params.Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts }, ...(IfNoneMatch ? { IfNoneMatch } : {}) };
+      const put = await this.#conditional(sdk.send('CompleteMultipartUpload', complete, key, signal), key, IfNoneMatch !== undefined);
       uploadId = undefined; // committed: nothing to abort
       return { size, put };
     } catch (err) {
@@ -176,7 +158,7 @@ export class SdkUploader {
     await Promise.allSettled([...inflight]);
     const abort = async () => {
       try {
-        await this.parts.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.parts.settings.bucket, Key: key, UploadId: uploadId }), key);
+        await this.parts.sdk.send('AbortMultipartUpload', { Bucket: this.parts.settings.bucket, Key: key, UploadId: uploadId }, key);
       } catch (err) {
         if (!(err instanceof NotFound)) throw err; // NoSuchUpload: already gone
       }

@@ -1,0 +1,83 @@
+/**
+ * What a write sends (issue 14, DESIGN §8 "Writes"): the WriteResult comes from the PUT or
+ * CompleteMultipartUpload answer, so no HEAD follows a write on either S3 backend, and the SDK
+ * path adds no checksum of its own to a PUT (checksums only where S3 requires one). Observed
+ * through the fault proxy's request log in front of moto; no fault is injected.
+ */
+import test from 'ava';
+import { Readable } from 'node:stream';
+import { S3ArrowBackend, S3Backend, Store } from '../../src/index';
+import { FaultProxy } from '../support/fault-proxy';
+import { createBucket, startServer, type S3Server } from '../support/s3-servers';
+
+const MiB = 1024 * 1024;
+let server: Promise<S3Server> | undefined;
+test.after.always(async () => {
+  if (server) await (await server).stop();
+});
+
+async function setup(Backend: typeof S3Backend) {
+  server ??= startServer('moto');
+  const s = await server;
+  const bucket = await createBucket(s);
+  const proxy = await FaultProxy.start(s.endpoint);
+  const store = new Store(new Backend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: proxy.url, region_name: s.region }));
+  // A rule that never fires, to see each request's headers.
+  const headers: Array<{ method: string; headers: Record<string, unknown> }> = [];
+  proxy.inject({
+    fault: { kind: 'reset-request', afterBytes: 0 },
+    times: Infinity,
+    match: (_url, req) => {
+      headers.push({ method: req.method ?? '', headers: req.headers });
+      return false;
+    },
+  });
+  return { store, proxy, headers, done: async () => (await store.close(), await proxy.stop()) };
+}
+
+function* chunks(size: number): Generator<Buffer> {
+  for (let done = 0; done < size; done += MiB) yield Buffer.alloc(Math.min(MiB, size - done), done / MiB);
+}
+
+for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] as const) {
+  test.serial(`${name}: a write answers from its own request — no HEAD after it, etag as getFileInfo reports it`, async (t) => {
+    const x = await setup(Backend);
+    try {
+      const cases = [
+        { what: 'buffer, overwrite', run: () => x.store.write('w/a.bin', Buffer.alloc(4096, 1), { overwrite: true }) },
+        { what: 'buffer, create-only', run: () => x.store.write('w/b.bin', Buffer.alloc(4096, 2), { overwrite: false }) },
+        { what: 'stream, multipart', run: () => x.store.write('w/c.bin', Readable.from(chunks(12 * MiB), { objectMode: false })) },
+      ];
+      for (const c of cases) {
+        x.proxy.resetStats();
+        const result = await c.run();
+        const log = [...x.proxy.stats.log];
+        // A create-only stream may HEAD its target before the first byte (to fail before reading its source).
+        const firstWrite = log.findIndex((r) => /^(PUT|POST) /.test(r));
+        t.false(log.slice(firstWrite).some((r) => r.startsWith('HEAD ')), `${c.what}: ${log.join(', ')}`);
+        t.regex(log.at(-1)!, /^(PUT|POST) /, `${c.what}: the write's own request comes last`);
+        t.is(result.lastModified, undefined, c.what);
+        const info = await x.store.getFileInfo(result.path);
+        t.is(info.size, result.size, c.what);
+        t.is(result.etag, info.etag, c.what);
+      }
+    } finally {
+      await x.done();
+    }
+  });
+}
+
+test.serial('s3: a PUT carries no checksum the SDK computed (checksums only where S3 requires one)', async (t) => {
+  const x = await setup(S3Backend);
+  try {
+    x.headers.length = 0;
+    await x.store.write('c/a.bin', Buffer.alloc(64 * 1024, 3));
+    await x.store.write('c/b.bin', Readable.from(chunks(12 * MiB), { objectMode: false }));
+    const writes = x.headers.filter((h) => h.method === 'PUT' || h.method === 'POST');
+    const sent = writes.flatMap((h) => Object.keys(h.headers)).filter((k) => k.startsWith('x-amz-checksum-') || k === 'x-amz-sdk-checksum-algorithm');
+    t.deepEqual(sent, []);
+    t.true(writes.length >= 5, 'the writes went through the proxy');
+  } finally {
+    await x.done();
+  }
+});
