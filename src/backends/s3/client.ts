@@ -90,6 +90,11 @@ export class SdkClient {
     }
     const credentials = s.staticCredentials();
     if (credentials) config.credentials = credentials;
+    if (clientOptions.anon) {
+      // client_options.anon (public buckets): requests go unsigned, and no credential is looked up.
+      config.signer = { sign: async (request) => request };
+      config.credentials = { accessKeyId: '', secretAccessKey: '' };
+    }
     // The shared-config profile the default chain reads credentials from (its region: options.ts).
     if (clientOptions.profile && !credentials) config.profile = clientOptions.profile;
     const client = new sdk.s3.S3Client(config);

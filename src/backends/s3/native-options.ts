@@ -39,7 +39,9 @@ export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3O
   if (clientOptions.readTimeout !== undefined) options.readTimeout = clientOptions.readTimeout;
   if (clientOptions.requesterPays) options.requesterPays = true;
   const creds = settings.staticCredentials();
-  if (creds) {
+  if (clientOptions.anon) {
+    options.anon = true; // unsigned requests, as on the SDK path
+  } else if (creds) {
     options.accessKeyId = creds.accessKeyId;
     options.secretAccessKey = creds.secretAccessKey;
     if (creds.sessionToken) options.sessionToken = creds.sessionToken;

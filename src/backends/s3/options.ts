@@ -132,6 +132,9 @@ export class S3Settings {
     const region = stringOption(o, 'region_name', 'regionName');
     this.regionName = region !== undefined && region.trim() !== '' ? region.trim() : undefined;
     this.#clientOptions = normalizeClientOptions(pick<Record<string, unknown>>(o, 'client_options', 'clientOptions'), { endpointUrl: this.endpointUrl });
+    if (this.#clientOptions.anon && this.#key !== undefined) {
+      throw new TypeError("s3 options 'key'/'secret' and client_options.anon (unsigned requests) exclude each other: choose one");
+    }
     // As in Python, where tls_ca_bundle is set into client_kwargs.verify only if absent: an
     // explicit verify wins — false checks no certificate, a path is the bundle to trust.
     const tlsCaBundle = resolveCaBundle(pick<unknown>(o, 'tls_ca_bundle', 'tlsCaBundle'));
