@@ -75,6 +75,9 @@ const S3_OPTIONS: Record<string, (v: unknown) => boolean> = {
   retry: (v) => absent(v) || plainObject(v),
   reject_write_under_file_ancestor: (v) => absent(v) || typeof v === 'boolean',
   max_sockets: (v) => absent(v) || typeof v === 'number',
+  part_size: (v) => absent(v) || typeof v === 'number',
+  upload_concurrency: (v) => absent(v) || typeof v === 'number',
+  multipart_threshold: (v) => absent(v) || typeof v === 'number',
 };
 
 const BASE_S3 = { bucket: 'bucket', key: 'AKIAEXAMPLE', secret: SECRET, endpoint_url: 'http://127.0.0.1:9', region_name: 'us-east-1' };

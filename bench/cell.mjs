@@ -5,7 +5,8 @@
 //
 // Cell: { peer: {name, module, options}, target: {endpoint, bucket, accessKey, secretKey,
 //         region, httpBase}, concurrency, warmup: [op], measured: [op | {batch: [op]}] }
-// Op:   { kind: get|put|putFile|head|exists|list|copy, key, dst?, source?, size?, expect? }
+// Op:   { kind: get|put|putCreate|putFile|head|exists|list|copy, key, dst?, source?, size?, expect? }
+//       (putCreate: a create-only write of a key that does not exist yet)
 // Each measured entry is timed on its own; a batch runs its ops `concurrency` at a time.
 // The Python peers implement the same protocol in peers/remote_store_py.py.
 import { readFileSync } from 'node:fs';
@@ -51,7 +52,7 @@ try {
   peer = await open({ ...cell.target, ...cell.peer.options });
   // In-memory PUT bodies are loaded before timing; putFile streams from tmpfs while timed.
   for (const op of flat([...cell.warmup, ...cell.measured])) {
-    if (op.kind === 'put' && !bodies.has(op.source)) bodies.set(op.source, readFileSync(op.source));
+    if ((op.kind === 'put' || op.kind === 'putCreate') && !bodies.has(op.source)) bodies.set(op.source, readFileSync(op.source));
   }
   for (const entry of cell.warmup) await run(entry);
   await peer.prepare?.(flat(cell.measured));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The benchmark run (issue 7). Started by run.sh inside network and PID namespaces of its
-// own; by hand:  node --import tsx bench/run.mjs [--quick] [--rounds N] [--only ids] [--peers ids]
-//                   [--server versitygw|minio|s3s-fs] [--out dir]
+// The benchmark run (issues 7, 14, 17). Started by run.sh inside network and PID namespaces of
+// its own; by hand:  node --import tsx bench/run.mjs [--quick] [--rounds N] [--only ids|issue14]
+//                   [--peers ids] [--server versitygw|minio|s3s-fs] [--servers a,b] [--out dir]
 //
 // Ceilings first (iperf3 over loopback; nginx serving and storing the same bytes on tmpfs,
 // read by a raw keep-alive client; the S3 server read by that client through presigned
@@ -20,7 +20,7 @@ import { S3S_FS_BIN, startS3sFs } from '../__test__/support/s3-servers.ts';
 import { PEERS } from './lib/peers.mjs';
 import { median, writeReport } from './lib/report.mjs';
 import { cpuSecondsOf, emptyMinioTrash, iperf3, realExe, startMinio, startNginx, startVersitygw } from './lib/servers.mjs';
-import { datasetWorkloads, fixtures, parquetWorkloads, settings, sourceFile, workloads, DATASET_PREFIX, MiB, PARQUET_KEY } from './lib/workloads.mjs';
+import { datasetWorkloads, fixtures, parquetWorkloads, settings, sourceFile, workloads, BOTH_SERVERS, DATASET_PREFIX, MiB, PARQUET_KEY } from './lib/workloads.mjs';
 
 // run.sh makes this process PID 1 of its namespace, which ignores signals it has no handler
 // for: exit on them, and the kernel ends every server of the namespace with it.
@@ -40,6 +40,7 @@ const { values: opt } = parseArgs({
     peers: { type: 'string' },
     out: { type: 'string' },
     server: { type: 'string' },
+    servers: { type: 'string' },
   },
 });
 const s = settings(opt.quick);
@@ -48,6 +49,8 @@ const outDir = opt.out ?? (opt.quick ? join(BENCH, '.work', 'quick') : BENCH);
 const started = Date.now();
 const log = (msg) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
 const pick = (list, filter) => (filter ? list.filter((x) => filter.split(',').includes(x.id)) : list);
+// --only takes workload ids and the tag `issue14` (every row an issue-14 target reads).
+const pickWorkloads = (list, filter) => (filter ? list.filter((w) => filter.split(',').some((f) => f === w.id || (f === 'issue14' && w.issue14))) : list);
 
 // ---- set-up ------------------------------------------------------------------------------
 
@@ -81,8 +84,13 @@ if (opt.server && !SERVERS[opt.server]) throw new Error(`--server must be one of
 const peerList = pick(PEERS, opt.peers);
 // Listing and copy have no raw-client row to choose by: they use this one (or --server).
 const DEFAULT_SERVER = opt.server ?? 'versitygw';
+// The rows judged against the raw SDK (`both`) run on each of these; --server makes it one.
+const bothServers = opt.server ? [opt.server] : (opt.servers?.split(',') ?? BOTH_SERVERS);
+for (const kind of bothServers) if (!SERVERS[kind]) throw new Error(`--servers: unknown server '${kind}'`);
+const all = workloads(s, WORK);
+const needBoth = pickWorkloads(all, opt.only).some((w) => w.both);
 const servers = {};
-for (const kind of new Set([DEFAULT_SERVER, ...peerList.map((p) => p.server).filter(Boolean)])) {
+for (const kind of new Set([DEFAULT_SERVER, ...(needBoth ? bothServers : []), ...peerList.map((p) => p.server).filter(Boolean)])) {
   const srv = await SERVERS[kind]();
   srv.admin = new S3Client({
     endpoint: srv.endpoint,
@@ -129,7 +137,6 @@ for (const { prefix, count, size } of fx.small.filter((f) => !f.peersOnly)) {
 }
 
 // The Parquet file: generated with pyarrow on tmpfs, uploaded to the default server.
-const all = workloads(s, WORK);
 if (!opt.only || opt.only.split(',').some((id) => id.startsWith('pq-'))) {
   const file = join(WORK, 'src', 'data.parquet');
   const t0 = Date.now();
@@ -232,24 +239,54 @@ async function runRounds(w, entry, peers, kind) {
   }
 }
 
-for (const w of pick(all, opt.only)) {
-  const entry = { id: w.id, title: w.title, group: w.group, metric: w.metric, bytes: w.bytes, ops: w.ops, raw: w.raw, parquet: w.parquet, selectedBytes: w.selectedBytes, cells: {} };
-  const peers = peerList.filter((p) => Boolean(p.parquet) === Boolean(w.parquet) && (w.peers ? w.peers.includes(p.id) : !p.datasetsOnly));
-  results.workloads.push(entry);
-  // The raw client first; then the peers, against the S3 server that the raw client found
-  // fastest for this workload (unless --server fixes one): no peer is held back by a server
-  // that is slow at this particular thing.
+/** A fresh results entry of workload `w` whose peers ran on `server`. */
+const entryOf = (w, server, cells = {}) => ({
+  id: w.id,
+  title: w.title,
+  group: w.group,
+  metric: w.metric,
+  bytes: w.bytes,
+  ops: w.ops,
+  raw: w.raw,
+  both: w.both,
+  parquet: w.parquet,
+  selectedBytes: w.selectedBytes,
+  without: w.without,
+  server,
+  cells,
+});
+
+for (const w of pickWorkloads(all, opt.only)) {
+  const peers = peerList.filter((p) => Boolean(p.parquet) === Boolean(w.parquet) && (w.peers ? w.peers.includes(p.id) : !p.datasetsOnly) && !w.without?.[p.id]);
+  // The raw client first, once, against every server (the ceilings).
+  const rawCells = {};
   const raw = w.raw ? peers.filter((p) => p.ceiling) : [];
-  await runRounds(w, entry, raw);
+  await runRounds(w, { cells: rawCells }, raw);
+  const rest = peers.filter((p) => !p.ceiling || (w.parquet && !p.server));
+  if (w.both) {
+    // Judged against the raw SDK on each of these servers: one entry (a row of the report) per
+    // server, every peer on each, no fallback (a refusal is that server's result); the raw
+    // rows are shared, so each entry has its own server's ceiling.
+    for (const kind of bothServers) {
+      const entry = entryOf(w, kind, { ...rawCells });
+      results.workloads.push(entry);
+      await runRounds(w, entry, rest, kind);
+    }
+    continue;
+  }
+  // Otherwise the peers run against the S3 server that the raw client found fastest for this
+  // workload (unless --server fixes one): no peer is held back by a server that is slow at
+  // this particular thing.
   const ranking = raw
-    .filter((p) => p.server && !p.recordOnly && entry.cells[p.id].every((r) => r.ok))
-    .map((p) => ({ kind: p.server, time: median(entry.cells[p.id].map((r) => median(r.times))) }))
+    .filter((p) => p.server && !p.recordOnly && rawCells[p.id].every((r) => r.ok))
+    .map((p) => ({ kind: p.server, time: median(rawCells[p.id].map((r) => median(r.times))) }))
     .sort((a, b) => a.time - b.time)
     .map((x) => x.kind);
   const candidates = opt.server ? [opt.server] : ranking.length ? ranking : [DEFAULT_SERVER];
-  entry.server = candidates[0];
+  const entry = entryOf(w, candidates[0], rawCells);
+  results.workloads.push(entry);
   // A Parquet ceiling (the raw client fetching just the selected chunks) runs with the peers, on their server.
-  await runRounds(w, entry, peers.filter((p) => !p.ceiling || (w.parquet && !p.server)), entry.server);
+  await runRounds(w, entry, rest, entry.server);
   // A peer that this server refuses in every round runs on the next server that works for it
   // (results.md says so and why): one incompatibility should not leave a row empty.
   for (const peer of peers.filter((p) => !p.ceiling && entry.cells[p.id]?.every((r) => !r.ok))) {
@@ -299,6 +336,7 @@ results.meta = {
     ...Object.fromEntries(Object.entries(pyVersions).map(([k, v]) => [`${k} (PyPI)`, v])),
   },
   server: opt.server ?? 'the fastest per workload',
+  bothServers,
   peers: PEERS.map(({ id, name, ceiling, ours, native, server, parquet }) => ({ id, name, ceiling, ours, native, server, parquet })),
   ceilings: { tcpGbps: tcp },
   workDir: WORK,

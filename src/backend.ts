@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { CapabilitySet } from './capabilities';
 import type { ChildEntry, FileInfo, FolderEntry, FolderInfo, WriteResult } from './models';
+import type { WriteAttributes } from './write-attributes';
 
 /** What can be written: bytes, text (UTF-8), a Node stream (read from its current position) or chunks. */
 export type WriteContent = Buffer | Uint8Array | ArrayBuffer | string | Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -15,6 +16,8 @@ export interface SignalOptions {
 export interface BackendWriteOptions extends SignalOptions {
   overwrite: boolean;
   metadata?: Record<string, string>;
+  /** Validated by the Store; given only to backends that declare WRITE_ATTRIBUTES. */
+  attributes?: WriteAttributes;
   onProgress?: ProgressCallback;
   /**
    * The Store has just run `checkWriteTarget` with these options (openAtomic does, before its
@@ -22,6 +25,13 @@ export interface BackendWriteOptions extends SignalOptions {
    * a race at commit time (a conditional write, a hard link) still apply.
    */
   targetChecked?: boolean;
+}
+
+export interface PresignOptions {
+  /** What the URL allows: reading the object, or writing it (replacing any object there). */
+  method: 'GET' | 'PUT';
+  /** Seconds the URL stays valid. */
+  expiresIn: number;
 }
 
 export interface BackendListOptions extends SignalOptions {
@@ -87,6 +97,12 @@ export interface Backend {
 
   getFileInfo(key: string, options?: SignalOptions): Promise<FileInfo>;
   getFolderInfo(key: string, options?: SignalOptions): Promise<FolderInfo>;
+
+  /**
+   * A URL that allows `method` on `key` for `expiresIn` seconds without credentials; only
+   * backends that declare PRESIGN have it. No network I/O.
+   */
+  presign?(key: string, options: PresignOptions): Promise<string>;
 
   /** One cheap request proving reachability, credentials and that the container exists. */
   ping(options?: SignalOptions): Promise<void>;

@@ -2,7 +2,8 @@ import { CapabilityNotSupported } from './errors';
 
 /**
  * What a backend can do. Gate capabilities make a Store method throw
- * {@link CapabilityNotSupported} before any I/O; quality flags (ATOMIC_MOVE,
+ * {@link CapabilityNotSupported} before any I/O (WRITE_ATTRIBUTES gates the write options of
+ * that name, USER_METADATA the `metadata` option); quality flags (ATOMIC_MOVE,
  * SEEKABLE_READ, LAZY_READ, WRITE_RESULT_NATIVE) only describe behaviour.
  */
 export const Capability = {
@@ -20,6 +21,13 @@ export const Capability = {
   SEEKABLE_READ: 'seekable_read',
   LAZY_READ: 'lazy_read',
   WRITE_RESULT_NATIVE: 'write_result_native',
+  /**
+   * Writes keep `contentType`, `cacheControl`, `contentDisposition`, `contentEncoding` and
+   * `storageClass`, and `getFileInfo` reports the stored `contentType`.
+   */
+  WRITE_ATTRIBUTES: 'write_attributes',
+  /** `store.presign(path, {method, expiresIn})` hands out a URL that needs no credentials. */
+  PRESIGN: 'presign',
 } as const;
 
 export type Capability = (typeof Capability)[keyof typeof Capability];

@@ -2,7 +2,8 @@
  * remote-store: one storage API for local directories, memory and S3.
  * See README.md for a tour.
  */
-export { Store, type WriteOptions, type ListFilesOptions, type StoreOptions } from './store';
+export { Store, type WriteOptions, type ListFilesOptions, type StoreOptions, type StorePresignOptions } from './store';
+export type { WriteAttributes } from './write-attributes';
 export { Registry, type BackendFactory, type BackendContext } from './registry';
 export { RegistryConfig, resolveEnv, ConfigError, type BackendConfig, type StoreProfile, type FromFileOptions } from './config';
 export { Capability, CapabilitySet } from './capabilities';
@@ -21,7 +22,7 @@ export {
   AbortError,
   type ErrorCode,
 } from './errors';
-export type { Backend, WriteContent, ProgressCallback, SignalOptions, Unwrappable } from './backend';
+export type { Backend, BackendWriteOptions, PresignOptions, WriteContent, ProgressCallback, SignalOptions, Unwrappable } from './backend';
 export type { FileInfo, FolderEntry, FolderInfo, WriteResult, ContentDigest, ChildEntry } from './models';
 export { LocalBackend, type LocalBackendOptions } from './backends/local';
 export { MemoryBackend } from './backends/memory';

@@ -6,7 +6,8 @@ import { describe } from './retry';
  * are refused with a TypeError that names them and the method.
  */
 
-type Kind = 'boolean' | 'string' | 'function' | 'object' | 'signal' | 'count';
+/** `checked`: a known key whose value the caller validates itself. */
+type Kind = 'boolean' | 'string' | 'function' | 'object' | 'signal' | 'count' | 'checked';
 
 export type OptionSpec = Record<string, Kind>;
 
@@ -32,6 +33,8 @@ export function checkOptions<T extends object>(method: string, options: unknown,
 
 function checkValue(method: string, key: string, kind: Kind, value: unknown): void {
   switch (kind) {
+    case 'checked':
+      return;
     case 'signal':
       if (!(value instanceof AbortSignal)) throw new TypeError(`${method}: option 'signal' must be an AbortSignal, got ${describe(value)}`);
       return;

@@ -1,15 +1,21 @@
 import { inspect } from 'node:util';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import type { Backend, ProgressCallback, SignalOptions, Unwrappable, WriteContent } from './backend';
+import type { Backend, PresignOptions, ProgressCallback, SignalOptions, Unwrappable, WriteContent } from './backend';
 import { Capability, type CapabilitySet } from './capabilities';
 import { checkContent, validateMetadata } from './content';
-import { InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from './errors';
+import { CapabilityNotSupported, InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from './errors';
 import { compileGlob } from './glob';
 import type { ChildEntry, FileInfo, FolderEntry, FolderInfo, WriteResult } from './models';
 import { checkOptions } from './options';
 import { joinKey, normalizeFolderPath, normalizePath, relativeTo } from './path';
+import { validateWriteAttributes, WRITE_ATTRIBUTE_NAMES, type WriteAttributes } from './write-attributes';
 
-export interface WriteOptions extends SignalOptions {
+/**
+ * Options of the writes. The attributes (`contentType`, `cacheControl`, `contentDisposition`,
+ * `contentEncoding`, `storageClass`) need WRITE_ATTRIBUTES; on S3 they override the store's
+ * defaults from `client_options.s3_additional_kwargs`.
+ */
+export interface WriteOptions extends SignalOptions, WriteAttributes {
   /** Replace an existing file. Default false: an existing target raises AlreadyExists. */
   overwrite?: boolean;
   /** User metadata (string keys and values); needs USER_METADATA. */
@@ -33,7 +39,22 @@ export interface StoreOptions {
   ownsBackend?: boolean;
 }
 
-const WRITE_SPEC = { overwrite: 'boolean', metadata: 'object', onProgress: 'function' } as const;
+const WRITE_SPEC = {
+  overwrite: 'boolean',
+  metadata: 'object',
+  onProgress: 'function',
+  ...Object.fromEntries(WRITE_ATTRIBUTE_NAMES.map((name) => [name, 'checked' as const])),
+} as const;
+
+/** SigV4 caps a presigned URL's life at 7 days. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+export interface StorePresignOptions extends SignalOptions {
+  /** 'GET' (default): the URL reads the file. 'PUT': it writes the file, replacing any there. */
+  method?: PresignOptions['method'];
+  /** Seconds the URL stays valid: a whole number from 1 to 604800 (7 days). Default 3600. */
+  expiresIn?: number;
+}
 
 /**
  * The facade users work with: one backend plus a root prefix. It validates paths and
@@ -274,8 +295,11 @@ export class Store {
     this.gate(cap);
     const metadata = validateMetadata(options.metadata);
     if (metadata) this.gate(Capability.USER_METADATA);
+    const attributes = validateWriteAttributes(method, options as Record<string, unknown>);
+    if (attributes) this.gate(Capability.WRITE_ATTRIBUTES);
     checkContent(content);
-    return { key, opts: { overwrite: options.overwrite ?? false, metadata, signal: options.signal, onProgress: options.onProgress } };
+    const opts = { overwrite: options.overwrite ?? false, metadata, signal: options.signal, onProgress: options.onProgress };
+    return { key, opts: attributes ? { ...opts, attributes } : opts };
   }
 
   private writeResult(result: WriteResult): WriteResult {
@@ -333,6 +357,36 @@ export class Store {
     }
     pipe.end();
     return this.writeResult(await this.run(undefined, () => writing));
+  }
+
+  /**
+   * A URL that reads (`GET`) or writes (`PUT`) the file for `expiresIn` seconds without
+   * credentials, e.g. for a browser or another service. Needs PRESIGN (the S3 backends). The URL
+   * is signed locally (no network I/O, and nothing checks that the file exists); it carries none
+   * of the store's write defaults (`client_options.s3_additional_kwargs`): what a presigned PUT
+   * stores is what its sender sends, under the bucket's default encryption.
+   */
+  async presign(path: string, options: StorePresignOptions = {}): Promise<string> {
+    checkOptions('presign', options, { method: 'checked', expiresIn: 'checked' });
+    this.backend.checkOpen();
+    const key = this.fileKey(path);
+    this.gate(Capability.PRESIGN);
+    const method = options.method ?? 'GET';
+    if (method !== 'GET' && method !== 'PUT') throw new TypeError("presign: option 'method' must be 'GET' or 'PUT'");
+    const expiresIn = options.expiresIn ?? 3600;
+    if (typeof expiresIn !== 'number') throw new TypeError(`presign: option 'expiresIn' must be a number of seconds, got a ${typeof expiresIn}`);
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
+      throw new RangeError(`presign: option 'expiresIn' must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS} (7 days)`);
+    }
+    const backend = this.backend;
+    if (typeof backend.presign !== 'function') {
+      // A user backend that declares the capability without the method.
+      throw new CapabilityNotSupported(`Capability 'presign' is declared by backend '${backend.name}' but it has no presign method`, {
+        capability: Capability.PRESIGN,
+        backend: backend.name,
+      });
+    }
+    return this.run(options.signal, () => backend.presign!(key, { method, expiresIn }));
   }
 
   // ---- deletes -----------------------------------------------------------------

@@ -477,9 +477,9 @@ for (const kind of ['s3s-fs', 'moto'] as ServerKind[]) {
   });
 }
 
-// EXPECTED TO CHANGE: the S3 wing (s3/native helpers) applies client_options' write headers on both
-// paths and one content-type rule; until that is merged these record the gap (test.failing).
-test.serial.failing('SSE-configured stores: every write here is encrypted, on both backends and every path (moto reports it)', (t) => {
+// client_options' write headers reach every write on both paths (src/backends/s3/write-headers.ts),
+// and both backends follow one content-type rule: what was stored, or the server's default.
+test.serial('SSE-configured stores: every write here is encrypted, on both backends and every path (moto reports it)', (t) => {
   const sse = encryption.get('moto');
   t.truthy(sse, 'the SSE run on moto went first');
   for (const lane of LANES) {
@@ -487,7 +487,7 @@ test.serial.failing('SSE-configured stores: every write here is encrypted, on bo
   }
 });
 
-test.serial.failing('both S3 backends here report the same contentType for the same objects (one content-type rule)', (t) => {
+test.serial('both S3 backends here report the same contentType for the same objects (one content-type rule)', (t) => {
   for (const kind of ['s3s-fs', 'moto']) {
     const types = (lane: string) => {
       const run = runs.get(`${kind}/${lane}`)!;

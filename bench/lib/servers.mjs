@@ -153,7 +153,13 @@ export function startVersitygw(dir) {
  * later; on tmpfs, rounds of 1 GiB PUTs fill the machine's memory first. Empty it between cells.
  */
 export function emptyMinioTrash(dir) {
-  rmSync(join(dir, 'minio', '.minio.sys', 'tmp', '.trash'), { recursive: true, force: true });
+  // MinIO moves deleted objects into the trash in the background, so entries can appear while
+  // this removes it (ENOTEMPTY, which ended a run): retry, and leave a remainder to the next cell.
+  try {
+    rmSync(join(dir, 'minio', '.minio.sys', 'tmp', '.trash'), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  } catch (err) {
+    if (err.code !== 'ENOTEMPTY') throw err;
+  }
 }
 
 /** MinIO, single drive (the tmpfs directory). */

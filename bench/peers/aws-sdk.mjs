@@ -1,6 +1,8 @@
 // Peer: @aws-sdk/client-s3 used directly, as its documentation shows (default client settings):
-// GetObject + transformToByteArray, PutObject for in-memory bodies, @aws-sdk/lib-storage
-// Upload for streams, HeadObject, ListObjectsV2 pages, CopyObject.
+// GetObject + transformToByteArray, PutObject for in-memory bodies up to 8 MiB (create-only:
+// with IfNoneMatch: '*'), @aws-sdk/lib-storage Upload for streams and larger Buffers (the
+// SDK's own way to send large bodies: concurrent multipart parts), HeadObject,
+// ListObjectsV2 pages, CopyObject.
 import { createReadStream } from 'node:fs';
 import {
   CopyObjectCommand,
@@ -27,7 +29,11 @@ export async function open(t) {
       return (await out.Body.transformToByteArray()).length;
     },
     async put({ key }, body) {
-      await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body }));
+      if (body.length > 8 << 20) await new Upload({ client, params: { Bucket, Key: key, Body: body } }).done();
+      else await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body }));
+    },
+    async putCreate({ key }, body) {
+      await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, IfNoneMatch: '*' }));
     },
     async putFile({ key, source }) {
       await new Upload({ client, params: { Bucket, Key: key, Body: createReadStream(source, { highWaterMark: 1 << 20 }) } }).done();

@@ -14,10 +14,10 @@ export async function open(t) {
   const bodies = new Map();
   const signer = t.via === 's3' ? presigner(t) : undefined;
   const url = (method, key) => signer?.url(method, key) ?? `${t.httpBase}/${t.bucket}/${key}`;
-  const send = async (method, key, body, range) => {
+  const send = async (method, key, body, range, extra) => {
     const target = await url(method, key);
     return new Promise((resolve, reject) => {
-      const headers = body ? { 'content-length': body.length } : range ? { range: `bytes=${range[0]}-${range[0] + range[1] - 1}` } : {};
+      const headers = { ...(body ? { 'content-length': body.length } : range ? { range: `bytes=${range[0]}-${range[0] + range[1] - 1}` } : {}), ...extra };
       const req = request(target, { method, agent, headers }, (res) => {
         let n = 0;
         res.on('data', (c) => (n += c.length));
@@ -31,7 +31,7 @@ export async function open(t) {
       req.end(body);
     });
   };
-  const methods = { get: 'GET', put: 'PUT', putFile: 'PUT', head: 'HEAD', exists: 'HEAD' };
+  const methods = { get: 'GET', put: 'PUT', putCreate: 'PUT', putFile: 'PUT', head: 'HEAD', exists: 'HEAD' };
   /** The chunks' bytes, fetched at once; answers `op.expect` (the rows) when every byte came. */
   const chunks = async (op) => {
     const gets = op.chunks.flatMap(({ key, ranges }) => ranges.map((r) => send('GET', key, undefined, r)));
@@ -49,6 +49,8 @@ export async function open(t) {
     },
     get: ({ key }) => send('GET', key),
     put: async ({ key }, body) => void (await send('PUT', key, body)),
+    // Create-only: the condition travels as an (unsigned) header next to the presigned URL.
+    putCreate: async ({ key }, body) => void (await send('PUT', key, body, undefined, { 'if-none-match': '*' })),
     putFile: async ({ key, source }) => void (await send('PUT', key, bodies.get(source) ?? readFileSync(source))),
     head: ({ key }) => send('HEAD', key),
     exists: async ({ key }) => (await send('HEAD', key)) >= 0,

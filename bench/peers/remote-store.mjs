@@ -1,5 +1,6 @@
 // Peer: this project (the built package), backend `s3` or `s3-arrow` (options.type), through a
-// Registry as users configure it. Writes pass overwrite: true, the semantics of a plain PUT.
+// Registry as users configure it. Writes pass overwrite: true, the semantics of a plain PUT;
+// putCreate passes overwrite: false (a create-only, conditional PUT).
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -19,6 +20,7 @@ export async function open(t) {
   return {
     get: async ({ key }) => (await store.readBytes(key)).length,
     put: ({ key }, body) => store.write(key, body, { overwrite: true }),
+    putCreate: ({ key }, body) => store.write(key, body, { overwrite: false }),
     putFile: ({ key, source }) => store.write(key, createReadStream(source, { highWaterMark: 1 << 20 }), { overwrite: true }),
     head: async ({ key }) => (await store.getFileInfo(key)).size,
     exists: ({ key }) => store.exists(key),

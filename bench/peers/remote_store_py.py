@@ -43,6 +43,7 @@ def main() -> None:
     ops = {
         "get": lambda op: len(store.read_bytes(op["key"])),
         "put": lambda op: store.write(op["key"], bodies[op["source"]], overwrite=True),
+        "putCreate": lambda op: store.write(op["key"], bodies[op["source"]], overwrite=False),
         "putFile": put_file,
         "head": lambda op: store.get_file_info(op["key"]).size,
         "exists": lambda op: store.exists(op["key"]),
@@ -67,7 +68,7 @@ def main() -> None:
     try:
         for entry in cell["warmup"] + cell["measured"]:
             for op in entry.get("batch", [entry]):
-                if op["kind"] == "put" and op["source"] not in bodies:
+                if op["kind"] in ("put", "putCreate") and op["source"] not in bodies:
                     with open(op["source"], "rb") as f:
                         bodies[op["source"]] = f.read()
         for entry in cell["warmup"]:

@@ -79,7 +79,7 @@ const STREAM_CHUNK = 1 << 20;
 export class LocalBackend extends BaseBackend implements Backend {
   readonly name = 'local';
   readonly hierarchical = true;
-  readonly capabilities = CapabilitySet.allExcept(Capability.USER_METADATA);
+  readonly capabilities = CapabilitySet.allExcept(Capability.USER_METADATA, Capability.WRITE_ATTRIBUTES, Capability.PRESIGN);
   /** The absolute root directory. */
   readonly root: string;
   #binding: LocalBinding | undefined;

@@ -5,6 +5,7 @@ import { checkContent, collectContent } from '../content';
 import { AbortError, AlreadyExists, DirectoryNotEmpty, InvalidPath, NotFound, throwIfAborted } from '../errors';
 import type { FileInfo, FolderEntry, WriteResult } from '../models';
 import { ancestors, baseName, joinKey, parentKey } from '../path';
+import type { WriteAttributes } from '../write-attributes';
 import { BaseBackend } from './base';
 
 interface FileNode {
@@ -12,6 +13,8 @@ interface FileNode {
   data: Buffer;
   modifiedAt: Date;
   metadata?: Record<string, string>;
+  /** Kept as given, like an object store keeps them; only contentType is reported back. */
+  attributes?: WriteAttributes;
 }
 
 interface FolderNode {
@@ -24,7 +27,9 @@ type Node = FileNode | FolderNode;
 /**
  * A store in process memory, for tests and scratch data. Hierarchical like a local
  * directory: folders are real and empty folders persist. Writes collect the whole
- * body first and then swap it in, so every write is atomic. Keeps user metadata.
+ * body first and then swap it in, so every write is atomic. Keeps user metadata and the
+ * write attributes (a stand-in for an object store in tests: `contentType` comes back in
+ * `getFileInfo`, and copies keep both).
  *
  * @example
  * const store = new Store(new MemoryBackend());
@@ -33,7 +38,7 @@ type Node = FileNode | FolderNode;
 export class MemoryBackend extends BaseBackend implements Backend {
   readonly name = 'memory';
   readonly hierarchical = true;
-  readonly capabilities = CapabilitySet.allExcept(Capability.LAZY_READ);
+  readonly capabilities = CapabilitySet.allExcept(Capability.LAZY_READ, Capability.PRESIGN);
   #root: FolderNode = { kind: 'folder', children: new Map() };
 
   toString(): string {
@@ -148,7 +153,13 @@ export class MemoryBackend extends BaseBackend implements Backend {
     throwIfAborted(options.signal, key);
     // Check again after the (possibly long) collection: another write may have landed.
     this.assertWritable(key, options.overwrite);
-    const node: FileNode = { kind: 'file', data, modifiedAt: new Date(), metadata: options.metadata && { ...options.metadata } };
+    const node: FileNode = {
+      kind: 'file',
+      data,
+      modifiedAt: new Date(),
+      metadata: options.metadata && { ...options.metadata },
+      attributes: options.attributes && { ...options.attributes },
+    };
     this.ensureParent(key).children.set(baseName(key), node);
     return {
       path: key,
@@ -221,6 +232,7 @@ export class MemoryBackend extends BaseBackend implements Backend {
       name: baseName(key),
       size: node.data.length,
       modifiedAt: node.modifiedAt,
+      ...(node.attributes?.contentType !== undefined ? { contentType: node.attributes.contentType } : {}),
       ...(node.metadata ? { metadata: { ...node.metadata } } : {}),
     };
   }
@@ -253,6 +265,7 @@ export class MemoryBackend extends BaseBackend implements Backend {
       data: Buffer.from(node.data),
       modifiedAt: new Date(),
       metadata: node.metadata && { ...node.metadata },
+      attributes: node.attributes && { ...node.attributes },
     });
   }
 

@@ -13,7 +13,7 @@
  * the ancestor check of `reject_write_under_file_ancestor`, and the delete half of move.
  */
 import type { Readable } from 'node:stream';
-import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../../backend';
+import type { Backend, BackendListOptions, BackendWriteOptions, PresignOptions, SignalOptions, Unwrappable, WriteContent } from '../../backend';
 import { Capability, CapabilitySet } from '../../capabilities';
 import { checkContent, isInMemory } from '../../content';
 import { NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
@@ -209,6 +209,12 @@ export class S3Backend extends BaseBackend implements Backend {
   /** A PUT is atomic, and streamed writes abort their multipart upload on failure. */
   writeAtomic(key: string, content: WriteContent, options: BackendWriteOptions): Promise<WriteResult> {
     return this.write(key, content, options);
+  }
+
+  /** A URL allowing `method` on `key` for `expiresIn` seconds (the Store validated both). */
+  async presign(key: string, options: PresignOptions): Promise<string> {
+    this.checkOpen();
+    return this.#data.presign(key, options);
   }
 
   // ---- deletes (control path) ------------------------------------------------------

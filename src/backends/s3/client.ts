@@ -13,6 +13,7 @@ import { deadlineError, operationSignal, raceSignals } from './operation';
 import type { S3Settings } from './options';
 import { PolicyRetryStrategy } from './retry-strategy';
 import { type CommandName, type Commands, command, loadSdk, loadSdkSync, type SdkModule } from './sdk';
+import { applyWriteRules } from './write-headers';
 
 export class SdkClient {
   readonly #settings: S3Settings;
@@ -88,9 +89,16 @@ export class SdkClient {
     }
     const credentials = s.staticCredentials();
     if (credentials) config.credentials = credentials;
+    if (clientOptions.anon) {
+      // client_options.anon (public buckets): requests go unsigned, and no credential is looked up.
+      config.signer = { sign: async (request) => request };
+      config.credentials = { accessKeyId: '', secretAccessKey: '' };
+    }
     // The shared-config profile the default chain reads credentials from (its region: options.ts).
     if (clientOptions.profile && !credentials) config.profile = clientOptions.profile;
-    return new sdk.s3.S3Client(config);
+    const client = new sdk.s3.S3Client(config);
+    applyWriteRules(client);
+    return client;
   }
 
   /**

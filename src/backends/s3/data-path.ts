@@ -7,7 +7,7 @@
  */
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import type { BackendWriteOptions, WriteContent } from '../../backend';
+import type { BackendWriteOptions, PresignOptions, WriteContent } from '../../backend';
 import { AbortError, RemoteStoreError } from '../../errors';
 import type { SdkClient } from './client';
 import type { ControlPath } from './control';
@@ -47,6 +47,8 @@ export interface S3DataPath {
   write(key: string, content: WriteContent, options: BackendWriteOptions, inMemory: boolean): Promise<Written>;
   /** Copies after the backend HEADed the source (`source`) and checked the target. */
   copy(src: string, dst: string, source: HeadObjectCommandOutput, options: { overwrite: boolean; signal?: AbortSignal }): Promise<void>;
+  /** A URL allowing `options.method` on `key` without credentials (presign.ts); no network I/O. */
+  presign(key: string, options: PresignOptions): Promise<string>;
   /** The data path's own handle for `unwrap`, or undefined when it has none of that class. */
   unwrap(type: unknown): unknown;
   close(): void;

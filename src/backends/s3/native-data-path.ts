@@ -6,7 +6,7 @@
  */
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import type { BackendWriteOptions, WriteContent } from '../../backend';
+import type { BackendWriteOptions, PresignOptions, WriteContent } from '../../backend';
 import { contentChunks, memoryToBuffer } from '../../content';
 import { NotFound, RemoteStoreError } from '../../errors';
 import { NativeObjectStore, type NativePutResult } from '../../native';
@@ -17,6 +17,7 @@ import { nativeS3Options } from './native-options';
 import { withDeadline, withoutRetries } from './operation';
 import { checksumFields, type PutAnswer } from './results';
 import { copyObject } from './sdk-data-path';
+import { copyNeedsHeaders } from './write-headers';
 
 /** Chunk size of the Readable that `read` hands out over the fetched object. */
 const READ_CHUNK = 1 << 20;
@@ -42,6 +43,11 @@ export class NativeDataPath implements S3DataPath {
 
   unwrap(type: unknown): NativeObjectStore | undefined {
     return type === (NativeObjectStore as unknown) ? this.#store() : undefined;
+  }
+
+  /** Presigned URLs are signed by the data-path store itself (presign.ts). */
+  presign(key: string, options: PresignOptions): Promise<string> {
+    return this.#store().presign(key, options.method, options.expiresIn);
   }
 
   /** Its connections go with its last call. */
@@ -153,13 +159,15 @@ export class NativeDataPath implements S3DataPath {
     const native = this.#store();
     const metadata = options.metadata && Object.keys(options.metadata).length > 0 ? options.metadata : undefined;
     const mode = options.overwrite ? ('overwrite' as const) : ('create' as const);
+    // The store's write defaults are the native store's own (native-options.ts); these override them.
+    const attributes = options.attributes ?? {};
     if (inMemory) {
       const body = memoryToBuffer(content as Buffer);
-      const put = await native.put(key, body, { mode, metadata, signal: withDeadline(options.signal) });
+      const put = await native.put(key, body, { ...attributes, mode, metadata, signal: withDeadline(options.signal) });
       options.onProgress?.({ bytes: body.length, total: body.length });
       return { size: body.length, put: putAnswer(put) };
     }
-    const upload = native.createUpload(key, { mode, metadata, signal: withDeadline(options.signal) });
+    const upload = native.createUpload(key, { ...attributes, mode, metadata, signal: withDeadline(options.signal) });
     let size = 0;
     try {
       for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key })) {
@@ -177,13 +185,10 @@ export class NativeDataPath implements S3DataPath {
   // ---- copy ------------------------------------------------------------------------
 
   async copy(src: string, dst: string, source: HeadObjectCommandOutput, options: { overwrite: boolean; signal?: AbortSignal }): Promise<void> {
-    const carriesAttributes =
-      Object.keys(source.Metadata ?? {}).length > 0 || (source.ContentType !== undefined && source.ContentType !== 'application/octet-stream');
-    if (!options.overwrite && carriesAttributes) {
-      // object_store makes a conditional copy a one-part multipart upload with UploadPartCopy,
-      // which drops user metadata and content type. The SDK's CopyObject with
-      // If-None-Match: * keeps them and is just as atomic where the server honours it.
-      await copyObject(this.#parts, src, dst, options);
+    if (copyNeedsHeaders(this.#parts.settings.clientOptions().writeDefaults, source, !options.overwrite)) {
+      // What object_store's copy would lose (write-headers.ts): the SDK's CopyObject keeps it,
+      // and with If-None-Match: * it is just as atomic where the server honours it.
+      await copyObject(this.#parts, src, dst, source, options);
       return;
     }
     // overwrite: CopyObject (metadata copied); create: conditional multipart copy (atomic).

@@ -1,12 +1,15 @@
 /**
  * The native store's options, derived from the same {@link S3Settings} as the SDK client:
- * endpoint, region, addressing style, CA bundle, retry policy and connection bound. The
+ * endpoint, region, addressing style, CA bundle, retry policy, connection bound, multipart
+ * tuning, and the write defaults (its HTTP layer adds them to every PutObject,
+ * CreateMultipartUpload and CopyObject) and requester-pays of `client_options`. The
  * values arrive normalised; nothing here decides an option rule again. Credentials are the
  * static ones, or else the SDK client's provider (default chain, or
  * client_options.credentials), so both paths sign with the same identity.
  */
 import type { NativeCredentials, NativeS3Options } from '../../native';
 import type { SdkClient } from './client';
+import { effectiveMultipart, NATIVE_MULTIPART_DEFAULTS } from './multipart';
 import type { S3Settings } from './options';
 
 export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3Options {
@@ -21,6 +24,8 @@ export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3O
     backendName: sdk.backend,
     // The native path keeps to the same bound (napi takes a u32; no server wants more).
     maxConnections: Math.min(settings.maxSockets, 65536),
+    ...effectiveMultipart(settings.multipart, NATIVE_MULTIPART_DEFAULTS),
+    writeDefaults: settings.clientOptions().writeDefaults,
   };
   const endpoint = settings.endpoint();
   if (endpoint) {
@@ -34,7 +39,9 @@ export function nativeS3Options(settings: S3Settings, sdk: SdkClient): NativeS3O
   if (clientOptions.readTimeout !== undefined) options.readTimeout = clientOptions.readTimeout;
   if (clientOptions.requesterPays) options.requesterPays = true;
   const creds = settings.staticCredentials();
-  if (creds) {
+  if (clientOptions.anon) {
+    options.anon = true; // unsigned requests, as on the SDK path
+  } else if (creds) {
     options.accessKeyId = creds.accessKeyId;
     options.secretAccessKey = creds.secretAccessKey;
     if (creds.sessionToken) options.sessionToken = creds.sessionToken;

@@ -8,6 +8,7 @@ import { describe, RetryPolicy } from '../../retry';
 import { revealSecret, Secret } from '../../secret';
 import { normalizeClientOptions, resolveRegion, type S3ClientOptions } from './client-options';
 import { normalizeEndpoint, resolveCaBundle } from './connection';
+import { MULTIPART_OPTION_NAMES, multipartOptions, type MultipartTuning } from './multipart';
 
 /** Options of {@link S3Backend} (snake_case as in the config; camelCase accepted too). */
 export interface S3BackendOptions {
@@ -33,6 +34,15 @@ export interface S3BackendOptions {
    */
   max_sockets?: number;
   maxSockets?: number;
+  /** Bytes per multipart part, 5 MiB to 5 GiB (default 8 MiB). See multipart.ts. */
+  part_size?: number;
+  partSize?: number;
+  /** Parts in flight per upload, 1 to 1000 (default 4 on `s3`, 8 on `s3-arrow`). */
+  upload_concurrency?: number;
+  uploadConcurrency?: number;
+  /** Streamed writes up to this many bytes (and never less than one part) are one PUT (default 8 MiB). */
+  multipart_threshold?: number;
+  multipartThreshold?: number;
 }
 
 /** The option names the `s3` and `s3-arrow` backend types accept in a registry config (snake_case). */
@@ -48,6 +58,7 @@ export const S3_OPTION_NAMES = [
   'retry',
   'reject_write_under_file_ancestor',
   'max_sockets',
+  ...MULTIPART_OPTION_NAMES,
 ] as const;
 
 const DEFAULT_MAX_SOCKETS = 256;
@@ -97,6 +108,8 @@ export class S3Settings {
   readonly rejectWriteUnderFileAncestor: boolean;
   /** `max_sockets`: connections per host. */
   readonly maxSockets: number;
+  /** `part_size`, `upload_concurrency`, `multipart_threshold` as given (each data path has its defaults). */
+  readonly multipart: Partial<MultipartTuning>;
   readonly #key: string | undefined;
   readonly #secret: string | undefined;
   readonly #token: string | undefined;
@@ -119,6 +132,9 @@ export class S3Settings {
     const region = stringOption(o, 'region_name', 'regionName');
     this.regionName = region !== undefined && region.trim() !== '' ? region.trim() : undefined;
     this.#clientOptions = normalizeClientOptions(pick<Record<string, unknown>>(o, 'client_options', 'clientOptions'), { endpointUrl: this.endpointUrl });
+    if (this.#clientOptions.anon && this.#key !== undefined) {
+      throw new TypeError("s3 options 'key'/'secret' and client_options.anon (unsigned requests) exclude each other: choose one");
+    }
     // As in Python, where tls_ca_bundle is set into client_kwargs.verify only if absent: an
     // explicit verify wins — false checks no certificate, a path is the bundle to trust.
     const tlsCaBundle = resolveCaBundle(pick<unknown>(o, 'tls_ca_bundle', 'tlsCaBundle'));
@@ -142,6 +158,7 @@ export class S3Settings {
       throw new RangeError(`s3 option 'max_sockets' must be a positive integer, got ${describe(maxSockets)}`);
     }
     this.maxSockets = maxSockets;
+    this.multipart = multipartOptions(o);
   }
 
   /** `client_options` as normalised (see client-options.ts). */

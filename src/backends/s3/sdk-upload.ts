@@ -1,9 +1,11 @@
 /**
- * Writes on the AWS SDK: one conditional PUT for bytes in memory and for streams that fit in
- * a part, our own multipart upload otherwise. Not lib-storage's Upload: it can abort the
- * upload while parts are still in flight, and a part that lands after AbortMultipartUpload
- * stays behind as an orphan (S3 documents this). Here a failure waits for the parts in flight
- * to settle and only then aborts; an abort the server cannot take now is deferred.
+ * Writes on the AWS SDK: one conditional PUT for bytes in memory and for streams up to the
+ * multipart threshold, our own multipart upload otherwise (multipart.ts). Every request that
+ * creates the object carries the write's headers (write-headers.ts). Not lib-storage's Upload:
+ * it can abort the upload while parts are still in flight, and a part that lands after
+ * AbortMultipartUpload stays behind as an orphan (S3 documents this). Here a failure waits for
+ * the parts in flight to settle and only then aborts; an abort the server cannot take now is
+ * deferred.
  */
 import type { CompletedPart } from '@aws-sdk/client-s3';
 import type { BackendWriteOptions, WriteContent } from '../../backend';
@@ -11,15 +13,13 @@ import { contentChunks, memoryToBuffer } from '../../content';
 import { AbortError, AlreadyExists, NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
 import { type S3Parts, type Written, writeFailure } from './data-path';
 import { isBrokenConnection, sdkCause } from './errors';
+import { effectiveMultipart, SDK_MULTIPART_DEFAULTS } from './multipart';
 import { deadlineError, operationSignal, raceSignals, withoutRetries } from './operation';
 import type { PutAnswer } from './results';
-
-/** Parts of streamed uploads; S3 needs at least 5 MiB per part but the last. */
-const PART_SIZE = 8 * 1024 * 1024;
-const UPLOAD_CONCURRENCY = 4;
+import { objectHeaders, type SdkObjectHeaders } from './write-headers';
 
 /** The parameters every request of one write shares. */
-interface WriteParams {
+interface WriteParams extends SdkObjectHeaders {
   Bucket: string;
   Key: string;
   Metadata?: Record<string, string>;
@@ -33,6 +33,7 @@ export class SdkUploader {
     const params: WriteParams = {
       Bucket: this.parts.settings.bucket,
       Key: key,
+      ...objectHeaders(this.parts.settings.clientOptions().writeDefaults, options.attributes),
       ...(options.metadata && Object.keys(options.metadata).length > 0 ? { Metadata: options.metadata } : {}),
       ...(options.overwrite ? {} : { IfNoneMatch: '*' }),
     };
@@ -47,10 +48,11 @@ export class SdkUploader {
     return { size: body.length, put };
   }
 
-  /** Parts of 8 MiB, 4 in flight; no checksum of our own per part (client.ts: only where S3 requires one). */
+  /** Parts of `part_size`, `upload_concurrency` in flight; no checksum of our own per part (client.ts: only where S3 requires one). */
   async #uploadStream(key: string, content: WriteContent, params: WriteParams, options: BackendWriteOptions): Promise<Written> {
     const { sdk, name } = this.parts;
     const signal = options.signal;
+    const { partSize, uploadConcurrency, multipartThreshold } = effectiveMultipart(this.parts.settings.multipart, SDK_MULTIPART_DEFAULTS);
     let size = 0;
     let pending: Buffer[] = [];
     let pendingLength = 0;
@@ -95,7 +97,7 @@ export class SdkUploader {
         );
       inflight.add(task);
       void task.finally(() => inflight.delete(task));
-      while (inflight.size >= UPLOAD_CONCURRENCY) await Promise.race(inflight);
+      while (inflight.size >= uploadConcurrency) await Promise.race(inflight);
       if (partError !== undefined) throw partError;
     };
 
@@ -104,12 +106,14 @@ export class SdkUploader {
         size += chunk.length;
         pending.push(chunk);
         pendingLength += chunk.length;
-        while (pendingLength >= PART_SIZE) {
+        // Up to the threshold it may still be one PUT.
+        if (uploadId === undefined && pendingLength <= multipartThreshold) continue;
+        while (pendingLength >= partSize) {
           const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
-          const rest = all.subarray(PART_SIZE);
+          const rest = all.subarray(partSize);
           pending = rest.length > 0 ? [rest] : [];
           pendingLength = rest.length;
-          await startPart(all.subarray(0, PART_SIZE));
+          await startPart(all.subarray(0, partSize));
         }
       }
       const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
