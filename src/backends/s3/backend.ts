@@ -27,6 +27,7 @@ import { DeferredAborts } from './deferred-aborts';
 import { boundOperations } from './operation';
 import { S3Listing } from './listing';
 import { type S3BackendOptions, S3Settings } from './options';
+import { MAX_IN_FLIGHT, RequestPacer } from './pacing';
 import { writeResult } from './results';
 import { sdkDataPath } from './sdk-data-path';
 
@@ -72,10 +73,12 @@ export class S3Backend extends BaseBackend implements Backend {
     this.retry = settings.retry;
     this.rejectWriteUnderFileAncestor = settings.rejectWriteUnderFileAncestor;
     const checkOpen = () => this.checkOpen();
-    this.#sdk = new SdkClient(settings, this.name, checkOpen);
+    // No more requests running than the pool has connections: the rest would queue anyway.
+    const pacer = new RequestPacer(Math.min(MAX_IN_FLIGHT, settings.maxSockets));
+    this.#sdk = new SdkClient(settings, this.name, checkOpen, pacer);
     this.#listing = new S3Listing(this.#sdk, settings.bucket);
     this.#control = new ControlPath(this.#sdk, settings, this.#listing);
-    this.#data = composition.dataPath({ name: this.name, settings, sdk: this.#sdk, control: this.#control, aborts: this.#aborts, checkOpen });
+    this.#data = composition.dataPath({ name: this.name, settings, sdk: this.#sdk, control: this.#control, aborts: this.#aborts, pacer, checkOpen });
   }
 
   toString(): string {

@@ -11,6 +11,7 @@ import { mapS3Error, type ErrorContext } from './errors';
 import { createHttpHandler } from './http';
 import { deadlineError, operationSignal, raceSignals } from './operation';
 import type { S3Settings } from './options';
+import type { RequestPacer } from './pacing';
 import { PolicyRetryStrategy } from './retry-strategy';
 import { type CommandName, type Commands, command, loadSdk, loadSdkSync, type SdkModule } from './sdk';
 import { applyWriteRules } from './write-headers';
@@ -19,13 +20,18 @@ export class SdkClient {
   readonly #settings: S3Settings;
   readonly #errors: ErrorContext;
   readonly #checkOpen: () => void;
+  readonly #pacer: RequestPacer;
   #client: S3Client | undefined;
 
-  /** `checkOpen` throws once the backend is closed: no client is rebuilt after close(). */
-  constructor(settings: S3Settings, backend: string, checkOpen: () => void) {
+  /**
+   * `checkOpen` throws once the backend is closed: no client is rebuilt after close().
+   * `pacer` admits each request (pacing.ts), shared with the backend's data path.
+   */
+  constructor(settings: S3Settings, backend: string, checkOpen: () => void, pacer: RequestPacer) {
     this.#settings = settings;
     this.#errors = { backend, bucket: settings.bucket, endpointUrl: settings.endpointUrl };
     this.#checkOpen = checkOpen;
+    this.#pacer = pacer;
   }
 
   /** The backend's name, as errors carry it. */
@@ -134,7 +140,7 @@ export class SdkClient {
     const abortSignal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const answer = client.send(sending as any, abortSignal ? { abortSignal } : {}) as Promise<Commands[N][1]>;
+      const answer = this.#pacer.run(() => client.send(sending as any, abortSignal ? { abortSignal } : {}), abortSignal) as Promise<Commands[N][1]>;
       // The SDK sleeps between attempts without listening to the signal: the race ends the wait.
       return await raceSignals(answer, [abortSignal], (fired) => fired.reason);
     } catch (err) {

@@ -13,6 +13,7 @@ import type { SdkClient } from './client';
 import type { ControlPath } from './control';
 import type { DeferredAborts } from './deferred-aborts';
 import type { S3Settings } from './options';
+import type { RequestPacer } from './pacing';
 import type { PutAnswer } from './results';
 
 /** The parts of the backend a data path is built with. */
@@ -23,6 +24,8 @@ export interface S3Parts {
   readonly sdk: SdkClient;
   readonly control: ControlPath;
   readonly aborts: DeferredAborts;
+  /** Admits every request of the backend, both paths (pacing.ts). */
+  readonly pacer: RequestPacer;
   /** Throws once the backend is closed. */
   readonly checkOpen: () => void;
 }

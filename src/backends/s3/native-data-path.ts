@@ -68,7 +68,9 @@ export class NativeDataPath implements S3DataPath {
     const { control } = this.#parts;
     if (key === '') throw control.rootIsNotAFile();
     try {
-      return await fn(this.#store(), withDeadline(signal));
+      const store = this.#store();
+      const s = withDeadline(signal);
+      return await this.#parts.pacer.run(() => fn(store, s), s);
     } catch (err) {
       if (err instanceof NotFound) throw await control.missing(key, signal);
       if (isServerError(err) && !(await withoutRetries(() => control.keyListed(key, signal)))) throw await control.missing(key, signal);
@@ -163,7 +165,8 @@ export class NativeDataPath implements S3DataPath {
     const attributes = options.attributes ?? {};
     if (inMemory) {
       const body = memoryToBuffer(content as Buffer);
-      const put = await native.put(key, body, { ...attributes, mode, metadata, signal: withDeadline(options.signal) });
+      const signal = withDeadline(options.signal);
+      const put = await this.#parts.pacer.run(() => native.put(key, body, { ...attributes, mode, metadata, signal }), signal);
       options.onProgress?.({ bytes: body.length, total: body.length });
       return { size: body.length, put: putAnswer(put) };
     }
@@ -192,7 +195,9 @@ export class NativeDataPath implements S3DataPath {
       return;
     }
     // overwrite: CopyObject (metadata copied); create: conditional multipart copy (atomic).
-    await this.#store().copy(src, dst, { overwrite: options.overwrite, signal: withDeadline(options.signal) });
+    const store = this.#store();
+    const signal = withDeadline(options.signal);
+    await this.#parts.pacer.run(() => store.copy(src, dst, { overwrite: options.overwrite, signal }), signal);
   }
 }
 
