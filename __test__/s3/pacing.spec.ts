@@ -20,7 +20,7 @@ function request() {
 }
 
 test('at most perTurn requests start in one turn of the event loop; the rest start in the turns after', async (t) => {
-  const pacer = new RequestPacer(1000, 4);
+  const pacer = new RequestPacer({ maxInFlight: 1000, perTurn: 4, turnBudgetMs: Infinity });
   let started = 0;
   const never = new Promise<never>(() => {});
   for (let i = 0; i < 10; i++) void pacer.run(() => (started++, never));
@@ -33,7 +33,7 @@ test('at most perTurn requests start in one turn of the event loop; the rest sta
 });
 
 test('at most maxInFlight requests run at once; each that ends admits the next, in the order they came', async (t) => {
-  const pacer = new RequestPacer(2, 100);
+  const pacer = new RequestPacer({ maxInFlight: 2, perTurn: 100, turnBudgetMs: Infinity });
   const order: number[] = [];
   const requests = Array.from({ length: 5 }, () => request());
   const results = requests.map((r, i) => pacer.run(() => (order.push(i), r.done)));
@@ -53,7 +53,7 @@ test('at most maxInFlight requests run at once; each that ends admits the next, 
 });
 
 test('a request whose signal fires while it waits starts at once, without a slot, so it fails as an aborted request does', async (t) => {
-  const pacer = new RequestPacer(1, 100);
+  const pacer = new RequestPacer({ maxInFlight: 1, perTurn: 100, turnBudgetMs: Infinity });
   const first = request();
   void pacer.run(() => first.done);
   const controller = new AbortController();
@@ -79,7 +79,7 @@ test('a request whose signal fires while it waits starts at once, without a slot
 });
 
 test('an already aborted signal starts the request at once and admits nothing else early', async (t) => {
-  const pacer = new RequestPacer(1, 1);
+  const pacer = new RequestPacer({ maxInFlight: 1, perTurn: 1, turnBudgetMs: Infinity });
   const controller = new AbortController();
   controller.abort();
   let ran = false;
@@ -90,7 +90,57 @@ test('an already aborted signal starts the request at once and admits nothing el
   t.is(await pacer.run(async () => 'next'), 'next', 'the slot and the turn were left for the next request');
 });
 
-test('limits below one are refused', (t) => {
-  t.throws(() => new RequestPacer(0, 1), { instanceOf: RangeError });
-  t.throws(() => new RequestPacer(1, 0), { instanceOf: RangeError });
+test('limits below one and a budget of zero are refused', (t) => {
+  t.throws(() => new RequestPacer({ maxInFlight: 0 }), { instanceOf: RangeError });
+  t.throws(() => new RequestPacer({ perTurn: 0 }), { instanceOf: RangeError });
+  t.throws(() => new RequestPacer({ turnBudgetMs: 0 }), { instanceOf: RangeError });
+});
+
+test('a turn held past its budget halves the starts allowed per turn; each short turn raises it by one', async (t) => {
+  let clock = 0;
+  const pacer = new RequestPacer({ maxInFlight: 1000, perTurn: 16, turnBudgetMs: 8, now: () => clock });
+  let started = 0;
+  for (let i = 0; i < 200; i++) void pacer.run(async () => void started++);
+  const perTurn: number[] = [];
+  let before = 0;
+  const turn = async (heldMs: number) => {
+    await flushMicrotasks();
+    perTurn.push(started - before);
+    before = started;
+    clock += heldMs;
+    await nextTurn();
+  };
+  await turn(30);
+  await turn(30);
+  await turn(0);
+  await turn(0);
+  await turn(0);
+  await turn(0);
+  t.deepEqual(perTurn, [16, 8, 4, 5, 6, 7]);
+});
+
+test('fewer starts allowed per turn also means fewer requests running (4 per start, at least 16)', async (t) => {
+  let clock = 0;
+  const pacer = new RequestPacer({ maxInFlight: 64, perTurn: 16, turnBudgetMs: 8, now: () => clock });
+  const never = new Promise<never>(() => {});
+  let started = 0;
+  for (let i = 0; i < 100; i++) void pacer.run(() => (started++, never));
+  await flushMicrotasks();
+  t.is(started, 16);
+  clock += 30;
+  await nextTurn();
+  t.is(started, 24, '8 starts allowed, up to 32 running');
+  clock += 30;
+  await nextTurn();
+  t.is(pacer.allowance, 4);
+  t.is(started, 24, 'up to 16 running: none starts until some end');
+});
+
+test('at least 16 requests may run however few starts a turn allows: a few long transfers do not hold up a HEAD', async (t) => {
+  const pacer = new RequestPacer({ maxInFlight: 64, perTurn: 2, turnBudgetMs: Infinity });
+  const never = new Promise<never>(() => {});
+  let started = 0;
+  for (let i = 0; i < 40; i++) void pacer.run(() => (started++, never));
+  for (let turn = 0; turn < 12; turn++) await nextTurn();
+  t.is(started, 16, '2 starts per turn, up to 16 running (not 2 × 4)');
 });

@@ -483,8 +483,12 @@ impl Store {
         .await
     }
 
-    /// One PUT. In create mode it carries `If-None-Match: *` and a write id (S3), and an
-    /// outcome hidden by a broken connection is settled as [`crate::write`] describes.
+    /// One object from bytes in memory: one PUT, or on S3 above the multipart threshold a
+    /// parallel multipart upload of slices of `bytes` (no copy). One connection's speed then no
+    /// longer bounds a large write, a failed part is retried alone, and S3's 5 GiB limit of one
+    /// PUT does not apply. In create mode the PUT (or the completion) carries
+    /// `If-None-Match: *`, and an outcome hidden by a broken connection is settled as
+    /// [`crate::write`] describes.
     pub async fn put(
         &self,
         path: &str,
@@ -492,6 +496,12 @@ impl Store {
         opts: &WriteOptions,
         token: &CancellationToken,
     ) -> Result<PutInfo> {
+        if self.kind == StoreKind::S3 && bytes.len() > self.tuning.single_put_threshold {
+            let upload = self.create_upload(path, UploadOptions { write: opts.clone(), ..Default::default() })?;
+            // A failed write or finish has aborted the upload already (see Upload).
+            upload.write(bytes, token).await?;
+            return upload.finish(token).await;
+        }
         let key = self.key(path, 0)?;
         let op = self.op(&[&key], opts.mode == WriteMode::Create);
         let put = write::put(self.inner.as_ref(), &key.path, path, PutPayload::from(bytes), opts, &self.retry);

@@ -74,7 +74,7 @@ export class S3Backend extends BaseBackend implements Backend {
     this.rejectWriteUnderFileAncestor = settings.rejectWriteUnderFileAncestor;
     const checkOpen = () => this.checkOpen();
     // No more requests running than the pool has connections: the rest would queue anyway.
-    const pacer = new RequestPacer(Math.min(MAX_IN_FLIGHT, settings.maxSockets));
+    const pacer = new RequestPacer({ maxInFlight: Math.min(MAX_IN_FLIGHT, settings.maxSockets) });
     this.#sdk = new SdkClient(settings, this.name, checkOpen, pacer);
     this.#listing = new S3Listing(this.#sdk, settings.bucket);
     this.#control = new ControlPath(this.#sdk, settings, this.#listing);
