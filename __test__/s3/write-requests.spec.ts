@@ -82,26 +82,28 @@ test.serial('s3: a PUT carries no checksum the SDK computed (checksums only wher
   }
 });
 
-test.serial('s3-arrow: a Buffer above the multipart threshold goes up as a multipart upload, create-only included, and reads back whole', async (t) => {
-  const x = await setup(S3ArrowBackend);
-  try {
-    const body = Buffer.concat([...chunks(20 * MiB)]);
-    x.proxy.resetStats();
-    const result = await x.store.write('m/big.bin', body, { overwrite: false });
-    const log = [...x.proxy.stats.log];
-    t.is(result.size, body.length);
-    t.true(log.some((r) => /^POST .*\?uploads/.test(r)), log.join(', '));
-    t.true(log.filter((r) => /^PUT .*partNumber=/.test(r)).length >= 3, `8 MiB parts: ${log.join(', ')}`);
-    t.regex(log.at(-1)!, /^POST .*uploadId=/, 'the completion comes last: no HEAD after it');
-    t.true((await x.store.readBytes('m/big.bin')).equals(body));
-    // Create-only: the completion is conditional, so an existing key refuses the second write.
-    await t.throwsAsync(x.store.write('m/big.bin', Buffer.alloc(20 * MiB, 9), { overwrite: false }), { name: 'AlreadyExists' });
-    t.true((await x.store.readBytes('m/big.bin')).equals(body), 'the first write stands');
-    // A Buffer up to the threshold stays one PUT.
-    x.proxy.resetStats();
-    await x.store.write('m/small.bin', Buffer.alloc(MiB, 1));
-    t.deepEqual(x.proxy.stats.log.map((r) => r.split(' ')[0]), ['PUT']);
-  } finally {
-    await x.done();
-  }
-});
+for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] as const) {
+  test.serial(`${name}: a Buffer above the multipart threshold goes up as a multipart upload, create-only included, and reads back whole`, async (t) => {
+    const x = await setup(Backend);
+    try {
+      const body = Buffer.concat([...chunks(20 * MiB)]);
+      x.proxy.resetStats();
+      const result = await x.store.write('m/big.bin', body, { overwrite: false });
+      const log = [...x.proxy.stats.log];
+      t.is(result.size, body.length);
+      t.true(log.some((r) => /^POST .*\?uploads/.test(r)), log.join(', '));
+      t.true(log.filter((r) => /^PUT .*partNumber=/.test(r)).length >= 3, `8 MiB parts: ${log.join(', ')}`);
+      t.regex(log.at(-1)!, /^POST .*uploadId=/, 'the completion comes last: no HEAD after it');
+      t.true((await x.store.readBytes('m/big.bin')).equals(body));
+      // Create-only: the completion is conditional, so an existing key refuses the second write.
+      await t.throwsAsync(x.store.write('m/big.bin', Buffer.alloc(20 * MiB, 9), { overwrite: false }), { name: 'AlreadyExists' });
+      t.true((await x.store.readBytes('m/big.bin')).equals(body), 'the first write stands');
+      // A Buffer up to the threshold stays one PUT.
+      x.proxy.resetStats();
+      await x.store.write('m/small.bin', Buffer.alloc(MiB, 1));
+      t.deepEqual(x.proxy.stats.log.map((r) => r.split(' ')[0]), ['PUT']);
+    } finally {
+      await x.done();
+    }
+  });
+}

@@ -39,6 +39,11 @@ export class SdkUploader {
     };
     if (!inMemory) return this.#uploadStream(key, content, params, options);
     const body = memoryToBuffer(content as Buffer);
+    // Bytes above the threshold go up in parallel parts like a stream (slices, no copy): one
+    // connection no longer bounds them, and a failed part is retried alone.
+    if (body.length > effectiveMultipart(this.parts.settings.multipart, SDK_MULTIPART_DEFAULTS).multipartThreshold) {
+      return this.#uploadStream(key, body, params, options);
+    }
     const put = await this.#conditional(
       this.parts.sdk.send('PutObject', { ...params, Body: body, ContentLength: body.length }, key, options.signal),
       key,
