@@ -101,20 +101,29 @@ export function copyNeedsHeaders(defaults: S3WriteDefaults, source: SourceAttrib
   );
 }
 
+/** The commands whose request body is object data. */
+const DATA_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
+
 /**
- * Makes an SDK client follow the content-type rule above: a PutObject without ContentType goes
- * out without the `application/octet-stream` the SDK adds, so the server's default applies, as
- * on the native path.
+ * Makes an SDK client write as the native path does:
+ * - a PutObject without ContentType goes out without the `application/octet-stream` the SDK
+ *   adds, so the server's default applies (the content-type rule above);
+ * - object data is sent as `UNSIGNED-PAYLOAD`, as object_store sends it. Over plain HTTP the
+ *   SDK's SigV4 signer hashes the whole body with SHA-256 on the JS thread first: 8 MiB parts
+ *   held the event loop 40–85 ms each. The signer takes a payload hash set beforehand.
  */
 export function applyWriteRules(client: S3Client): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const headers = (args.request as { headers?: Record<string, string> } | undefined)?.headers;
-      if (headers && context.commandName === 'PutObjectCommand' && (args.input as { ContentType?: string }).ContentType === undefined) {
-        for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-type') delete headers[name];
+      if (headers && DATA_COMMANDS.has(context.commandName ?? '')) {
+        headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        if (context.commandName === 'PutObjectCommand' && (args.input as { ContentType?: string }).ContentType === undefined) {
+          for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-type') delete headers[name];
+        }
       }
       return next(args);
     },
-    { step: 'build', name: 'remoteStoreContentTypeRule', override: true },
+    { step: 'build', name: 'remoteStoreWriteRules', override: true },
   );
 }
