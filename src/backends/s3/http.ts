@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, type AgentOptions, type ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
-import type { Duplex } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Seconds to open a connection, as on the native path (crates/core transport.rs). */
@@ -37,7 +37,12 @@ export interface HttpHandlerOptions {
 export function createHttpHandler(Handler: typeof NodeHttpHandler, options: HttpHandlerOptions): NodeHttpHandler {
   // As many idle sockets kept as may be open: a burst of requests does not reconnect.
   const agentOptions: AgentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, keepAliveMsecs: 1000 };
-  return new Handler({
+  class SlicedBodyHandler extends Handler {
+    override handle(request: HttpRequest, handlerOptions?: Parameters<NodeHttpHandler['handle']>[1]): ReturnType<NodeHttpHandler['handle']> {
+      return super.handle(withSlicedBody(request), handlerOptions);
+    }
+  }
+  return new SlicedBodyHandler({
     httpAgent: new GuardedHttpAgent(agentOptions),
     httpsAgent: new GuardedHttpsAgent({
       ...agentOptions,
@@ -50,6 +55,42 @@ export function createHttpHandler(Handler: typeof NodeHttpHandler, options: Http
     requestTimeout: 0,
   });
 }
+
+/** Bytes a request body hands the socket per turn of the event loop. */
+export const BODY_SLICE = 512 << 10;
+
+/**
+ * A body in memory larger than {@link BODY_SLICE} goes to the socket one slice per turn of the
+ * event loop. Node writes a Buffer body with one `writev`, and on loopback the kernel takes
+ * megabytes in that call, processing them for the receiver too: one 8 MiB part held the event
+ * loop 15 ms. Slices are views of the same memory, and each attempt gets a stream of its own,
+ * so the SDK's retries still resend the whole body.
+ */
+function withSlicedBody(request: HttpRequest): HttpRequest {
+  const body: unknown = request.body;
+  if (!(body instanceof Uint8Array) || body.byteLength <= BODY_SLICE) return request;
+  const sliced = request.clone();
+  sliced.body = slicedStream(body);
+  return sliced;
+}
+
+function slicedStream(bytes: Uint8Array): Readable {
+  let offset = 0;
+  return new Readable({
+    highWaterMark: BODY_SLICE,
+    read() {
+      if (offset >= bytes.byteLength) {
+        this.push(null);
+        return;
+      }
+      const slice = bytes.subarray(offset, offset + BODY_SLICE);
+      offset += slice.byteLength;
+      setImmediate(() => this.push(slice));
+    },
+  });
+}
+
+type HttpRequest = Parameters<NodeHttpHandler['handle']>[0];
 
 function guard<T extends Duplex | null | undefined>(socket: T): T {
   socket?.on('error', ignoreLateSocketError);
