@@ -14,6 +14,7 @@ import { AbortError, AlreadyExists, NotFound, RemoteStoreError, throwIfAborted }
 import { type S3Parts, type Written, writeFailure } from './data-path';
 import { isBrokenConnection, sdkCause } from './errors';
 import { effectiveMultipart, SDK_MULTIPART_DEFAULTS } from './multipart';
+import { PartCutter } from './part-cutter';
 import { deadlineError, operationSignal, raceSignals, withoutRetries } from './operation';
 import type { PutAnswer } from './results';
 import { objectHeaders, type SdkObjectHeaders } from './write-headers';
@@ -59,8 +60,9 @@ export class SdkUploader {
     const signal = options.signal;
     const { partSize, uploadConcurrency, multipartThreshold } = effectiveMultipart(this.parts.settings.multipart, SDK_MULTIPART_DEFAULTS);
     let size = 0;
-    let pending: Buffer[] = [];
-    let pendingLength = 0;
+    const cutter = new PartCutter(partSize);
+    /** Full parts not yet started: all of them while the write may still be one PUT. */
+    const held: Buffer[] = [];
     let uploadId: string | undefined;
     let partNumber = 0;
     const parts: CompletedPart[] = [];
@@ -99,7 +101,8 @@ export class SdkUploader {
           (err) => {
             partError ??= err;
           },
-        );
+        )
+        .finally(() => cutter.release(body));
       inflight.add(task);
       void task.finally(() => inflight.delete(task));
       while (inflight.size >= uploadConcurrency) await Promise.race(inflight);
@@ -109,20 +112,13 @@ export class SdkUploader {
     try {
       for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key })) {
         size += chunk.length;
-        pending.push(chunk);
-        pendingLength += chunk.length;
+        held.push(...cutter.add(chunk));
         // Up to the threshold it may still be one PUT.
-        if (uploadId === undefined && pendingLength <= multipartThreshold) continue;
-        while (pendingLength >= partSize) {
-          const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
-          const rest = all.subarray(partSize);
-          pending = rest.length > 0 ? [rest] : [];
-          pendingLength = rest.length;
-          await startPart(all.subarray(0, partSize));
-        }
+        if (size > multipartThreshold) for (const part of held.splice(0)) await startPart(part);
       }
-      const last = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
-      if (uploadId === undefined) {
+      const rest = cutter.rest();
+      if (uploadId === undefined && size <= multipartThreshold) {
+        const last = held.length === 0 ? rest : Buffer.concat([...held, rest], size);
         const put = await this.#conditional(
           sdk.send('PutObject', { ...params, Body: last, ContentLength: last.length }, key, signal),
           key,
@@ -130,7 +126,7 @@ export class SdkUploader {
         );
         return { size, put };
       }
-      if (last.length > 0) await startPart(last);
+      if (rest.length > 0) await startPart(rest);
       await Promise.all([...inflight]);
       if (partError !== undefined) throw partError;
       throwIfAborted(signal, key);
