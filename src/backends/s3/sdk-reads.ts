@@ -3,7 +3,7 @@
  * off after the headers, so a body cut mid-way is resumed here from the last byte received,
  * pinned to the first answer's ETag (a replaced object fails instead of mixing versions).
  */
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AlreadyExists, BackendUnavailable, NotFound, RemoteStoreError } from '../../errors';
 import { abortStreamOn, sleep } from './abort';
 import type { S3Parts } from './data-path';
@@ -28,18 +28,6 @@ export class SdkReads {
     }
   }
 
-  /** Wraps an SDK body: errors mapped, aborted by the signal, the socket released on destroy. */
-  #wrapBody(key: string, body: Readable, signal?: AbortSignal): Readable {
-    const out = new PassThrough({ highWaterMark: 1 << 20 });
-    body.on('error', (err) => out.destroy(this.parts.sdk.mapError(err, key)));
-    out.on('close', () => {
-      if (!body.destroyed) body.destroy();
-    });
-    body.pipe(out);
-    if (signal) abortStreamOn(signal, out, key, this.parts.name);
-    return out;
-  }
-
   /**
    * Bytes `[offset, offset + length)` (to the end when length is undefined), chunk by chunk,
    * resumed up to the retry policy's attempts. `first` is an answer already received for the start.
@@ -62,15 +50,19 @@ export class SdkReads {
         }
         etag ??= answer.etag;
       }
-      const body = this.#wrapBody(key, answer.body, signal);
+      // The SDK's body is read as it is (a stream piped through another cost every chunk a
+      // second pass through the stream machinery); destroying it releases the socket.
+      const body = answer.body;
       answer = undefined;
+      if (signal) abortStreamOn(signal, body, key, name);
       try {
         for await (const chunk of body) {
           got += (chunk as Buffer).length;
           yield chunk as Buffer;
         }
         return;
-      } catch (err) {
+      } catch (raw) {
+        const err = this.parts.sdk.mapError(raw, key);
         if (!(err instanceof BackendUnavailable) || attempt >= settings.retry.maxAttempts || signal?.aborted || etag === undefined) throw err;
       } finally {
         body.destroy();
