@@ -14,8 +14,8 @@ function bytes(n: number, seed: number): Buffer {
 test('the parts and the rest hold the stream in order, every part full, whatever the chunk sizes', (t) => {
   const seen = { parts: 0, rests: 0 };
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 64 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 40 }), fc.boolean(), (size, lengths, releaseEach) => {
-      const cutter = new PartCutter(size);
+    fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 0, max: 64 }), fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 40 }), fc.boolean(), (size, gatherLimit, lengths, releaseEach) => {
+      const cutter = new PartCutter(size, { gatherLimit });
       const chunks = lengths.map((n, i) => bytes(n, i));
       const out: Buffer[] = [];
       for (const chunk of chunks) {
@@ -39,7 +39,7 @@ test('the parts and the rest hold the stream in order, every part full, whatever
 });
 
 test('a chunk holding whole parts is passed on as views of it, not copied', (t) => {
-  const cutter = new PartCutter(4);
+  const cutter = new PartCutter(4, { gatherLimit: 0 });
   const chunk = bytes(8, 1);
   const parts = [...cutter.add(chunk)];
   t.is(parts.length, 2);
@@ -58,7 +58,7 @@ test('a chunk holding whole parts is passed on as views of it, not copied', (t) 
 });
 
 test('a part buffer is reused only after its release', (t) => {
-  const cutter = new PartCutter(4);
+  const cutter = new PartCutter(4, { gatherLimit: 0 });
   const [first] = [...cutter.add(bytes(4, 1).subarray(0, 2)), ...cutter.add(bytes(2, 2))];
   const [second] = [...cutter.add(bytes(1, 3)), ...cutter.add(bytes(3, 4))];
   t.not(second, first, 'a part still uploading is not overwritten');
@@ -67,4 +67,15 @@ test('a part buffer is reused only after its release', (t) => {
   const [third] = [...cutter.add(bytes(2, 5)), ...cutter.add(bytes(2, 6))];
   t.is(third, first, 'the released buffer takes the next part');
   t.deepEqual(second, kept, 'the unreleased part is untouched');
+});
+
+test('a write that ends below the gather limit allocates no part: its rest is its own bytes', (t) => {
+  const cutter = new PartCutter(8 << 20);
+  const a = bytes(1000, 1);
+  const b = bytes(3000, 2);
+  t.deepEqual([...cutter.add(a)], []);
+  t.is(cutter.rest(), a, 'one chunk: the rest is that chunk, not a copy in a part buffer');
+  t.deepEqual([...cutter.add(b)], []);
+  t.deepEqual(cutter.rest(), Buffer.concat([a, b]));
+  t.is(cutter.rest().length, 4000);
 });

@@ -118,7 +118,8 @@ export class SdkUploader {
       }
       const rest = cutter.rest();
       if (uploadId === undefined && size <= multipartThreshold) {
-        const last = held.length === 0 ? rest : Buffer.concat([...held, rest], size);
+        const pieces = rest.length > 0 ? [...held, rest] : held;
+        const last = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, size);
         const put = await this.#conditional(
           sdk.send('PutObject', { ...params, Body: last, ContentLength: last.length }, key, signal),
           key,
