@@ -38,6 +38,16 @@ test('the parts and the rest hold the stream in order, every part full, whatever
   t.true(seen.parts > 0 && seen.rests > 0, JSON.stringify(seen));
 });
 
+test("the tail of a large chunk is a view of it too (a Buffer write is never copied)", (t) => {
+  const cutter = new PartCutter(4, { gatherLimit: 1 });
+  const chunk = bytes(11, 1);
+  t.is([...cutter.add(chunk)].length, 2);
+  const rest = cutter.rest();
+  t.is(rest.length, 3);
+  chunk[10] = 0xcc;
+  t.is(rest[2], 0xcc, 'the rest shows a change to the chunk: a view');
+});
+
 test('a chunk holding whole parts is passed on as views of it, not copied', (t) => {
   const cutter = new PartCutter(4, { gatherLimit: 0 });
   const chunk = bytes(8, 1);

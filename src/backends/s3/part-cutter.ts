@@ -4,8 +4,9 @@
  * - Where a chunk holds a whole part, the part is a view of it: a Buffer write is never copied.
  * - Smaller chunks are copied into a part buffer as they arrive. Gathering a part's chunks and
  *   concatenating them once it was full copied 8 MiB in one turn of the event loop.
- * - A write's first bytes are only gathered, up to `gatherLimit` (1 MiB): a small streamed
- *   write must not allocate a whole part.
+ * - Bytes short of a part are kept as views while they are one piece or less than
+ *   `gatherLimit` (1 MiB): a small streamed write must not allocate a whole part, and the tail
+ *   of a Buffer write is sent as it is.
  * - A part buffer whose upload has settled takes a later part of the same write, so a long write
  *   allocates as many as are in flight plus the one filling, not one per part (each was external
  *   memory the collector had to account for).
@@ -13,7 +14,7 @@
 export class PartCutter {
   readonly #size: number;
   readonly #gatherLimit: number;
-  /** Chunks not copied yet, while there is no part buffer (less than the gather limit). */
+  /** Pieces not copied yet, while there is no part buffer (one, or less than the gather limit). */
   #gathered: Buffer[] = [];
   #gatheredLength = 0;
   #filling: Buffer | undefined;
@@ -37,7 +38,7 @@ export class PartCutter {
           at += this.#size;
           continue;
         }
-        if (this.#gatheredLength + left < this.#gatherLimit) {
+        if (this.#gathered.length === 0 || this.#gatheredLength + left < this.#gatherLimit) {
           this.#gathered.push(at === 0 ? chunk : chunk.subarray(at));
           this.#gatheredLength += left;
           return;
