@@ -1,6 +1,7 @@
 //! The data-path store: object_store underneath, our error kinds, cancellation and a deadline
 //! on every op, parallel ranged reads into one allocation, coalesced multi-range reads.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -262,12 +263,15 @@ impl Store {
             ..Default::default()
         };
         let head_end = first.range.end;
-        let mut buf = vec![0u8; usize_of(path, size)?];
-        let (head, rest) = buf.split_at_mut(head_end as usize);
+        let n = usize_of(path, size)?;
+        let mut buf = Vec::with_capacity(n);
+        let (head, rest) = buf.spare_capacity_mut()[..n].split_at_mut(head_end as usize);
         // The first response's body is read while the other ranges are fetched.
         let first_body = self.read_into(path, key, first, head);
         if head_end >= size {
             first_body.await?;
+            // SAFETY: the one body wrote all `n` bytes (read_into succeeds only then).
+            unsafe { buf.set_len(n) };
             return Ok(buf);
         }
         let single = match self.ranged_reads {
@@ -292,15 +296,15 @@ impl Store {
         let others =
             futures::stream::iter(jobs).buffer_unordered(t.concurrency.saturating_sub(1).max(1)).try_collect::<()>();
         futures::future::try_join(first_body, others).await?;
+        // SAFETY: the bodies filled disjoint slices covering all `n` bytes, each completely.
+        unsafe { buf.set_len(n) };
         Ok(buf)
     }
 
     /// The whole object with one GET, streamed into one allocation.
     async fn get_whole(&self, path: &str, key: &Path) -> Result<Vec<u8>> {
         let r = self.inner.get(key).await.map_err(|e| Error::from_store(path, e))?;
-        let mut buf = vec![0u8; usize_of(path, r.range.end - r.range.start)?];
-        self.read_into(path, key, r, &mut buf).await?;
-        Ok(buf)
+        self.read_body(path, key, r).await
     }
 
     /// `length` bytes from `offset` (fewer when the object ends first; `None`: to the end).
@@ -340,10 +344,7 @@ impl Store {
                     return Err(err);
                 }
             };
-            let n = r.range.end - r.range.start;
-            let mut buf = vec![0u8; usize_of(path, n)?];
-            self.read_into(path, &key.path, r, &mut buf).await?;
-            Ok(buf)
+            self.read_body(path, &key.path, r).await
         })
         .await
     }
@@ -587,17 +588,26 @@ impl Store {
 
     /// A response's whole body, checked against the range it answers.
     async fn body(&self, path: &str, key: &Path, r: GetResult) -> Result<Bytes> {
-        // Allocated here rather than on a blocking-pool thread (local files), whose malloc
-        // arena would keep the memory after it is freed.
-        let mut buf = vec![0u8; usize_of(path, r.range.end - r.range.start)?];
-        self.read_into(path, key, r, &mut buf).await?;
-        Ok(Bytes::from(buf))
+        Ok(Bytes::from(self.read_body(path, key, r).await?))
     }
 
-    /// Read a response body into `dst`, which it must fill exactly. A body that breaks off
-    /// (reset, stall) is resumed from where it stopped, pinned to the same version, within the
-    /// retry policy and the operation's deadline.
-    async fn read_into(&self, path: &str, key: &Path, r: GetResult, dst: &mut [u8]) -> Result<()> {
+    /// A response's whole body in a buffer of its own. The buffer is not zeroed first: the body
+    /// writes every byte, and a zeroing pass cost as much as the copy (a memset over fresh
+    /// pages, taking their faults). Allocated here rather than on a blocking-pool thread (local
+    /// files), whose malloc arena would keep the memory after it is freed.
+    async fn read_body(&self, path: &str, key: &Path, r: GetResult) -> Result<Vec<u8>> {
+        let n = usize_of(path, r.range.end - r.range.start)?;
+        let mut buf = Vec::with_capacity(n);
+        self.read_into(path, key, r, &mut buf.spare_capacity_mut()[..n]).await?;
+        // SAFETY: read_into succeeds only when it wrote all `n` bytes.
+        unsafe { buf.set_len(n) };
+        Ok(buf)
+    }
+
+    /// Read a response body into `dst`, writing every byte of it, or fail. A body that breaks
+    /// off (reset, stall) is resumed from where it stopped, pinned to the same version, within
+    /// the retry policy and the operation's deadline.
+    async fn read_into(&self, path: &str, key: &Path, r: GetResult, dst: &mut [MaybeUninit<u8>]) -> Result<()> {
         if let GetResultPayload::File(file, _) = &r.payload {
             // A local file is read straight into `dst` (its chunked stream reads 8 KiB at a time).
             check_length(path, (r.range.end - r.range.start) as usize, dst.len())?;
@@ -617,7 +627,7 @@ impl Store {
                     if end > dst.len() {
                         return check_length(path, end, dst.len());
                     }
-                    dst[pos..end].copy_from_slice(&chunk);
+                    dst[pos..end].write_copy_of_slice(&chunk);
                     pos = end;
                 }
                 Some(Err(e)) => {
@@ -712,17 +722,40 @@ fn usize_of(path: &str, n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::invalid(path, format!("object of {n} bytes does not fit in memory")))
 }
 
-/// `dst.len()` bytes of `file` from `offset`, without blocking the async workers' other tasks.
-fn read_file_at(file: &std::fs::File, offset: u64, dst: &mut [u8]) -> std::io::Result<()> {
+/// `dst.len()` bytes of `file` from `offset`, every byte of `dst` written, without blocking
+/// the async workers' other tasks.
+fn read_file_at(file: &std::fs::File, offset: u64, dst: &mut [MaybeUninit<u8>]) -> std::io::Result<()> {
     let mut read = || -> std::io::Result<()> {
         #[cfg(unix)]
         {
-            use std::os::unix::fs::FileExt;
-            file.read_exact_at(dst, offset)
+            use std::os::unix::io::AsRawFd;
+            let mut done = 0usize;
+            while done < dst.len() {
+                let rest = &mut dst[done..];
+                // SAFETY: pread writes at most `rest.len()` bytes into memory `rest` owns;
+                // writing to uninitialised bytes is what MaybeUninit is for.
+                let n = unsafe {
+                    libc::pread(file.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len(), (offset + done as u64) as libc::off_t)
+                };
+                match n {
+                    0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                    n if n < 0 => {
+                        let e = std::io::Error::last_os_error();
+                        if e.kind() != std::io::ErrorKind::Interrupted {
+                            return Err(e);
+                        }
+                    }
+                    n => done += n as usize,
+                }
+            }
+            Ok(())
         }
         #[cfg(not(unix))]
         {
             use std::io::{Read, Seek, SeekFrom};
+            dst.fill(MaybeUninit::new(0));
+            // SAFETY: every byte was just initialised.
+            let dst = unsafe { &mut *(dst as *mut [MaybeUninit<u8>] as *mut [u8]) };
             let mut f = file;
             f.seek(SeekFrom::Start(offset))?;
             f.read_exact(dst)
