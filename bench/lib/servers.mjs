@@ -130,7 +130,18 @@ async function startServerProcess(name, bin, args, env, dataDir, ready) {
   await waitForPort(port, child, name);
   const endpoint = `http://127.0.0.1:${port}`;
   await ready?.(endpoint, child);
-  return { endpoint, accessKey, secretKey, region: 'us-east-1', root: dataDir, exe: bin, version: goModuleVersion(bin), stop: async () => child.kill() };
+  return { endpoint, accessKey, secretKey, region: 'us-east-1', root: dataDir, exe: bin, version: goModuleVersion(bin), stop: () => stopProcess(child) };
+}
+
+/** Ends `child` and waits until it has exited: a server still writing while its data
+ *  directory is removed made that removal fail (ENOTEMPTY) and left gigabytes on tmpfs. */
+async function stopProcess(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill();
+  const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(force);
 }
 
 /** versitygw (Versity S3 Gateway) over a POSIX directory. */
