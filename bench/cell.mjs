@@ -10,7 +10,7 @@
 // Each measured entry is timed on its own; a batch runs its ops `concurrency` at a time.
 // The Python peers implement the same protocol in peers/remote_store_py.py.
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 const cell = JSON.parse(readFileSync(0, 'utf8')); // on stdin: a batch of ops can exceed the 128 KiB limit of one argv string
 
@@ -58,6 +58,14 @@ try {
   await peer.prepare?.(flat(cell.measured));
   globalThis.gc?.();
   const hist = monitorEventLoopDelay({ resolution: 1 });
+  // The longest garbage-collection pause while timed: tells a delay the collector caused
+  // (under CPU contention a pause of a few ms of work can take tens of ms) from the peer's own.
+  let gcPauseMax = 0;
+  const noteGc = (list) => {
+    for (const e of list.getEntries()) gcPauseMax = Math.max(gcPauseMax, e.duration);
+  };
+  const gcObserver = new PerformanceObserver(noteGc);
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const wire0 = wireBytes();
   hist.enable();
@@ -68,6 +76,8 @@ try {
     times.push((performance.now() - t0) / 1000);
   }
   hist.disable();
+  noteGc({ getEntries: () => gcObserver.takeRecords() });
+  gcObserver.disconnect();
   const wire = wireBytes() - wire0;
   const cpu = process.cpuUsage(cpu0);
   await peer.close?.();
@@ -78,6 +88,7 @@ try {
     wireBytes: wire,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     eventLoopMaxMs: hist.max / 1e6,
+    gcPauseMaxMs: gcPauseMax,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } catch (err) {

@@ -29,8 +29,11 @@ export function summarize(results) {
       row.serverCpu = per((r) => r.serverCpuSeconds);
       row.wire = per((r) => r.wireBytes);
       row.rss = Math.max(...ok.map((r) => r.maxRssBytes));
-      const el = ok.map((r) => r.eventLoopMaxMs).filter((x) => x !== null && x !== undefined);
-      row.eventLoop = el.length ? Math.max(...el) : undefined;
+      // The worst round's delay, with the longest GC pause of that same round.
+      const el = ok.filter((r) => r.eventLoopMaxMs !== null && r.eventLoopMaxMs !== undefined);
+      const worst = el.length ? el.reduce((a, b) => (b.eventLoopMaxMs > a.eventLoopMaxMs ? b : a)) : undefined;
+      row.eventLoop = worst?.eventLoopMaxMs;
+      row.gcPause = worst?.gcPauseMaxMs;
       return row;
     });
     const timed = rows.filter((r) => r.time !== undefined);
@@ -44,6 +47,11 @@ export function summarize(results) {
     }
     return { ...w, rows, best };
   });
+}
+
+/** ` (GC n ms)` when the round's longest collector pause explains at least half of its worst delay. */
+function gcNote(gcMs, delayMs) {
+  return gcMs !== undefined && gcMs >= delayMs / 2 ? ` (GC ${fmt(gcMs)} ms)` : '';
 }
 
 /** The value users compare: latency in ms, throughput in MiB/s, ops/s, or seconds. */
@@ -122,12 +130,12 @@ function targets(sum) {
   // 4. The event loop, per Node peer of ours: the worst cell of every workload it ran.
   const ours = [...new Set(sum.flatMap((w) => w.rows.filter((r) => r.peer.ours && r.eventLoop !== undefined).map((r) => r.id)))];
   for (const id of ours) {
-    const cells = sum.flatMap((w) => w.rows.filter((r) => r.id === id && r.eventLoop !== undefined).map((r) => ({ w, ms: r.eventLoop })));
+    const cells = sum.flatMap((w) => w.rows.filter((r) => r.id === id && r.eventLoop !== undefined).map((r) => ({ w, ms: r.eventLoop, gc: r.gcPause })));
     const worst = cells.reduce((a, b) => (b.ms > a.ms ? b : a));
-    const over = cells.filter((c) => c.ms > 20).map((c) => `${c.w.id}@${c.w.server} ${fmt(c.ms)}`);
+    const over = cells.filter((c) => c.ms > 20).map((c) => `${c.w.id}@${c.w.server} ${fmt(c.ms)}${gcNote(c.gc, c.ms)}`);
     out.push([
       `event loop: ${id} max delay ≤ 20 ms in every workload (${cells.length} cells)`,
-      `${fmt(worst.ms)} ms (${at(worst.w)})${over.length ? `; over 20 ms: ${over.join(', ')}` : ''}`,
+      `${fmt(worst.ms)} ms (${at(worst.w)})${gcNote(worst.gc, worst.ms)}${over.length ? `; over 20 ms: ${over.join(', ')}` : ''}`,
       worst.ms <= 20,
     ]);
   }
@@ -179,7 +187,7 @@ function markdown(results, sum) {
     '- *median*: the median over rounds of each round\'s median op time, shown as latency, throughput or ops/s. *× best*: time over the best non-ceiling peer (1.00 = best).',
     '- *% HTTP ceiling*: the raw keep-alive client against nginx serving/storing the same bytes on tmpfs, divided by this peer\'s time. *% server ceiling*: the same raw client against the S3 server (presigned URLs).',
     '- *wire*: bytes sent over loopback per op (both directions, TCP/IP headers included). *CPU*: the client process per op (all threads); *server CPU*: the S3 server (nginx for the HTTP ceiling) per op.',
-    '- *peak RSS*: the client process\'s high-water mark (worst round). *max EL delay*: the largest event-loop delay seen by `monitorEventLoopDelay` while timed (Node peers; worst round).',
+    '- *peak RSS*: the client process\'s high-water mark (worst round). *max EL delay*: the largest event-loop delay seen by `monitorEventLoopDelay` while timed (Node peers; worst round); *GC* after it: the longest garbage-collection pause of that round, when it was at least half the delay (the collector\'s pause, stretched by CPU contention, rather than the peer\'s own work).',
     '- GET reads the whole object into memory (the raw client only counts the bytes). PUT up to 1 MiB sends a Buffer; larger PUTs stream from a tmpfs file (the raw client sends from memory), and the large ones also run from a Buffer (`-buf`). Writes use overwrite semantics (a plain PUT), except create-only (`overwrite: false`; the SDK and the raw client send If-None-Match: *).',
     '- Rows with a server after the title ran on each of the run\'s servers for the SDK comparison (one row each); the others on the fastest server for that workload.',
     '',
@@ -241,7 +249,7 @@ function markdown(results, sum) {
       }
       L.push(
         `| ${r.peer.name} | ${value(w, r.time).text} | ${fmt(r.vsBest)} | ${pct(r.ofHttp)} | ${pct(r.ofServer)} | ${bytes(r.wire)} | ` +
-          `${fmt(r.cpu * 1000)} ms | ${fmt(r.serverCpu * 1000)} ms | ${bytes(r.rss)} | ${r.eventLoop === undefined ? '—' : `${fmt(r.eventLoop)} ms`} |`,
+          `${fmt(r.cpu * 1000)} ms | ${fmt(r.serverCpu * 1000)} ms | ${bytes(r.rss)} | ${r.eventLoop === undefined ? '—' : `${fmt(r.eventLoop)} ms${gcNote(r.gcPause, r.eventLoop)}`} |`,
       );
     }
     for (const [id, why] of Object.entries(w.without ?? {})) L.push('', `${id} does not take part: ${why}.`);
