@@ -90,3 +90,36 @@ for (const c of CASES) {
     t.true(after[after.length - 1]! < after[0]! + 24, `RSS keeps growing round after round: ${summary}`);
   });
 }
+
+// Serial: ava runs serial tests before the concurrent ones, so the stress test's memory does not count here.
+test.serial('large native Buffers: a read reuses the memory of the one dropped before it, every byte its own, and it is given back once reads stop', async (t) => {
+  t.truthy(gc, 'global.gc is missing: ava must run with --expose-gc');
+  const { dir, remove } = await tempDir();
+  t.teardown(remove);
+  const store = NativeObjectStore.local(dir);
+  // Two objects of one size (above the addon's reuse threshold, 64 MiB), read in turn: a reused
+  // buffer still holds the other object's bytes until the read has overwritten every one.
+  const size = 80 * MiB;
+  const objects = [0x11, 0x22].map((seed) => {
+    const b = Buffer.alloc(size, seed);
+    for (let i = 0; i < size; i += 4096) b.writeUInt32LE(i ^ seed, i);
+    return b;
+  });
+  await store.put('a.bin', objects[0]!);
+  await store.put('b.bin', objects[1]!);
+  await settleNativeMemory();
+  const baseline = rssMiB();
+  // In a function of its own: a Buffer left in this test's suspended frame stays reachable.
+  const readIsExact = async (i: number) => (await store.get(i % 2 ? 'b.bin' : 'a.bin')).equals(objects[i % 2]!);
+  for (let i = 0; i < 6; i++) {
+    t.true(await readIsExact(i), `read ${i} holds bytes of another object`);
+    // Dropped and collected before the next read, so that the next one may take its memory.
+    gc!();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const held = rssMiB();
+  await settleNativeMemory();
+  const after = rssMiB();
+  t.log(`RSS ${baseline.toFixed(0)} MiB before, ${held.toFixed(0)} MiB right after the reads, ${after.toFixed(0)} MiB once settled`);
+  t.true(after < baseline + 32, `the last read's memory was not given back: ${after.toFixed(0)} MiB against ${baseline.toFixed(0)} MiB before`);
+});

@@ -264,7 +264,7 @@ impl Store {
         };
         let head_end = first.range.end;
         let n = usize_of(path, size)?;
-        let mut buf = Vec::with_capacity(n);
+        let mut buf = crate::memory::buffer(n);
         let (head, rest) = buf.spare_capacity_mut()[..n].split_at_mut(head_end as usize);
         // The first response's body is read while the other ranges are fetched.
         let first_body = self.read_into(path, key, first, head);
@@ -597,7 +597,7 @@ impl Store {
     /// files), whose malloc arena would keep the memory after it is freed.
     async fn read_body(&self, path: &str, key: &Path, r: GetResult) -> Result<Vec<u8>> {
         let n = usize_of(path, r.range.end - r.range.start)?;
-        let mut buf = Vec::with_capacity(n);
+        let mut buf = crate::memory::buffer(n);
         self.read_into(path, key, r, &mut buf.spare_capacity_mut()[..n]).await?;
         // SAFETY: read_into succeeds only when it wrote all `n` bytes.
         unsafe { buf.set_len(n) };
@@ -735,7 +735,12 @@ fn read_file_at(file: &std::fs::File, offset: u64, dst: &mut [MaybeUninit<u8>]) 
                 // SAFETY: pread writes at most `rest.len()` bytes into memory `rest` owns;
                 // writing to uninitialised bytes is what MaybeUninit is for.
                 let n = unsafe {
-                    libc::pread(file.as_raw_fd(), rest.as_mut_ptr().cast(), rest.len(), (offset + done as u64) as libc::off_t)
+                    libc::pread(
+                        file.as_raw_fd(),
+                        rest.as_mut_ptr().cast(),
+                        rest.len(),
+                        (offset + done as u64) as libc::off_t,
+                    )
                 };
                 match n {
                     0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
