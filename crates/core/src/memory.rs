@@ -61,14 +61,15 @@ pub fn drop_elsewhere<T: Send + 'static>(value: T, bytes: usize) {
 
 /// A byte buffer handed to the host: kept for reuse when it is large ([`buffer`]), else freed
 /// through [`drop_elsewhere`] and counted by [`freed`].
-pub fn release_bytes(data: Vec<u8>) {
-    let data = match Reuse::get() {
-        Some(reuse) if data.capacity() >= REUSE_MIN => match reuse.keep(data, Instant::now()) {
-            None => return,
-            Some(refused) => refused,
-        },
-        _ => data,
-    };
+pub fn release_bytes(mut data: Vec<u8>) {
+    if data.capacity() >= REUSE_MIN {
+        if let Some(reuse) = Reuse::get() {
+            match reuse.keep(data, Instant::now()) {
+                None => return,
+                Some(refused) => data = refused,
+            }
+        }
+    }
     struct Counted(Vec<u8>);
     impl Drop for Counted {
         fn drop(&mut self) {
@@ -83,10 +84,9 @@ pub fn release_bytes(data: Vec<u8>) {
 
 /// Freed buffers at least this large are kept for reuse (see the module's documentation).
 pub const REUSE_MIN: usize = 64 * 1024 * 1024;
-/// How long a kept buffer waits for a read to reuse it before it is freed. Longer than one read
-/// of 1 GiB takes: a buffer freed while the next read runs serves the read after that (the
-/// collector frees a result during the next read, rarely before it starts), and at 500 ms the
-/// bench's back-to-back 1 GiB reads found theirs freed already.
+/// How long a kept buffer waits for a read to reuse it before it is freed. The collector frees a
+/// result while the next read runs, rarely before it starts, so a kept buffer serves the read
+/// after that one and must outlast a whole read: about 1 s for 1 GiB here.
 pub const REUSE_FOR: Duration = Duration::from_secs(2);
 /// Most bytes kept at once; a buffer that would exceed it is freed at once.
 const REUSE_MAX_BYTES: usize = 2 * 1024 * 1024 * 1024;
