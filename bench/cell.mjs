@@ -61,10 +61,10 @@ try {
   // The longest garbage-collection pause while timed: tells a delay the collector caused
   // (under CPU contention a pause of a few ms of work can take tens of ms) from the peer's own.
   let gcPauseMax = 0;
-  const noteGc = (list) => {
-    for (const e of list.getEntries()) gcPauseMax = Math.max(gcPauseMax, e.duration);
+  const notePauses = (entries) => {
+    for (const e of entries) gcPauseMax = Math.max(gcPauseMax, e.duration);
   };
-  const gcObserver = new PerformanceObserver(noteGc);
+  const gcObserver = new PerformanceObserver((list) => notePauses(list.getEntries()));
   gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const wire0 = wireBytes();
@@ -76,7 +76,7 @@ try {
     times.push((performance.now() - t0) / 1000);
   }
   hist.disable();
-  noteGc({ getEntries: () => gcObserver.takeRecords() });
+  notePauses(gcObserver.takeRecords());
   gcObserver.disconnect();
   const wire = wireBytes() - wire0;
   const cpu = process.cpuUsage(cpu0);
