@@ -125,7 +125,8 @@ function spawnGuarded(bin: string, args: string[], env: NodeJS.ProcessEnv): Chil
   return child;
 }
 
-async function stopChild(child: ChildProcess, signal: 'SIGTERM' | 'SIGUSR1' = 'SIGTERM'): Promise<void> {
+/** Signals `child` and waits until it has exited (SIGKILL after 3 s). */
+export async function stopChild(child: ChildProcess, signal: 'SIGTERM' | 'SIGUSR1' = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill(signal);

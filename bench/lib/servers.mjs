@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../__test__/support/s3-servers.ts';
+import { freePort, stopChild } from '../../__test__/support/s3-servers.ts';
 
 /** Resolves once something accepts TCP connections on the port; fails when the process died. */
 export async function waitForPort(port, child, what, timeoutMs = 15_000) {
@@ -130,18 +130,9 @@ async function startServerProcess(name, bin, args, env, dataDir, ready) {
   await waitForPort(port, child, name);
   const endpoint = `http://127.0.0.1:${port}`;
   await ready?.(endpoint, child);
-  return { endpoint, accessKey, secretKey, region: 'us-east-1', root: dataDir, exe: bin, version: goModuleVersion(bin), stop: () => stopProcess(child) };
-}
-
-/** Ends `child` and waits until it has exited: a server still writing while its data
- *  directory is removed made that removal fail (ENOTEMPTY) and left gigabytes on tmpfs. */
-async function stopProcess(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill();
-  const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(force);
+  // stop() waits for the exit: a server still writing while its data directory is removed
+  // failed the removal (ENOTEMPTY) and left gigabytes on tmpfs.
+  return { endpoint, accessKey, secretKey, region: 'us-east-1', root: dataDir, exe: bin, version: goModuleVersion(bin), stop: () => stopChild(child) };
 }
 
 /** versitygw (Versity S3 Gateway) over a POSIX directory. */
