@@ -143,6 +143,14 @@ export declare class NativeObjectStore {
 export declare class NativeUpload {
   /** Resolves when the chunk is accepted (backpressure: await it before the next write). */
   write(chunk: Buffer): Promise<void>
+  /** Opens the local file whose bytes `writeFileRange` appends (the caller's source). */
+  attachFile(file: string): void
+  /**
+   * Appends up to one part of the attached file from `offset` (at most `max` bytes), read
+   * natively. Resolves with the bytes appended (0 at the end of the file) once they are
+   * accepted, like `write`.
+   */
+  writeFileRange(offset: number, max: number): Promise<number>
   finish(): Promise<PutResult>
   /** Abort: nothing is committed, a multipart upload is aborted. Idempotent. */
   abort(): Promise<void>

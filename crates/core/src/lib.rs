@@ -4,12 +4,13 @@
 //! create-only settling), `key` (object keys as object_store paths), `s3` (building the S3
 //! store), `transport` (the HTTP layer under it: signing, retries, timeouts, outcomes), `op`
 //! (one operation's context), `run` (an operation under its deadline and token), `error`,
-//! `options`, `credentials`, `memory`, `parquet`. Dependencies point one way: `store` uses
+//! `options`, `credentials`, `memory`, `file` (positioned reads of local files), `parquet`. Dependencies point one way: `store` uses
 //! `upload`, both use `write`, `run`, `op`; nothing below `store` uses it.
 
 pub mod credentials;
 pub mod dataset;
 pub mod error;
+mod file;
 pub mod handover;
 mod key;
 pub mod local;

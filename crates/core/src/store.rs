@@ -611,7 +611,7 @@ impl Store {
         if let GetResultPayload::File(file, _) = &r.payload {
             // A local file is read straight into `dst` (its chunked stream reads 8 KiB at a time).
             check_length(path, (r.range.end - r.range.start) as usize, dst.len())?;
-            return read_file_at(file, r.range.start, dst)
+            return crate::file::read_exact_at(file, r.range.start, dst)
                 .map_err(|e| Error::new(ErrorKind::Unavailable, path, format!("reading '{path}': {e}")));
         }
         let start = r.range.start;
@@ -720,56 +720,6 @@ fn slow_ranges(server: &str) -> bool {
 
 fn usize_of(path: &str, n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::invalid(path, format!("object of {n} bytes does not fit in memory")))
-}
-
-/// `dst.len()` bytes of `file` from `offset`, every byte of `dst` written, without blocking
-/// the async workers' other tasks.
-fn read_file_at(file: &std::fs::File, offset: u64, dst: &mut [MaybeUninit<u8>]) -> std::io::Result<()> {
-    let mut read = || -> std::io::Result<()> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::io::AsRawFd;
-            let mut done = 0usize;
-            while done < dst.len() {
-                let rest = &mut dst[done..];
-                // SAFETY: pread writes at most `rest.len()` bytes into memory `rest` owns;
-                // writing to uninitialised bytes is what MaybeUninit is for.
-                let n = unsafe {
-                    libc::pread(
-                        file.as_raw_fd(),
-                        rest.as_mut_ptr().cast(),
-                        rest.len(),
-                        (offset + done as u64) as libc::off_t,
-                    )
-                };
-                match n {
-                    0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-                    n if n < 0 => {
-                        let e = std::io::Error::last_os_error();
-                        if e.kind() != std::io::ErrorKind::Interrupted {
-                            return Err(e);
-                        }
-                    }
-                    n => done += n as usize,
-                }
-            }
-            Ok(())
-        }
-        #[cfg(not(unix))]
-        {
-            use std::io::{Read, Seek, SeekFrom};
-            dst.fill(MaybeUninit::new(0));
-            // SAFETY: every byte was just initialised.
-            let dst = unsafe { &mut *(dst as *mut [MaybeUninit<u8>] as *mut [u8]) };
-            let mut f = file;
-            f.seek(SeekFrom::Start(offset))?;
-            f.read_exact(dst)
-        }
-    };
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
-        _ => read(),
-    }
 }
 
 /// A body of `got` bytes where `expected` were asked for: too many is a server error, too few

@@ -143,6 +143,45 @@ impl Upload {
         res.map_err(|e| e.redact(&self.secrets))
     }
 
+    /// Append up to one part of `file` from `offset` (at most `max` bytes), read here rather than
+    /// handed over in chunks: a file source's bytes never pass through JS. Returns the bytes
+    /// appended, 0 at the end of the file. The file stays open in the caller, so a file renamed
+    /// over or deleted meanwhile is still read whole, as a stream of it would be.
+    pub async fn write_file_range(
+        &self,
+        file: &std::fs::File,
+        offset: u64,
+        max: usize,
+        token: &CancellationToken,
+    ) -> Result<usize> {
+        let len = max.min(self.part_size);
+        let mut buf = Vec::<u8>::with_capacity(len);
+        let read = if token.is_cancelled() {
+            Err(Error::aborted(&self.path))
+        } else {
+            crate::file::read_at(file, offset, &mut buf.spare_capacity_mut()[..len]).map_err(|e| {
+                Error::new(
+                    ErrorKind::Other,
+                    &self.path,
+                    format!("upload of '{}': the source file cannot be read: {e}", self.path),
+                )
+            })
+        };
+        match read {
+            // SAFETY: read_at wrote the first n bytes.
+            Ok(n) => unsafe { buf.set_len(n) },
+            Err(e) => {
+                self.fail(&mut *self.state.lock().await).await;
+                return Err(e);
+            }
+        }
+        let n = buf.len();
+        if n > 0 {
+            self.write(Bytes::from(buf), token).await?;
+        }
+        Ok(n)
+    }
+
     async fn write_locked(&self, state: &mut State, chunk: Bytes) -> Result<()> {
         self.written.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
         match state {

@@ -686,7 +686,7 @@ impl NativeObjectStore {
                 self.store()?.create_upload(&path, opts)
             })
             .map_err(|e| js_error(env, e))?;
-        Ok(NativeUpload { inner: Arc::new(up), token: token.inner.clone() })
+        Ok(NativeUpload { inner: Arc::new(up), token: token.inner.clone(), source: Default::default() })
     }
 }
 
@@ -694,6 +694,8 @@ impl NativeObjectStore {
 pub struct NativeUpload {
     inner: Arc<core::Upload>,
     token: CancellationToken,
+    /// The local file `writeFileRange` reads, opened once by `attachFile`.
+    source: std::sync::Mutex<Option<Arc<std::fs::File>>>,
 }
 
 #[napi]
@@ -718,6 +720,39 @@ impl NativeUpload {
                 up.write(bytes, &t).await
             },
             |_, _| Ok(()),
+        )
+    }
+
+    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source).
+    #[napi]
+    pub fn attach_file(&self, env: &Env, file: String) -> Result<()> {
+        let opened = std::fs::File::open(&file).map_err(|e| {
+            let path = self.inner.path();
+            let message = format!("upload of '{path}': the source file cannot be opened: {e}");
+            js_error(env, core::Error::new(core::ErrorKind::Other, path, message))
+        })?;
+        *self.source.lock().unwrap() = Some(Arc::new(opened));
+        Ok(())
+    }
+
+    /// Appends up to one part of the attached file from `offset` (at most `max` bytes), read
+    /// natively. Resolves with the bytes appended (0 at the end of the file) once they are
+    /// accepted, like `write`.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn write_file_range<'env>(&self, env: &'env Env, offset: f64, max: f64) -> Result<PromiseRaw<'env, f64>> {
+        let up = self.inner.clone();
+        let t = self.token.clone();
+        let file = self.source.lock().unwrap().clone();
+        spawn(
+            env,
+            async move {
+                let path = up.path();
+                let file = file.ok_or_else(|| core::Error::argument(path, "writeFileRange before attachFile"))?;
+                let offset = u64_arg(path, "offset", offset)?;
+                let max = usize::try_from(u64_arg(path, "max", max)?).unwrap_or(usize::MAX);
+                up.write_file_range(&file, offset, max, &t).await
+            },
+            |_, n| Ok(n as f64),
         )
     }
 
