@@ -1,3 +1,4 @@
+import fs, { ReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ProgressCallback, WriteContent } from './backend';
 import { AbortError, throwIfAborted } from './errors';
@@ -55,6 +56,52 @@ export function checkContent(content: unknown): asserts content is WriteContent 
     return;
   }
   throw new TypeError(`content must be a Buffer, Uint8Array, string, Readable or (async) iterable of Uint8Array, got ${describe(content)}`);
+}
+
+/**
+ * Keeps a stream's error from crashing the process before the write reads it: a file stream
+ * of a missing file fails on its own, while the write is still checking its arguments or
+ * waiting on the network. The error stays on the stream (`errored`), and reading it throws.
+ */
+export function holdStreamErrors(content: unknown): void {
+  if (content instanceof Readable && content.listenerCount('error') === 0) content.on('error', () => undefined);
+}
+
+/** A local file to upload by reading it natively: the bytes `start`..`end` (inclusive) of `path`. */
+export interface FileSource {
+  stream: ReadStream;
+  path: string;
+  start: number;
+  /** Inclusive; Infinity: to the end of the file. */
+  end: number;
+}
+
+/**
+ * The file behind `content` when it is an `fs.ReadStream` that nothing has read from yet, on
+ * a path and through Node's own `fs`, without an encoding: then its bytes are exactly the
+ * file's from `start` to `end`, and the data path may read the file itself instead of the
+ * stream (three copies and a garbage-collected Buffer per chunk fewer). Anything else, or
+ * a stream in any doubt, is read as a stream.
+ */
+export function unreadFileStream(content: WriteContent): FileSource | undefined {
+  if (!(content instanceof ReadStream)) return undefined;
+  const stream = content as ReadStream & { start?: unknown; end?: unknown };
+  const untouched =
+    stream.bytesRead === 0 &&
+    !stream.readableDidRead &&
+    stream.readableFlowing === null &&
+    stream.readableLength === 0 &&
+    stream.readableEncoding === null &&
+    !stream.destroyed &&
+    stream.listenerCount('data') === 0 &&
+    stream.listenerCount('readable') === 0;
+  // A custom `fs` option (an in-memory file system) makes the path mean something else.
+  const fsKey = Object.getOwnPropertySymbols(stream).find((k) => k.description === 'kFs');
+  const nodeFs = fsKey !== undefined && (stream as unknown as Record<symbol, unknown>)[fsKey] === fs;
+  const start = stream.start ?? 0;
+  const end = stream.end ?? Infinity;
+  if (!untouched || !nodeFs || typeof stream.path !== 'string' || typeof start !== 'number' || typeof end !== 'number') return undefined;
+  return { stream, path: stream.path, start, end };
 }
 
 export interface ChunkOptions {

@@ -261,10 +261,7 @@ export class NativeUpload {
 
   /** Resolves when the chunk is taken (copied: the caller may reuse its buffer then). */
   async write(chunk: Uint8Array | string): Promise<void> {
-    if (this.#failed) throw this.#failed;
-    if (this.#signal?.aborted) {
-      throw new AbortError(`Operation aborted: '${this.#path}'`, { path: this.#path, backend: this.#backend, cause: this.#signal.reason });
-    }
+    this.#throwIfUnusable();
     const data = toBuffer(chunk);
     if (this.#gathered === 0 && data.length >= GATHER_BYTES) return this.#send(data);
     let from = 0;
@@ -275,6 +272,32 @@ export class NativeUpload {
       from += n;
       if (this.#gathered === GATHER_BYTES) await this.#flush();
     }
+  }
+
+  /**
+   * Appends bytes `start`..`end` (inclusive; Infinity: to its end) of the local file `file`,
+   * which the addon reads a part at a time: they never pass through JS. `onBytes` follows each
+   * part. Resolves with the bytes appended; undefined, with nothing appended, when the file
+   * cannot be opened (the caller then reads it another way, and meets the error there).
+   */
+  async writeFile(file: string, start: number, end: number, onBytes?: (bytes: number) => void): Promise<number | undefined> {
+    this.#throwIfUnusable();
+    try {
+      this.#raw.attachFile(file);
+    } catch {
+      return undefined;
+    }
+    await this.#flush();
+    let offset = start;
+    while (offset <= end) {
+      this.#throwIfUnusable();
+      const max = Math.min(end + 1, Number.MAX_SAFE_INTEGER) - offset;
+      const n = await this.#native(() => this.#raw.writeFileRange(offset, max));
+      if (n === 0) break;
+      offset += n;
+      onBytes?.(n);
+    }
+    return offset - start;
   }
 
   async finish(): Promise<NativePutResult> {
@@ -308,12 +331,24 @@ export class NativeUpload {
     await this.#send(piece);
   }
 
-  async #send(data: Buffer): Promise<void> {
+  #send(data: Buffer): Promise<void> {
+    return this.#native(() => this.#raw.write(data));
+  }
+
+  /** A native write; its failure fails the upload (later writes fail with the same error). */
+  async #native<T>(call: () => Promise<T>): Promise<T> {
     try {
-      await this.#raw.write(data);
+      return await call();
     } catch (err) {
       this.#detach();
       throw (this.#failed = mapNativeError(err, this.#path, this.#backend, this.#signal));
+    }
+  }
+
+  #throwIfUnusable(): void {
+    if (this.#failed) throw this.#failed;
+    if (this.#signal?.aborted) {
+      throw new AbortError(`Operation aborted: '${this.#path}'`, { path: this.#path, backend: this.#backend, cause: this.#signal.reason });
     }
   }
 

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Backend, PresignOptions, ProgressCallback, SignalOptions, Unwrappable, WriteContent } from './backend';
 import { Capability, type CapabilitySet } from './capabilities';
-import { checkContent, validateMetadata } from './content';
+import { checkContent, holdStreamErrors, validateMetadata } from './content';
 import { CapabilityNotSupported, InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from './errors';
 import { compileGlob } from './glob';
 import type { ChildEntry, FileInfo, FolderEntry, FolderInfo, WriteResult } from './models';
@@ -288,6 +288,7 @@ export class Store {
   // ---- writes ------------------------------------------------------------------
 
   private prepareWrite(method: string, path: string, content: unknown, options: WriteOptions, cap: Capability) {
+    holdStreamErrors(content);
     checkOptions(method, options, WRITE_SPEC);
     this.backend.checkOpen();
     // DESIGN §4: closed backend, then the root refusal, before anything else.

@@ -5,6 +5,10 @@
  * (as the Python suite filters by capability); nothing is skipped at run time.
  */
 import test, { type ExecutionContext } from 'ava';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import {
@@ -61,6 +65,19 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 export const names = (items: Array<{ name: string }>) => items.map((i) => i.name).sort();
 export const paths = (items: Array<{ path: string }>) => items.map((i) => i.path).sort();
+
+/** Runs `body` with a temporary file of `size` random bytes, removed afterwards. */
+async function withSourceFile(size: number, body: (file: string, data: Buffer) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-src-'));
+  const data = randomBytes(size);
+  const file = join(dir, 'source.bin');
+  writeFileSync(file, data);
+  try {
+    await body(file, data);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** An async source that yields `before` bytes and then fails, like a dropped upload. */
 export async function* failingSource(before: number, chunk = 64 * 1024): AsyncGenerator<Buffer> {
@@ -542,6 +559,97 @@ export function conformance(target: Target): void {
     t.true(seen.length >= 1);
     t.is(seen[seen.length - 1], 256 * 1024);
     t.deepEqual([...seen].sort((a, b) => a - b), seen);
+  });
+
+  // ---------------------------------------------------------------- local files as sources
+  // An unread fs.ReadStream may be read by the data path itself (s3-arrow reads the file in
+  // Rust); whichever way, the object holds exactly the bytes the stream would have given.
+  it('an fs.ReadStream uploads its file, from start to end, with progress', async (t, s) => {
+    await withSourceFile(17 * 1024 * 1024 + 3, async (file, data) => {
+      const seen: number[] = [];
+      const whole = await s.write('f/whole.bin', createReadStream(file), { onProgress: ({ bytes }) => seen.push(bytes) });
+      t.is(whole.size, data.length);
+      t.true((await s.readBytes('f/whole.bin')).equals(data));
+      t.is(seen[seen.length - 1], data.length);
+      t.deepEqual([...seen].sort((a, b) => a - b), seen);
+      t.is((await s.write('f/part.bin', createReadStream(file, { start: 5, end: 9 * 1024 * 1024 }))).size, 9 * 1024 * 1024 - 4);
+      t.true((await s.readBytes('f/part.bin')).equals(data.subarray(5, 9 * 1024 * 1024 + 1)));
+      await s.write('f/empty.bin', createReadStream(file, { start: data.length }));
+      t.is((await s.readBytes('f/empty.bin')).length, 0);
+    });
+  });
+
+  it('an fs.ReadStream already read from, or decoding, gives what it yields', async (t, s) => {
+    await withSourceFile(300 * 1024, async (file, data) => {
+      const started = createReadStream(file, { highWaterMark: 1000 });
+      const first = await new Promise<Buffer>((resolve) => started.once('readable', () => resolve(started.read(700) as Buffer)));
+      await s.write('f/rest.bin', started);
+      t.true(Buffer.concat([first, await s.readBytes('f/rest.bin')]).equals(data));
+      await s.write('f/hex.txt', createReadStream(file, { encoding: 'hex', end: 99 }));
+      t.is(await s.readText('f/hex.txt'), data.subarray(0, 100).toString('hex'));
+    });
+  });
+
+  it('an fs.ReadStream over a custom fs reads through that fs', async (t, s) => {
+    await withSourceFile(64 * 1024, async (file) => {
+      const fs = await import('node:fs');
+      // A file system whose every read gives 'z': the path means that file system's file.
+      const zeds = {
+        open: fs.open,
+        close: fs.close,
+        read: (fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: Error | null, n: number, b: Buffer) => void) =>
+          fs.read(fd, buf, off, len, pos, (err, n) => (buf.fill(0x7a, off, off + n), cb(err, n, buf))),
+      };
+      await s.write('f/z.bin', createReadStream(file, { fs: zeds } as never));
+      t.true((await s.readBytes('f/z.bin')).equals(Buffer.alloc(64 * 1024, 0x7a)));
+    });
+  });
+
+  it('an fs.ReadStream of a missing file fails the write and leaves nothing', async (t, s) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rs-src-'));
+    try {
+      // Held until read (no uncaught error), also when the write fails its own checks first.
+      await t.throwsAsync(() => s.write('f/missing.bin', createReadStream(join(dir, 'nope.bin'))), { message: /ENOENT/ });
+      await expectError(t, () => s.write('../escape.bin', createReadStream(join(dir, 'nope.bin'))), InvalidPath);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      t.false(await s.exists('f/missing.bin'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an fs.ReadStream keeps reading the file it opened when another is renamed over it', async (t, s) => {
+    await withSourceFile(12 * 1024 * 1024, async (file, data) => {
+      const other = `${file}.other`;
+      writeFileSync(other, Buffer.alloc(12 * 1024 * 1024, 0x6f));
+      let swapped = false;
+      const onProgress = () => {
+        if (!swapped) renameSync(other, file);
+        swapped = true;
+      };
+      await s.write('f/swap.bin', createReadStream(file), { onProgress });
+      t.true(swapped);
+      t.true((await s.readBytes('f/swap.bin')).equals(data));
+    });
+  });
+
+  it('a write whose fs.ReadStream is destroyed midway fails and leaves nothing', async (t, s) => {
+    await withSourceFile(20 * 1024 * 1024, async (file) => {
+      const stream = createReadStream(file);
+      await t.throwsAsync(() => s.write('f/destroyed.bin', stream, { onProgress: () => stream.destroy() }));
+      t.false(await s.exists('f/destroyed.bin'));
+      t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
+    });
+  });
+
+  it('a write from an fs.ReadStream aborted midway rejects with AbortError and leaves nothing', async (t, s) => {
+    await withSourceFile(20 * 1024 * 1024, async (file) => {
+      const controller = new AbortController();
+      const writing = s.write('f/aborted.bin', createReadStream(file), { signal: controller.signal, onProgress: () => controller.abort() });
+      await expectError(t, () => writing, AbortError);
+      t.false(await s.exists('f/aborted.bin'));
+      t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
+    });
   });
 
   it('a write aborted mid-stream rejects with AbortError and leaves nothing', async (t, s) => {

@@ -1,8 +1,11 @@
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { AbortError, BackendUnavailable, Capability, NativeObjectStore, Registry, RegistryConfig, S3ArrowBackend, S3Backend, Store } from '../../src/index';
+import { AbortError, AlreadyExists, BackendUnavailable, Capability, NativeObjectStore, Registry, RegistryConfig, S3ArrowBackend, S3Backend, Store } from '../../src/index';
 import { FaultProxy } from '../support/fault-proxy';
 import { adminClient, createBucket, startServer, startTlsProxy } from '../support/s3-servers';
 
@@ -133,6 +136,34 @@ test('moto: a 20 MiB streamed (multipart) write keeps its metadata; an aborted o
   }
   await t.throwsAsync(store.write('aborted.bin', slow(), { signal: ac.signal }), { instanceOf: AbortError });
   t.false(await store.exists('aborted.bin'));
+  const admin = adminClient(s);
+  try {
+    t.deepEqual((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [], []);
+  } finally {
+    admin.destroy();
+  }
+});
+
+test('moto: an unread fs.ReadStream is uploaded by the addon: the stream reads nothing and is closed; create-only still refuses', async (t) => {
+  const s = await startServer('moto');
+  t.teardown(() => s.stop());
+  const bucket = await createBucket(s);
+  const store = new Store(new S3ArrowBackend({ bucket, key: s.accessKey, secret: s.secretKey, endpoint_url: s.endpoint, region_name: s.region }));
+  t.teardown(() => store.close());
+  const dir = mkdtempSync(path.join(tmpdir(), 'rs-file-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'src.bin');
+  const data = randomBytes(20 * MiB + 5);
+  writeFileSync(file, data);
+  const stream = createReadStream(file, { start: 3 });
+  const r = await store.write('f.bin', stream, { metadata: { from: 'file' } });
+  t.is(r.size, data.length - 3);
+  t.is(stream.bytesRead, 0, 'Node read nothing: the addon read the file');
+  t.true(stream.destroyed);
+  t.true((await store.readBytes('f.bin')).equals(data.subarray(3)));
+  t.deepEqual((await store.getFileInfo('f.bin')).metadata, { from: 'file' });
+  await t.throwsAsync(store.write('f.bin', createReadStream(file), { overwrite: false }), { instanceOf: AlreadyExists });
+  t.true((await store.readBytes('f.bin')).equals(data.subarray(3)), 'the refused write changed nothing');
   const admin = adminClient(s);
   try {
     t.deepEqual((await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [], []);

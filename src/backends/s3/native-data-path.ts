@@ -7,9 +7,9 @@
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import type { BackendWriteOptions, PresignOptions, WriteContent } from '../../backend';
-import { contentChunks, memoryToBuffer } from '../../content';
-import { NotFound, RemoteStoreError } from '../../errors';
-import { NativeObjectStore, type NativePutResult } from '../../native';
+import { contentChunks, type FileSource, holdStreamErrors, memoryToBuffer, unreadFileStream } from '../../content';
+import { NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
+import { NativeObjectStore, type NativePutResult, type NativeUpload } from '../../native';
 import { abortStreamOn } from './abort';
 import { type S3DataPath, type S3Parts, type Written, writeFailure } from './data-path';
 import { isServerError } from './errors';
@@ -171,12 +171,22 @@ export class NativeDataPath implements S3DataPath {
       return { size: body.length, put: putAnswer(put) };
     }
     const upload = native.createUpload(key, { ...attributes, mode, metadata, signal: withDeadline(options.signal) });
+    const file = unreadFileStream(content);
     let size = 0;
     try {
-      for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key })) {
-        size += chunk.length;
-        await upload.write(chunk);
+      const fromFile =
+        file &&
+        (await uploadFile(upload, file, (n) => {
+          size += n;
+          options.onProgress?.({ bytes: size });
+        }));
+      if (fromFile === undefined) {
+        for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key })) {
+          size += chunk.length;
+          await upload.write(chunk);
+        }
       }
+      throwIfAborted(options.signal, key);
       const put = await upload.finish();
       return { size, put: putAnswer(put) };
     } catch (err) {
@@ -198,6 +208,28 @@ export class NativeDataPath implements S3DataPath {
     const store = this.#store();
     const signal = withDeadline(options.signal);
     await this.#parts.pacer.run(() => store.copy(src, dst, { overwrite: options.overwrite, signal }), signal);
+  }
+}
+
+/**
+ * The file of an unread `fs.ReadStream`, read by the addon; the stream itself is only closed.
+ * A stream that fails or is destroyed meanwhile still fails the write, as it would if read.
+ * Undefined, with nothing read, when the addon cannot open the file: the stream, read then,
+ * reports why, as it always has.
+ */
+async function uploadFile(upload: NativeUpload, file: FileSource, onBytes: (n: number) => void): Promise<number | undefined> {
+  const { stream } = file;
+  holdStreamErrors(stream);
+  try {
+    const written = await upload.writeFile(file.path, file.start, file.end, (n) => {
+      if (stream.destroyed) throw stream.errored ?? new Error('the source stream was destroyed');
+      onBytes(n);
+    });
+    if (written !== undefined) stream.destroy();
+    return written;
+  } catch (err) {
+    stream.destroy();
+    throw err;
   }
 }
 
