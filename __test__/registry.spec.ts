@@ -217,7 +217,21 @@ test('credentials are wrapped in Secret and never shown by inspect, JSON or erro
 
 test('numeric and differently named credentials are masked too', (t) => {
   const config = RegistryConfig.fromObject({
-    backends: { b: { type: 'memory', options: { password: 998877, aws_secret_access_key: 'SENTINEL-A', nested: { sas: 'SENTINEL-B', aws_session_token: 'SENTINEL-C' }, region_name: 'eu-1' } } },
+    backends: {
+      b: {
+        type: 'memory',
+        options: {
+          password: 998877,
+          aws_secret_access_key: 'SENTINEL-A',
+          nested: { sas: 'SENTINEL-B', aws_session_token: 'SENTINEL-C' },
+          // Other separators, and a key a damaged file broke apart (config-properties found it shown).
+          'Secret-Access Key': 'SENTINEL-A',
+          's\u{10000} ecret': 'SENTINEL-B',
+          'api#key': 'SENTINEL-C',
+          region_name: 'eu-1',
+        },
+      },
+    },
   });
   const shown = [JSON.stringify(config), inspect(config, { depth: 10 })];
   for (const text of shown) {

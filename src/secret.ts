@@ -72,10 +72,15 @@ const SENSITIVE = new Set([
   'apikey',
 ]);
 
-/** True for option names that hold credentials (`secret`, `sessionToken`, `account_key`, …). */
+/**
+ * True for option names that hold credentials (`secret`, `sessionToken`, `account_key`, …),
+ * also when spelled with other separators or damaged by stray characters (`Secret-Access Key`,
+ * a `sec ret` a broken config file made): its value is still the credential.
+ */
 export function isSensitiveKey(name: string): boolean {
   const n = name.toLowerCase();
-  return SENSITIVE.has(n) || /secret|password|passphrase|token|credential|private_?key|access_?key|account_?key|(^|_)sas($|_)/.test(n);
+  const letters = n.replace(/[^a-z0-9]/g, '');
+  return [n, letters].some((k) => SENSITIVE.has(k) || /secret|password|passphrase|token|credential|private_?key|access_?key|account_?key|(^|_)sas($|_)/.test(k));
 }
 
 /**
