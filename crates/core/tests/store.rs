@@ -175,6 +175,58 @@ async fn streaming_upload_multipart_local() {
     assert_eq!(up.write(Bytes::from_static(b"x"), &t).await.unwrap_err().kind, ErrorKind::InvalidInput);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_from_a_file_reads_it_in_parts_from_an_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::local(dir.path().join("store")).unwrap();
+    let t = tok();
+    let data = pattern(17 * 1024 * 1024 + 5);
+    let src = dir.path().join("src.bin");
+    std::fs::write(&src, &data).unwrap();
+    let file = std::fs::File::open(&src).unwrap();
+    let up = store
+        .create_upload(
+            "up/file.bin",
+            UploadOptions { part_size: Some(5 * 1024 * 1024), concurrency: Some(2), ..Default::default() },
+        )
+        .unwrap();
+    let mut offset = 3u64;
+    let mut parts = Vec::new();
+    loop {
+        let n = up.write_file_range(&file, offset, usize::MAX, &t).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        parts.push(n);
+        offset += n as u64;
+    }
+    // One part per call: the part size, then what is left.
+    assert_eq!(parts, vec![5 << 20, 5 << 20, 5 << 20, (2 << 20) + 2]);
+    assert_eq!(up.finish(&t).await.unwrap().size, data.len() as u64 - 3);
+    assert!(store.get("up/file.bin", &t).await.unwrap() == data[3..]);
+    // `max` bounds a call (a stream's `end`).
+    let up = store.create_upload("up/head.bin", UploadOptions::default()).unwrap();
+    assert_eq!(up.write_file_range(&file, 10, 100, &t).await.unwrap(), 100);
+    up.finish(&t).await.unwrap();
+    assert!(store.get("up/head.bin", &t).await.unwrap() == data[10..110]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_from_an_unreadable_file_fails_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::local(dir.path().join("store")).unwrap();
+    let t = tok();
+    let up = store.create_upload("up/x.bin", UploadOptions::default()).unwrap();
+    up.write(Bytes::from(pattern(9 * 1024 * 1024)), &t).await.unwrap();
+    // A directory opens but cannot be read: EISDIR.
+    let not_a_file = std::fs::File::open(dir.path()).unwrap();
+    let e = up.write_file_range(&not_a_file, 0, usize::MAX, &t).await.unwrap_err();
+    assert!(e.message.contains("source file cannot be read"), "{}", e.message);
+    assert_eq!(up.finish(&t).await.unwrap_err().kind, ErrorKind::InvalidInput, "the failed upload is over");
+    assert_eq!(store.get("up/x.bin", &t).await.unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(files(&dir.path().join("store")), Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn streaming_upload_small_is_one_conditional_put() {
     let store = Store::memory();
