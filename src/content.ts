@@ -80,8 +80,9 @@ export interface FileSource {
  * The file behind `content` when it is an `fs.ReadStream` that nothing has read from yet, on
  * a path and through Node's own `fs`, without an encoding: then its bytes are exactly the
  * file's from `start` to `end`, and the data path may read the file itself instead of the
- * stream (three copies and a garbage-collected Buffer per chunk fewer). Anything else, or
- * a stream in any doubt, is read as a stream.
+ * stream (a copy and a garbage-collected Buffer per chunk fewer). Anything else, or a
+ * stream in any doubt, is read as a stream. (`kFs` is Node's own name for the stream's file
+ * system, the same in Node 20, 22 and 24; a Node without it gets the stream path.)
  */
 export function unreadFileStream(content: WriteContent): FileSource | undefined {
   if (!(content instanceof ReadStream)) return undefined;
