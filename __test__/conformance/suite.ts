@@ -6,7 +6,8 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -603,6 +604,22 @@ export function conformance(target: Target): void {
       await s.write('f/z.bin', createReadStream(file, { fs: zeds } as never));
       t.true((await s.readBytes('f/z.bin')).equals(Buffer.alloc(64 * 1024, 0x7a)));
     });
+  });
+
+  it('an fs.ReadStream of a named pipe is read as a stream, whatever writes to it', async (t, s) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rs-src-'));
+    try {
+      const fifo = join(dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      const data = randomBytes(300 * 1024);
+      // The writer runs while the write waits for data: a source that is no file by offset.
+      const writing = s.write('f/fifo.bin', createReadStream(fifo));
+      await new Promise<void>((resolve, reject) => createWriteStream(fifo).on('error', reject).end(data, resolve));
+      t.is((await writing).size, data.length);
+      t.true((await s.readBytes('f/fifo.bin')).equals(data));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an fs.ReadStream of a missing file fails the write and leaves nothing', async (t, s) => {

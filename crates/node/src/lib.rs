@@ -723,14 +723,23 @@ impl NativeUpload {
         )
     }
 
-    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source).
+    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source). Only a
+    /// regular file: opening a FIFO would block this (the JS) thread until a writer came, and
+    /// pipes and sockets cannot be read by offset; the caller reads those as streams.
     #[napi]
     pub fn attach_file(&self, env: &Env, file: String) -> Result<()> {
-        let opened = std::fs::File::open(&file).map_err(|e| {
+        let refuse = |what: String| {
             let path = self.inner.path();
-            let message = format!("upload of '{path}': the source file cannot be opened: {e}");
-            js_error(env, core::Error::new(core::ErrorKind::Other, path, message))
-        })?;
+            js_error(
+                env,
+                core::Error::new(core::ErrorKind::Other, path, format!("upload of '{path}': the source {what}")),
+            )
+        };
+        let regular = std::fs::metadata(&file).map_err(|e| refuse(format!("file cannot be read: {e}")))?.is_file();
+        if !regular {
+            return Err(refuse("is not a regular file".into()));
+        }
+        let opened = std::fs::File::open(&file).map_err(|e| refuse(format!("file cannot be opened: {e}")))?;
         *self.source.lock().unwrap() = Some(Arc::new(opened));
         Ok(())
     }
