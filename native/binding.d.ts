@@ -143,7 +143,11 @@ export declare class NativeObjectStore {
 export declare class NativeUpload {
   /** Resolves when the chunk is accepted (backpressure: await it before the next write). */
   write(chunk: Buffer): Promise<void>
-  /** Opens the local file whose bytes `writeFileRange` appends (the caller's source). */
+  /**
+   * Opens the local file whose bytes `writeFileRange` appends (the caller's source). Only a
+   * regular file: opening a FIFO would block this (the JS) thread until a writer came, and
+   * pipes and sockets cannot be read by offset; the caller reads those as streams.
+   */
   attachFile(file: string): void
   /**
    * Appends up to one part of the attached file from `offset` (at most `max` bytes), read
