@@ -292,3 +292,13 @@ test('a config that does not parse is refused naming where, never quoting the te
     t.false(err.message.includes('SENTINEL-PARSE'), err.message);
   }
 });
+
+test("names the object prototype holds ('valueOf', 'constructor') are not stores or backends", (t) => {
+  t.throws(() => new Registry({ backends: { m: { type: 'memory' } }, stores: { s: { backend: 'valueOf' } } }), {
+    instanceOf: ConfigError,
+    message: /references unknown backend 'valueOf'/,
+  });
+  const registry = new Registry({ backends: { m: { type: 'memory' } }, stores: { s: { backend: 'm' } } });
+  t.throws(() => registry.getStore('constructor'), { instanceOf: ConfigError, message: /Unknown store 'constructor'/ });
+  t.throws(() => registry.getBackend('toString'), { instanceOf: ConfigError, message: /Unknown backend 'toString'/ });
+});

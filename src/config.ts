@@ -230,7 +230,8 @@ export class RegistryConfig {
   /** Throws ConfigError when a store names a backend that is not configured. */
   validate(): void {
     for (const [name, store] of Object.entries(this.stores)) {
-      if (!(store.backend in this.backends)) {
+      // Own names only: 'valueOf' or 'constructor' are not backends.
+      if (!Object.hasOwn(this.backends, store.backend)) {
         throw new ConfigError(
           `Store '${name}' references unknown backend '${store.backend}'. Available backends: [${Object.keys(this.backends).join(', ')}]`,
           `$.stores.${name}.backend`,

@@ -87,7 +87,7 @@ export class Registry {
 
   /** The store of that name; its backend is built on first use and shared. */
   getStore(name: string): Store {
-    const profile = this.config.stores[name];
+    const profile = Object.hasOwn(this.config.stores, name) ? this.config.stores[name] : undefined;
     if (!profile) {
       throw new ConfigError(`Unknown store '${name}'. Available stores: [${Object.keys(this.config.stores).join(', ')}]`);
     }
@@ -98,7 +98,7 @@ export class Registry {
   getBackend(name: string): Backend {
     const existing = this.#backends.get(name);
     if (existing) return existing;
-    const config = this.config.backends[name];
+    const config = Object.hasOwn(this.config.backends, name) ? this.config.backends[name] : undefined;
     if (!config) {
       throw new ConfigError(`Unknown backend '${name}'. Available backends: [${Object.keys(this.config.backends).join(', ')}]`);
     }
