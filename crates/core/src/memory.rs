@@ -92,15 +92,43 @@ pub const REUSE_FOR: Duration = Duration::from_secs(2);
 const REUSE_MAX_BYTES: usize = 2 * 1024 * 1024 * 1024;
 
 /// An empty buffer with room for `n` bytes: a kept one (see the module's documentation) when
-/// one fits, else a new allocation. Its spare capacity holds stale bytes of an earlier read:
-/// callers write all `n` bytes before they set its length, as they do with new memory.
-pub fn buffer(n: usize) -> Vec<u8> {
+/// one fits, else a new allocation; and whether it is a kept one, whose pages are mapped
+/// already ([`populate`] has nothing to do there). Its spare capacity holds stale bytes of an
+/// earlier read: callers write all `n` bytes before they set its length, as they do with new
+/// memory.
+pub fn buffer(n: usize) -> (Vec<u8>, bool) {
     if n >= REUSE_MIN {
         if let Some(kept) = Reuse::get().and_then(|r| r.take(n)) {
-            return kept;
+            return (kept, true);
         }
     }
-    Vec::with_capacity(n)
+    (Vec::with_capacity(n), false)
+}
+
+/// Maps the pages under `dst` in one call (`MADV_POPULATE_WRITE`, Linux 5.14+) before a body
+/// is copied into it, instead of taking one page fault per 4 KiB as the copy first touches them:
+/// fresh memory then costs ~40 % less CPU (64 MiB faulted and filled: 21–26 ms against 35 ms
+/// here). Pages already mapped are walked all the same (~5 ms per 64 MiB), so a buffer known to
+/// be mapped is not populated. Best effort: on an older kernel or another system it does
+/// nothing, and the copy faults the pages in as before.
+/// Returns whether the pages were mapped.
+pub fn populate(dst: &mut [std::mem::MaybeUninit<u8>]) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        const PAGE: usize = 4096;
+        let start = dst.as_mut_ptr() as usize;
+        let first = start.next_multiple_of(PAGE);
+        let last = (start + dst.len()) / PAGE * PAGE;
+        // SAFETY: the range lies inside `dst`, memory this buffer owns and may write;
+        // populating maps its pages and changes none of its bytes.
+        last > first
+            && unsafe { libc::madvise(first as *mut libc::c_void, last - first, libc::MADV_POPULATE_WRITE) } == 0
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = dst;
+        false
+    }
 }
 
 /// Large freed buffers waiting for reuse, and the thread that frees them when their time is up.
@@ -305,5 +333,28 @@ mod tests {
         assert!(Reuse::expire(&mut kept, t0 + REUSE_FOR / 2).is_empty(), "kept while its time runs");
         assert_eq!(Reuse::expire(&mut kept, t0 + REUSE_FOR).len(), 1, "freed when it is up");
         assert!(kept.is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn populate_maps_fresh_pages_and_keeps_written_bytes() {
+        fn thread_faults() -> i64 {
+            // SAFETY: getrusage fills the struct it is given.
+            let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+            unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
+            u.ru_minflt
+        }
+        const HALF: usize = 8 << 20;
+        let mut v: Vec<u8> = (0..HALF).map(|i| i as u8).collect();
+        v.reserve_exact(HALF);
+        let cap = v.capacity();
+        // SAFETY: the whole allocation, as the uninitialised memory a body is read into.
+        let all = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<std::mem::MaybeUninit<u8>>(), cap) };
+        assert!(populate(all), "MADV_POPULATE_WRITE is in every kernel since 5.14");
+        assert!(v.iter().enumerate().all(|(i, b)| *b == i as u8), "written bytes unchanged");
+        let before = thread_faults();
+        v.resize(cap, 1);
+        let faults = thread_faults() - before;
+        assert!(faults < (HALF / 4096 / 10) as i64, "{faults} page faults writing the populated half");
     }
 }

@@ -264,10 +264,10 @@ impl Store {
         };
         let head_end = first.range.end;
         let n = usize_of(path, size)?;
-        let mut buf = crate::memory::buffer(n);
+        let (mut buf, mapped) = crate::memory::buffer(n);
         let (head, rest) = buf.spare_capacity_mut()[..n].split_at_mut(head_end as usize);
         // The first response's body is read while the other ranges are fetched.
-        let first_body = self.read_into(path, key, first, head);
+        let first_body = self.read_into(path, key, first, head, !mapped);
         if head_end >= size {
             first_body.await?;
             // SAFETY: the one body wrote all `n` bytes (read_into succeeds only then).
@@ -289,7 +289,7 @@ impl Store {
                 let inner = self.inner.clone();
                 Box::pin(async move {
                     let r = inner.get_opts(key, opts).await.map_err(|e| Error::from_store(path, e))?;
-                    self.read_into(path, key, r, slice).await
+                    self.read_into(path, key, r, slice, !mapped).await
                 }) as futures::future::BoxFuture<'_, Result<()>>
             })
             .collect();
@@ -597,8 +597,8 @@ impl Store {
     /// files), whose malloc arena would keep the memory after it is freed.
     async fn read_body(&self, path: &str, key: &Path, r: GetResult) -> Result<Vec<u8>> {
         let n = usize_of(path, r.range.end - r.range.start)?;
-        let mut buf = crate::memory::buffer(n);
-        self.read_into(path, key, r, &mut buf.spare_capacity_mut()[..n]).await?;
+        let (mut buf, mapped) = crate::memory::buffer(n);
+        self.read_into(path, key, r, &mut buf.spare_capacity_mut()[..n], !mapped).await?;
         // SAFETY: read_into succeeds only when it wrote all `n` bytes.
         unsafe { buf.set_len(n) };
         Ok(buf)
@@ -606,13 +606,24 @@ impl Store {
 
     /// Read a response body into `dst`, writing every byte of it, or fail. A body that breaks
     /// off (reset, stall) is resumed from where it stopped, pinned to the same version, within
-    /// the retry policy and the operation's deadline.
-    async fn read_into(&self, path: &str, key: &Path, r: GetResult, dst: &mut [MaybeUninit<u8>]) -> Result<()> {
+    /// the retry policy and the operation's deadline. `populate`: `dst` may be fresh memory,
+    /// whose pages are better mapped in one call than faulted in by the copy.
+    async fn read_into(
+        &self,
+        path: &str,
+        key: &Path,
+        r: GetResult,
+        dst: &mut [MaybeUninit<u8>],
+        populate: bool,
+    ) -> Result<()> {
         if let GetResultPayload::File(file, _) = &r.payload {
             // A local file is read straight into `dst` (its chunked stream reads 8 KiB at a time).
             check_length(path, (r.range.end - r.range.start) as usize, dst.len())?;
             return crate::file::read_exact_at(file, r.range.start, dst)
                 .map_err(|e| Error::new(ErrorKind::Unavailable, path, format!("reading '{path}': {e}")));
+        }
+        if populate && dst.len() >= POPULATE_MIN {
+            crate::memory::populate(dst);
         }
         let start = r.range.start;
         let pin = GetOptions { if_match: r.meta.e_tag.clone(), version: r.meta.version.clone(), ..Default::default() };
@@ -717,6 +728,9 @@ fn slow_ranges(server: &str) -> bool {
     let s = server.to_ascii_lowercase();
     s.contains("werkzeug") || s.contains("moto")
 }
+
+/// Bodies at least this large have their memory mapped in one call before the copy.
+const POPULATE_MIN: usize = 1024 * 1024;
 
 fn usize_of(path: &str, n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::invalid(path, format!("object of {n} bytes does not fit in memory")))
