@@ -8,7 +8,7 @@ import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import type { BackendWriteOptions, PresignOptions, WriteContent } from '../../backend';
 import { contentChunks, type FileSource, holdStreamErrors, memoryToBuffer, unreadFileStream } from '../../content';
-import { NotFound, RemoteStoreError, throwIfAborted } from '../../errors';
+import { NotFound, RemoteStoreError } from '../../errors';
 import { NativeObjectStore, type NativePutResult, type NativeUpload } from '../../native';
 import { abortStreamOn } from './abort';
 import { type S3DataPath, type S3Parts, type Written, writeFailure } from './data-path';
@@ -186,7 +186,6 @@ export class NativeDataPath implements S3DataPath {
           await upload.write(chunk);
         }
       }
-      throwIfAborted(options.signal, key);
       const put = await upload.finish();
       return { size, put: putAnswer(put) };
     } catch (err) {
