@@ -144,11 +144,12 @@ export declare class NativeUpload {
   /** Resolves when the chunk is accepted (backpressure: await it before the next write). */
   write(chunk: Buffer): Promise<void>
   /**
-   * Opens the local file whose bytes `writeFileRange` appends (the caller's source). Only a
-   * regular file: opening a FIFO would block this (the JS) thread until a writer came, and
-   * pipes and sockets cannot be read by offset; the caller reads those as streams.
+   * Opens the local file whose bytes `writeFileRange` appends (the caller's source), off the
+   * JS thread: an open on a stalled network file system must not stall the event loop. Only a
+   * regular file: opening a FIFO would block until a writer came, and pipes and sockets cannot
+   * be read by offset; the caller reads those as streams.
    */
-  attachFile(file: string): void
+  attachFile(file: string): Promise<void>
   /**
    * Appends up to one part of the attached file from `offset` (at most `max` bytes), read
    * natively. Resolves with the bytes appended (0 at the end of the file) once they are

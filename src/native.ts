@@ -283,7 +283,7 @@ export class NativeUpload {
   async writeFile(file: string, start: number, end: number, onBytes?: (bytes: number) => void): Promise<number | undefined> {
     this.#throwIfUnusable();
     try {
-      this.#raw.attachFile(file);
+      await this.#raw.attachFile(file);
     } catch {
       return undefined;
     }

@@ -695,7 +695,7 @@ pub struct NativeUpload {
     inner: Arc<core::Upload>,
     token: CancellationToken,
     /// The local file `writeFileRange` reads, opened once by `attachFile`.
-    source: std::sync::Mutex<Option<Arc<std::fs::File>>>,
+    source: Arc<std::sync::Mutex<Option<Arc<std::fs::File>>>>,
 }
 
 #[napi]
@@ -723,25 +723,34 @@ impl NativeUpload {
         )
     }
 
-    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source). Only a
-    /// regular file: opening a FIFO would block this (the JS) thread until a writer came, and
-    /// pipes and sockets cannot be read by offset; the caller reads those as streams.
-    #[napi]
-    pub fn attach_file(&self, env: &Env, file: String) -> Result<()> {
-        let refuse = |what: String| {
-            let path = self.inner.path();
-            js_error(
-                env,
-                core::Error::new(core::ErrorKind::Other, path, format!("upload of '{path}': the source {what}")),
-            )
-        };
-        let regular = std::fs::metadata(&file).map_err(|e| refuse(format!("file cannot be read: {e}")))?.is_file();
-        if !regular {
-            return Err(refuse("is not a regular file".into()));
-        }
-        let opened = std::fs::File::open(&file).map_err(|e| refuse(format!("file cannot be opened: {e}")))?;
-        *self.source.lock().unwrap() = Some(Arc::new(opened));
-        Ok(())
+    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source), off the
+    /// JS thread: an open on a stalled network file system must not stall the event loop. Only a
+    /// regular file: opening a FIFO would block until a writer came, and pipes and sockets cannot
+    /// be read by offset; the caller reads those as streams.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn attach_file<'env>(&self, env: &'env Env, file: String) -> Result<PromiseRaw<'env, ()>> {
+        let path = self.inner.path().to_string();
+        let source = self.source.clone();
+        spawn(
+            env,
+            async move {
+                let refuse = |what: String| {
+                    core::Error::new(core::ErrorKind::Other, &path, format!("upload of '{path}': the source {what}"))
+                };
+                let opened = tokio::task::spawn_blocking(move || {
+                    if !std::fs::metadata(&file)?.is_file() {
+                        return Err(std::io::Error::other("is not a regular file"));
+                    }
+                    std::fs::File::open(&file)
+                })
+                .await
+                .map_err(|e| refuse(format!("file cannot be opened: {e}")))?
+                .map_err(|e| refuse(format!("file cannot be opened: {e}")))?;
+                *source.lock().unwrap() = Some(Arc::new(opened));
+                Ok(())
+            },
+            |_, _| Ok(()),
+        )
     }
 
     /// Appends up to one part of the attached file from `offset` (at most `max` bytes), read
