@@ -734,18 +734,19 @@ impl NativeUpload {
         spawn(
             env,
             async move {
-                let refuse = |what: String| {
-                    core::Error::new(core::ErrorKind::Other, &path, format!("upload of '{path}': the source {what}"))
-                };
                 let opened = tokio::task::spawn_blocking(move || {
                     if !std::fs::metadata(&file)?.is_file() {
-                        return Err(std::io::Error::other("is not a regular file"));
+                        return Err(std::io::Error::other("it is not a regular file"));
                     }
                     std::fs::File::open(&file)
                 })
                 .await
-                .map_err(|e| refuse(format!("file cannot be opened: {e}")))?
-                .map_err(|e| refuse(format!("file cannot be opened: {e}")))?;
+                .map_err(std::io::Error::other)
+                .and_then(|opened| opened)
+                .map_err(|e| {
+                    let message = format!("upload of '{path}': the source file cannot be opened: {e}");
+                    core::Error::new(core::ErrorKind::Other, &path, message)
+                })?;
                 *source.lock().unwrap() = Some(Arc::new(opened));
                 Ok(())
             },
