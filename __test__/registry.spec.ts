@@ -219,7 +219,8 @@ test('numeric and differently named credentials are masked too', (t) => {
   const config = RegistryConfig.fromObject({
     backends: {
       b: {
-        type: 'memory',
+        // A type that does not declare its options: only credential-like names are masked.
+        type: 'python-only-or-unknown',
         options: {
           password: 998877,
           aws_secret_access_key: 'SENTINEL-A',
@@ -240,6 +241,58 @@ test('numeric and differently named credentials are masked too', (t) => {
     t.true(text.includes('eu-1'));
   }
   t.is((config.backends.b.options.password as Secret).reveal(), '998877');
+});
+
+test('values under option names a backend type does not know are masked, however the name is spelt', (t) => {
+  // A credential under a misspelt name no list of sensitive names can foresee: 'secert', a
+  // letter inserted ('sexcret'), a mapping under an unknown name, the s3-pyarrow alias.
+  const options = { bucket: 'b1', region_name: 'eu-1', secert: 'SENTINEL-A', sexcret: 'SENTINEL-B', extra: { nested: ['SENTINEL-C', 4321] } };
+  const config = RegistryConfig.fromObject({
+    backends: {
+      a: { type: 's3-arrow', options },
+      p: { type: 's3-pyarrow', options },
+      s: { type: 's3', options },
+      l: { type: 'local', options: { root: '/tmp/visible-root', rooot: 'SENTINEL-A' } },
+      m: { type: 'memory', options: { sexcret: 'SENTINEL-B' } },
+    },
+  });
+  const registry = new Registry(config);
+  for (const text of [JSON.stringify(config), inspect(config, { depth: 10 }), JSON.stringify(registry), inspect(registry, { depth: 10 })]) {
+    t.false(/SENTINEL-[ABC]|4321/.test(text), text);
+  }
+  const shown = config.toJSON() as { backends: Record<string, { type: string; options: Record<string, unknown> }> };
+  t.deepEqual(shown.backends.a, { type: 's3-arrow', options: { bucket: 'b1', region_name: 'eu-1', secert: '***', sexcret: '***', extra: { nested: ['***', '***'] } } });
+  t.deepEqual(shown.backends.p!.options, shown.backends.a!.options);
+  t.is(shown.backends.l!.options.root, '/tmp/visible-root');
+  // The values themselves are kept for the backend, and building it names the unknown option.
+  t.is(config.backends.a!.options.secert, 'SENTINEL-A');
+  for (const name of ['a', 'p', 'l', 'm']) {
+    const err = t.throws(() => registry.getBackend(name), { instanceOf: ConfigError });
+    t.regex(err.message, /Unknown option '(secert|rooot|sexcret)'/);
+    t.false(err.message.includes('SENTINEL'));
+  }
+});
+
+test('a registered type that declares its option names gets them checked and its other values masked', (t) => {
+  let built = 0;
+  Registry.registerBackend('declares-options', () => (built++, new MemoryBackend()), { optionNames: ['url', 'password'] });
+  const registry = new Registry({
+    backends: {
+      ok: { type: 'declares-options', options: { url: 'mem://x', password: 'SENTINEL-A' } },
+      typo: { type: 'declares-options', options: { url: 'mem://x', pasword: 'SENTINEL-B' } },
+    },
+  });
+  t.false(/SENTINEL/.test(JSON.stringify(registry)));
+  t.true(JSON.stringify(registry).includes('mem://x'));
+  registry.getBackend('ok');
+  t.is(built, 1);
+  const err = t.throws(() => registry.getBackend('typo'), { instanceOf: ConfigError });
+  t.is(err.message, "Invalid options for backend 'typo' (type='declares-options'): Unknown option 'pasword' for backend type 'declares-options'. Known options: [url, password]");
+  t.is(built, 1, 'the factory is not called with an unknown option');
+  // Registering the type again without names forgets them.
+  Registry.registerBackend('declares-options', () => (built++, new MemoryBackend()));
+  t.true(JSON.stringify(new Registry({ backends: { x: { type: 'declares-options', options: { url: 'u', pasword: 'SHOWN' } } } })).includes('SHOWN'));
+  t.throws(() => Registry.registerBackend('bad-names', () => new MemoryBackend(), { optionNames: 'url' as unknown as string[] }), { instanceOf: TypeError });
 });
 
 test('Secret masks itself everywhere and reveals on request', (t) => {

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
+import { inspect } from 'node:util';
 import { normalizeFolderPath } from './path';
 import { parsePyYaml } from './pyyaml';
 import { describe, RetryPolicy } from './retry';
-import { wrapSecrets } from './secret';
+import { asSecret, wrapSecrets } from './secret';
 
 // smol-toml ships CommonJS under its "require" condition, but its types are ESM-only.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -131,6 +132,47 @@ function warnUnknown(entry: Record<string, unknown>, known: string[], where: str
   }
 }
 
+/**
+ * The option names of backend types that declared them (see `Registry.registerBackend`). The
+ * registry refuses other names for these types, and a config's JSON and `inspect` forms mask
+ * their values: a misspelt `secert` or a key a damaged file broke apart still holds a
+ * credential, and no list of sensitive names can foresee every spelling.
+ */
+const declaredOptionNames = new Map<string, readonly string[]>();
+
+/** Declares the options a backend type accepts (its registration does, aliases included); `undefined` forgets them. */
+export function declareOptionNames(type: string, names: readonly string[] | undefined): void {
+  if (names === undefined) declaredOptionNames.delete(type);
+  else declaredOptionNames.set(type, Object.freeze([...names]));
+}
+
+/** The option names a backend type declared, if it did. */
+export function optionNamesOf(type: string): readonly string[] | undefined {
+  return declaredOptionNames.get(type);
+}
+
+/** Refuses options a backend type does not know, naming them and the type. */
+export function refuseUnknownOptions(type: string, options: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option '${key}' for backend type '${type}'. Known options: [${known.join(', ')}]`);
+    }
+  }
+}
+
+/** A backend's options as shown: values under names its type did not declare masked, however deep. */
+function shownOptions(type: string, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const known = optionNamesOf(type);
+  if (!known) return { ...options };
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, known.includes(k) ? v : maskScalars(v)]));
+}
+
+function maskScalars(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskScalars);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskScalars(v)]));
+  return asSecret(value);
+}
+
 export class RegistryConfig {
   readonly backends: Readonly<Record<string, BackendConfig>>;
   readonly stores: Readonly<Record<string, StoreProfile>>;
@@ -240,14 +282,24 @@ export class RegistryConfig {
     }
   }
 
-  /** A JSON form with every credential masked. */
+  /**
+   * A JSON form with every credential masked: the values of sensitive names, and every value
+   * under an option name the backend's type does not know.
+   */
   toJSON(): Record<string, unknown> {
     return JSON.parse(
       JSON.stringify({
-        backends: this.backends,
+        backends: Object.fromEntries(
+          Object.entries(this.backends).map(([k, b]) => [k, { ...b, options: shownOptions(b.type, b.options) }]),
+        ),
         stores: Object.fromEntries(Object.entries(this.stores).map(([k, s]) => [k, { backend: s.backend, root_path: s.rootPath, options: s.options }])),
       }),
     );
+  }
+
+  /** `util.inspect` shows the JSON form: the plain fields would show values under unknown option names. */
+  [inspect.custom](): string {
+    return `RegistryConfig ${inspect(this.toJSON(), { depth: null })}`;
   }
 }
 

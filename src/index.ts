@@ -4,7 +4,7 @@
  */
 export { Store, type WriteOptions, type ListFilesOptions, type StoreOptions, type StorePresignOptions } from './store';
 export type { WriteAttributes } from './write-attributes';
-export { Registry, type BackendFactory, type BackendContext } from './registry';
+export { Registry, type BackendFactory, type BackendContext, type BackendRegistration } from './registry';
 export { RegistryConfig, resolveEnv, ConfigError, type BackendConfig, type StoreProfile, type FromFileOptions } from './config';
 export { Capability, CapabilitySet } from './capabilities';
 export { Secret } from './secret';

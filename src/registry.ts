@@ -1,9 +1,11 @@
 import { inspect } from 'node:util';
 import type { Backend } from './backend';
-import { type BackendConfig, ConfigError, RegistryConfig } from './config';
+import { type BackendConfig, ConfigError, declareOptionNames, optionNamesOf, RegistryConfig, refuseUnknownOptions } from './config';
 import { BackendUnavailable } from './errors';
 import type { RetryPolicy } from './retry';
 import { Store } from './store';
+// Names only: this module loads no SDK.
+import { S3_OPTION_NAMES } from './backends/s3/options';
 
 /** What a backend factory receives besides its options. */
 export interface BackendContext {
@@ -24,14 +26,17 @@ const aliases = new Map<string, string>([['s3-pyarrow', 's3-arrow']]);
  */
 const PYTHON_ONLY_TYPES = new Set(['azure', 'http', 'sftp', 'sql-blob', 'sql-query']);
 
-/** Refuses options a backend does not know, naming them and the backend. */
-export function checkBackendOptions(type: string, options: Record<string, unknown>, known: string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`Unknown option '${key}' for backend type '${type}'. Known options: [${known.join(', ')}]`);
-    }
-  }
+/** What a backend type declares when it is registered. */
+export interface BackendRegistration {
+  /**
+   * The option names (snake_case) the factory accepts. The registry then refuses any other
+   * name before calling the factory, and masks the values of other names wherever the config
+   * is shown (a misspelt credential name still holds a credential). Without it, options reach
+   * the factory unchecked and only values under credential-like names are masked.
+   */
+  optionNames?: readonly string[];
 }
+
 
 /**
  * Named stores over lazily built, shared backends. Backends are built on first use
@@ -71,13 +76,25 @@ export class Registry {
     return new Registry(await RegistryConfig.fromFile(file, options));
   }
 
-  /** Makes a backend type available to every registry, e.g. a user-written backend. */
-  static registerBackend(type: string, factory: BackendFactory): void {
+  /**
+   * Makes a backend type available to every registry, e.g. a user-written backend.
+   *
+   * @example
+   * Registry.registerBackend('kv', (options) => new KvBackend(options), { optionNames: ['url', 'password'] });
+   */
+  static registerBackend(type: string, factory: BackendFactory, registration: BackendRegistration = {}): void {
     if (typeof type !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/i.test(type)) {
       throw new TypeError(`registerBackend: type must be a name like 'my-backend', got ${JSON.stringify(type)}`);
     }
     if (typeof factory !== 'function') throw new TypeError(`registerBackend('${type}'): factory must be a function`);
+    const names = registration?.optionNames;
+    if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))) {
+      throw new TypeError(`registerBackend('${type}'): optionNames must be an array of option names`);
+    }
     factories.set(type, factory);
+    for (const name of [type, ...[...aliases].filter(([, target]) => target === type).map(([alias]) => alias)]) {
+      declareOptionNames(name, names);
+    }
   }
 
   /** The registered backend type names. */
@@ -180,6 +197,8 @@ function build(name: string, config: BackendConfig): Backend {
   }
   const where = `$.backends.${name}.options`;
   try {
+    const known = optionNamesOf(config.type);
+    if (known) refuseUnknownOptions(config.type, config.options, known);
     return factory({ ...config.options }, { name, retry: config.retry });
   } catch (err) {
     const invalid = `Invalid options for backend '${name}' (type='${config.type}')`;
@@ -194,25 +213,39 @@ function build(name: string, config: BackendConfig): Backend {
 
 // Built-in types. Modules load on first use so that, say, the AWS SDK is not loaded
 // by a program that only uses local files.
-Registry.registerBackend('local', (options) => {
-  checkBackendOptions('local', options, ['root']);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { LocalBackend } = require('./backends/local') as typeof import('./backends/local');
-  return new LocalBackend({ root: options.root as string });
-});
-Registry.registerBackend('memory', (options) => {
-  checkBackendOptions('memory', options, []);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { MemoryBackend } = require('./backends/memory') as typeof import('./backends/memory');
-  return new MemoryBackend();
-});
-Registry.registerBackend('s3', (options, context) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createS3Backend } = require('./backends/s3/index') as typeof import('./backends/s3/index');
-  return createS3Backend(options, context);
-});
-Registry.registerBackend('s3-arrow', (options, context) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createS3ArrowBackend } = require('./backends/s3/index') as typeof import('./backends/s3/index');
-  return createS3ArrowBackend(options, context);
-});
+Registry.registerBackend(
+  'local',
+  (options) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { LocalBackend } = require('./backends/local') as typeof import('./backends/local');
+    return new LocalBackend({ root: options.root as string });
+  },
+  { optionNames: ['root'] },
+);
+Registry.registerBackend(
+  'memory',
+  () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { MemoryBackend } = require('./backends/memory') as typeof import('./backends/memory');
+    return new MemoryBackend();
+  },
+  { optionNames: [] },
+);
+Registry.registerBackend(
+  's3',
+  (options, context) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createS3Backend } = require('./backends/s3/index') as typeof import('./backends/s3/index');
+    return createS3Backend(options, context);
+  },
+  { optionNames: S3_OPTION_NAMES },
+);
+Registry.registerBackend(
+  's3-arrow',
+  (options, context) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createS3ArrowBackend } = require('./backends/s3/index') as typeof import('./backends/s3/index');
+    return createS3ArrowBackend(options, context);
+  },
+  { optionNames: S3_OPTION_NAMES },
+);

@@ -4,6 +4,7 @@
  * rule (endpoint, CA bundle, key/secret pairing, region) is decided twice.
  */
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { refuseUnknownOptions } from '../../config';
 import { describe, RetryPolicy } from '../../retry';
 import { revealSecret, Secret } from '../../secret';
 import { normalizeClientOptions, resolveRegion, type S3ClientOptions } from './client-options';
@@ -195,11 +196,6 @@ export class S3Settings {
 
 /** Shared by the registry factories of `s3` and `s3-arrow`: unknown options refused, the entry's retry applied. */
 export function s3FactoryOptions(type: string, options: Record<string, unknown>, context: { retry?: RetryPolicy }): S3BackendOptions {
-  const known: readonly string[] = S3_OPTION_NAMES;
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`Unknown option '${key}' for backend type '${type}'. Known options: [${known.join(', ')}]`);
-    }
-  }
+  refuseUnknownOptions(type, options, S3_OPTION_NAMES);
   return { ...(options as unknown as S3BackendOptions), retry: (options.retry as RetryPolicy | undefined) ?? context.retry };
 }
