@@ -11,6 +11,7 @@
 // The Python peers implement the same protocol in peers/remote_store_py.py.
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { startLoopProbe } from './lib/loop-probe.mjs';
 
 const cell = JSON.parse(readFileSync(0, 'utf8')); // on stdin: a batch of ops can exceed the 128 KiB limit of one argv string
 
@@ -69,6 +70,8 @@ try {
   const cpu0 = process.cpuUsage();
   const wire0 = wireBytes();
   hist.enable();
+  // The same delay split into the main thread's wait for a CPU and its own work.
+  const probe = startLoopProbe();
   const times = [];
   for (const entry of cell.measured) {
     const t0 = performance.now();
@@ -76,6 +79,7 @@ try {
     times.push((performance.now() - t0) / 1000);
   }
   hist.disable();
+  const loop = probe.stop();
   notePauses(gcObserver.takeRecords());
   gcObserver.disconnect();
   const wire = wireBytes() - wire0;
@@ -88,6 +92,7 @@ try {
     wireBytes: wire,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     eventLoopMaxMs: hist.max / 1e6,
+    eventLoopOwnMaxMs: loop.maxOwnMs,
     gcPauseMaxMs: gcPauseMax,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

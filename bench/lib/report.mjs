@@ -34,6 +34,8 @@ export function summarize(results) {
       const worst = el.length ? el.reduce((a, b) => (b.eventLoopMaxMs > a.eventLoopMaxMs ? b : a)) : undefined;
       row.eventLoop = worst?.eventLoopMaxMs;
       row.gcPause = worst?.gcPauseMaxMs;
+      const own = ok.map((r) => r.eventLoopOwnMaxMs).filter((ms) => ms !== undefined && ms !== null);
+      row.eventLoopOwn = own.length ? Math.max(...own) : undefined;
       return row;
     });
     const timed = rows.filter((r) => r.time !== undefined);
@@ -52,6 +54,15 @@ export function summarize(results) {
 /** ` (GC n ms)` when the round's longest collector pause explains at least half of its worst delay. */
 function gcNote(gcMs, delayMs) {
   return gcMs !== undefined && gcMs >= delayMs / 2 ? ` (GC ${fmt(gcMs)} ms)` : '';
+}
+
+/**
+ * A cell's worst delay, with the collector's pause when it explains half of it, and the worst
+ * stall of the peer's own work once the main thread's wait for a CPU is taken out.
+ */
+function delayText(r) {
+  const notes = [gcNote(r.gcPause, r.eventLoop).replace(/^ \((.*)\)$/, '$1'), r.eventLoopOwn === undefined ? '' : `own ${fmt(r.eventLoopOwn)} ms`].filter(Boolean);
+  return `${fmt(r.eventLoop)} ms${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
 /** The value users compare: latency in ms, throughput in MiB/s, ops/s, or seconds. */
@@ -130,7 +141,7 @@ function targets(sum) {
   // 4. The event loop, per Node peer of ours: the worst cell of every workload it ran.
   const ours = [...new Set(sum.flatMap((w) => w.rows.filter((r) => r.peer.ours && r.eventLoop !== undefined).map((r) => r.id)))];
   for (const id of ours) {
-    const cells = sum.flatMap((w) => w.rows.filter((r) => r.id === id && r.eventLoop !== undefined).map((r) => ({ w, ms: r.eventLoop, gc: r.gcPause })));
+    const cells = sum.flatMap((w) => w.rows.filter((r) => r.id === id && r.eventLoop !== undefined).map((r) => ({ w, ms: r.eventLoop, gc: r.gcPause, own: r.eventLoopOwn })));
     const worst = cells.reduce((a, b) => (b.ms > a.ms ? b : a));
     const over = cells.filter((c) => c.ms > 20).map((c) => `${c.w.id}@${c.w.server} ${fmt(c.ms)}${gcNote(c.gc, c.ms)}`);
     out.push([
@@ -138,6 +149,18 @@ function targets(sum) {
       `${fmt(worst.ms)} ms (${at(worst.w)})${gcNote(worst.gc, worst.ms)}${over.length ? `; over 20 ms: ${over.join(', ')}` : ''}`,
       worst.ms <= 20,
     ]);
+    // The same cells less the main thread's wait for a CPU (the server and other threads ran):
+    // what the peer's own work (JS, GC, native calls on the main thread) stalled the loop.
+    const owned = cells.filter((c) => c.own !== undefined);
+    if (owned.length) {
+      const worstOwn = owned.reduce((a, b) => (b.own > a.own ? b : a));
+      const overOwn = owned.filter((c) => c.own > 20).map((c) => `${c.w.id}@${c.w.server} ${fmt(c.own)}`);
+      out.push([
+        `event loop: ${id} own stall (delay less CPU wait) ≤ 20 ms in every workload (${owned.length} cells)`,
+        `${fmt(worstOwn.own)} ms (${at(worstOwn.w)})${overOwn.length ? `; over 20 ms: ${overOwn.join(', ')}` : ''}`,
+        worstOwn.own <= 20,
+      ]);
+    }
   }
   const pq = sum.find((w) => w.id === 'pq-2of20');
   if (pq) {
@@ -187,7 +210,7 @@ function markdown(results, sum) {
     '- *median*: the median over rounds of each round\'s median op time, shown as latency, throughput or ops/s. *× best*: time over the best non-ceiling peer (1.00 = best).',
     '- *% HTTP ceiling*: the raw keep-alive client against nginx serving/storing the same bytes on tmpfs, divided by this peer\'s time. *% server ceiling*: the same raw client against the S3 server (presigned URLs).',
     '- *wire*: bytes sent over loopback per op (both directions, TCP/IP headers included). *CPU*: the client process per op (all threads); *server CPU*: the S3 server (nginx for the HTTP ceiling) per op.',
-    '- *peak RSS*: the client process\'s high-water mark (worst round). *max EL delay*: the largest event-loop delay seen by `monitorEventLoopDelay` while timed (Node peers; worst round); *GC* after it: the longest garbage-collection pause of that round, when it was at least half the delay (the collector\'s pause, stretched by CPU contention, rather than the peer\'s own work).',
+    '- *peak RSS*: the client process\'s high-water mark (worst round). *max EL delay*: the largest event-loop delay seen by `monitorEventLoopDelay` while timed (Node peers; worst round); *GC* after it: the longest garbage-collection pause of that round, when it was at least half the delay (the collector\'s pause, stretched by CPU contention, rather than the peer\'s own work). *own*: the largest lateness of a 1 ms timer tick less the time the main thread spent runnable but waiting for a CPU in that tick (`/proc/<pid>/task/<pid>/schedstat`; worst round): the stall the peer\'s own work caused (JS, GC, native calls on the main thread), without the time the server or other threads held both cores.',
     '- GET reads the whole object into memory (the raw client only counts the bytes). PUT up to 1 MiB sends a Buffer; larger PUTs stream from a tmpfs file (the raw client sends from memory), and the large ones also run from a Buffer (`-buf`). Writes use overwrite semantics (a plain PUT), except create-only (`overwrite: false`; the SDK and the raw client send If-None-Match: *).',
     '- Rows with a server after the title ran on each of the run\'s servers for the SDK comparison (one row each); the others on the fastest server for that workload.',
     '',
@@ -249,7 +272,7 @@ function markdown(results, sum) {
       }
       L.push(
         `| ${r.peer.name} | ${value(w, r.time).text} | ${fmt(r.vsBest)} | ${pct(r.ofHttp)} | ${pct(r.ofServer)} | ${bytes(r.wire)} | ` +
-          `${fmt(r.cpu * 1000)} ms | ${fmt(r.serverCpu * 1000)} ms | ${bytes(r.rss)} | ${r.eventLoop === undefined ? '—' : `${fmt(r.eventLoop)} ms${gcNote(r.gcPause, r.eventLoop)}`} |`,
+          `${fmt(r.cpu * 1000)} ms | ${fmt(r.serverCpu * 1000)} ms | ${bytes(r.rss)} | ${r.eventLoop === undefined ? '—' : delayText(r)} |`,
       );
     }
     for (const [id, why] of Object.entries(w.without ?? {})) L.push('', `${id} does not take part: ${why}.`);
