@@ -1,8 +1,9 @@
 /**
  * What a write sends (issue 14, DESIGN §8 "Writes"): the WriteResult comes from the PUT or
  * CompleteMultipartUpload answer, so no HEAD follows a write on either S3 backend, and the SDK
- * path adds no checksum of its own to a PUT (checksums only where S3 requires one). Observed
- * through the fault proxy's request log in front of moto; no fault is injected.
+ * path adds no checksum of its own to a PUT (checksums only where S3 requires one). And what a
+ * HEAD sends: stored checksums are asked for only where they are shown. Observed through the
+ * fault proxy's request log in front of moto; no fault is injected.
  */
 import test from 'ava';
 import { Readable } from 'node:stream';
@@ -105,6 +106,33 @@ for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] 
       x.proxy.resetStats();
       await x.store.write('m/small.bin', Buffer.alloc(MiB, 1));
       t.deepEqual(x.proxy.stats.log.map((r) => r.split(' ')[0]), ['PUT']);
+    } finally {
+      await x.done();
+    }
+  });
+}
+
+for (const [name, Backend] of [['s3', S3Backend], ['s3-arrow', S3ArrowBackend]] as const) {
+  test.serial(`${name}: only getFileInfo asks for stored checksums; existence probes send a plain HEAD`, async (t) => {
+    const x = await setup(Backend);
+    try {
+      await x.store.write('h/a.bin', Buffer.alloc(4096, 1));
+      const heads = async (run: () => Promise<unknown>) => {
+        x.headers.length = 0;
+        await run();
+        const sent = x.headers.filter((r) => r.method === 'HEAD');
+        t.true(sent.length > 0);
+        return sent.map((r) => r.headers['x-amz-checksum-mode']);
+      };
+      t.deepEqual(await heads(() => x.store.getFileInfo('h/a.bin')), ['ENABLED']);
+      for (const [what, run] of [
+        ['exists', () => x.store.exists('h/a.bin')],
+        ['isFile', () => x.store.isFile('h/a.bin')],
+        ['create-only write', () => x.store.write('h/b.bin', Readable.from(chunks(9 * MiB)), { overwrite: false })],
+        ['delete', () => x.store.delete('h/a.bin')],
+      ] as const) {
+        t.deepEqual(await heads(run), [undefined], what);
+      }
     } finally {
       await x.done();
     }

@@ -40,10 +40,15 @@ export class ControlPath {
     return new InvalidPath("Path is the root folder, not a file: ''", { path: '', backend: this.#backend });
   }
 
-  /** HEAD of a key; undefined when there is no such object. */
-  async head(key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput | undefined> {
+  /**
+   * HEAD of a key; undefined when there is no such object. `checksums` asks for the stored
+   * checksums too, only where the answer is shown (a FileInfo, a write's result): the server
+   * reads them for every such HEAD, and existence probes have no use for them.
+   */
+  async head(key: string, signal?: AbortSignal, checksums = false): Promise<HeadObjectCommandOutput | undefined> {
     try {
-      return await this.#sdk.send('HeadObject', { Bucket: this.#bucket, Key: key, ChecksumMode: 'ENABLED' }, key, signal);
+      const input = { Bucket: this.#bucket, Key: key, ...(checksums ? { ChecksumMode: 'ENABLED' as const } : {}) };
+      return await this.#sdk.send('HeadObject', input, key, signal);
     } catch (err) {
       if (err instanceof NotFound) return undefined;
       // s3s-fs (keys stored as files) answers 500 for a HEAD of a key that is a directory
@@ -109,9 +114,9 @@ export class ControlPath {
   }
 
   /** HEAD of a key that must be a file: NotFound when missing, InvalidPath for a folder. */
-  async headFile(key: string, signal?: AbortSignal, what = 'File'): Promise<HeadObjectCommandOutput> {
+  async headFile(key: string, signal?: AbortSignal, what = 'File', checksums = false): Promise<HeadObjectCommandOutput> {
     if (key === '') throw this.rootIsNotAFile();
-    const h = await this.head(key, signal);
+    const h = await this.head(key, signal, checksums);
     if (h) return h;
     throw this.notFoundOrFolder(key, await this.probeFolder(key, signal), what);
   }
@@ -135,7 +140,7 @@ export class ControlPath {
   }
 
   async getFileInfo(key: string, signal?: AbortSignal): Promise<FileInfo> {
-    return fileInfoFromHead(key, await this.headFile(key, signal));
+    return fileInfoFromHead(key, await this.headFile(key, signal, 'File', true));
   }
 
   async ping(signal?: AbortSignal): Promise<void> {

@@ -169,7 +169,7 @@ export class SdkUploader {
       if (attempts <= 1 || !(err instanceof AlreadyExists || err instanceof NotFound)) throw err;
       if (err instanceof NotFound) {
         // NoSuchUpload on a retried completion: the first one may have committed.
-        const h = await withoutRetries(() => this.parts.control.head(key)).catch(() => undefined);
+        const h = await withoutRetries(() => this.parts.control.head(key, undefined, true)).catch(() => undefined);
         if (h === undefined) throw err;
         if (!createOnly) return h; // an overwrite that landed (the last writer wins anyway)
       }
