@@ -80,6 +80,10 @@ export class SdkClient {
       readTimeout: clientOptions.readTimeout,
     });
     const config: S3ClientConfig = {
+      // The resolved middleware stack is kept per command type, for sends without options (no
+      // signal): the SDK otherwise rebuilds and sorts it for every request. Our middleware is
+      // client-wide (write-headers.ts), so every request still passes through it.
+      cacheMiddleware: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       ...(clientOptions.sdkConfig as S3ClientConfig),
@@ -140,7 +144,7 @@ export class SdkClient {
     const abortSignal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const answer = this.#pacer.run(() => client.send(sending as any, abortSignal ? { abortSignal } : {}), abortSignal) as Promise<Commands[N][1]>;
+      const answer = this.#pacer.run(() => abortSignal ? client.send(sending as any, { abortSignal }) : client.send(sending as any), abortSignal) as Promise<Commands[N][1]>;
       // The SDK sleeps between attempts without listening to the signal: the race ends the wait.
       return await raceSignals(answer, [abortSignal], (fired) => fired.reason);
     } catch (err) {
