@@ -37,7 +37,6 @@ export interface BackendRegistration {
   optionNames?: readonly string[];
 }
 
-
 /**
  * Named stores over lazily built, shared backends. Backends are built on first use
  * (no I/O before), shared by every store that names them, and closed by `close()`;
