@@ -143,8 +143,10 @@ export class SdkClient {
     if (timeout) signals.push(timeout.signal);
     const abortSignal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     try {
+      // Without options, the send takes the client's cached middleware stack (cacheMiddleware).
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const answer = this.#pacer.run(() => abortSignal ? client.send(sending as any, { abortSignal }) : client.send(sending as any), abortSignal) as Promise<Commands[N][1]>;
+      const start = () => (abortSignal ? client.send(sending as any, { abortSignal }) : client.send(sending as any));
+      const answer = this.#pacer.run(start, abortSignal) as Promise<Commands[N][1]>;
       // The SDK sleeps between attempts without listening to the signal: the race ends the wait.
       return await raceSignals(answer, [abortSignal], (fired) => fired.reason);
     } catch (err) {
