@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Backend, PresignOptions, ProgressCallback, SignalOptions, Unwrappable, WriteContent } from './backend';
 import { Capability, type CapabilitySet } from './capabilities';
-import { checkContent, holdStreamErrors, validateMetadata } from './content';
+import { checkContent, holdStreamErrors, releaseSource, validateMetadata } from './content';
 import { CapabilityNotSupported, InvalidPath, NotFound, RemoteStoreError, throwIfAborted } from './errors';
 import { compileGlob } from './glob';
 import type { ChildEntry, FileInfo, FolderEntry, FolderInfo, WriteResult } from './models';
@@ -307,10 +307,25 @@ export class Store {
     return { ...result, path: this.rel(result.path) };
   }
 
-  /** Writes a file. Parents are implicit; an existing file needs `overwrite: true`. */
+  /** Runs a write of `content`; when it fails, a stream source is destroyed (releaseSource). */
+  private async releasingSource(content: unknown, write: () => Promise<WriteResult>): Promise<WriteResult> {
+    try {
+      return await write();
+    } catch (err) {
+      releaseSource(content);
+      throw err;
+    }
+  }
+
+  /**
+   * Writes a file. Parents are implicit; an existing file needs `overwrite: true`. A stream
+   * given to a write that fails is destroyed, as `stream.pipeline` does: make a new one to retry.
+   */
   async write(path: string, content: WriteContent, options: WriteOptions = {}): Promise<WriteResult> {
-    const { key, opts } = this.prepareWrite('write', path, content, options, Capability.WRITE);
-    return this.writeResult(await this.run(opts.signal, () => this.backend.write(key, content, opts)));
+    return this.releasingSource(content, async () => {
+      const { key, opts } = this.prepareWrite('write', path, content, options, Capability.WRITE);
+      return this.writeResult(await this.run(opts.signal, () => this.backend.write(key, content, opts)));
+    });
   }
 
   async writeText(path: string, text: string, options: WriteOptions & { encoding?: BufferEncoding } = {}): Promise<WriteResult> {
@@ -322,8 +337,10 @@ export class Store {
 
   /** Writes so that readers never see a partial file; a failing source commits nothing. */
   async writeAtomic(path: string, content: WriteContent, options: WriteOptions = {}): Promise<WriteResult> {
-    const { key, opts } = this.prepareWrite('writeAtomic', path, content, options, Capability.ATOMIC_WRITE);
-    return this.writeResult(await this.run(opts.signal, () => this.backend.writeAtomic(key, content, opts)));
+    return this.releasingSource(content, async () => {
+      const { key, opts } = this.prepareWrite('writeAtomic', path, content, options, Capability.ATOMIC_WRITE);
+      return this.writeResult(await this.run(opts.signal, () => this.backend.writeAtomic(key, content, opts)));
+    });
   }
 
   /**

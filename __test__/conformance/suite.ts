@@ -635,6 +635,32 @@ export function conformance(target: Target): void {
     }
   });
 
+  it('a write that fails closes the stream it was given, read from or not', async (t, s) => {
+    await withSourceFile(3 * 1024 * 1024, async (file) => {
+      await s.write('f/taken.bin', 'x');
+      const failures: Array<[string, (stream: Readable) => Promise<unknown>]> = [
+        ['an existing target', (stream) => s.write('f/taken.bin', stream, { overwrite: false })],
+        ['the same, atomically', (stream) => s.writeAtomic('f/taken.bin', stream)],
+        ['a bad path', (stream) => s.write('../out.bin', stream)],
+        ['an unknown option', (stream) => s.write('f/new.bin', stream, { overwite: true } as never)],
+        ['an aborted signal', (stream) => s.write('f/new.bin', stream, { signal: AbortSignal.abort() })],
+        ['an abort midway', (stream) => {
+          const controller = new AbortController();
+          return s.write('f/new.bin', stream, { signal: controller.signal, onProgress: () => controller.abort() });
+        }],
+      ];
+      for (const [what, write] of failures) {
+        const stream = createReadStream(file);
+        await t.throwsAsync(() => write(stream), undefined, what);
+        // Closed means its file is closed: an unread fs.ReadStream otherwise holds it open for good.
+        if (!stream.closed) await Promise.race([new Promise<void>((resolve) => stream.once('close', () => resolve())), new Promise((resolve) => setTimeout(resolve, 5000))]);
+        t.true(stream.closed, what);
+      }
+      t.is(await s.readText('f/taken.bin'), 'x');
+      t.false(await s.exists('f/new.bin'));
+    });
+  });
+
   it('an fs.ReadStream keeps reading the file it opened when another is renamed over it', async (t, s) => {
     await withSourceFile(12 * 1024 * 1024, async (file, data) => {
       const other = `${file}.other`;
