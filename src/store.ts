@@ -307,25 +307,12 @@ export class Store {
     return { ...result, path: this.rel(result.path) };
   }
 
-  /** Runs a write of `content`; when it fails, a stream source is destroyed (releaseSource). */
-  private async releasingSource(content: unknown, write: () => Promise<WriteResult>): Promise<WriteResult> {
-    try {
-      return await write();
-    } catch (err) {
-      releaseSource(content);
-      throw err;
-    }
-  }
-
   /**
    * Writes a file. Parents are implicit; an existing file needs `overwrite: true`. A stream
    * given to a write that fails is destroyed, as `stream.pipeline` does: make a new one to retry.
    */
   async write(path: string, content: WriteContent, options: WriteOptions = {}): Promise<WriteResult> {
-    return this.releasingSource(content, async () => {
-      const { key, opts } = this.prepareWrite('write', path, content, options, Capability.WRITE);
-      return this.writeResult(await this.run(opts.signal, () => this.backend.write(key, content, opts)));
-    });
+    return this.writeThrough('write', Capability.WRITE, path, content, options);
   }
 
   async writeText(path: string, text: string, options: WriteOptions & { encoding?: BufferEncoding } = {}): Promise<WriteResult> {
@@ -337,10 +324,24 @@ export class Store {
 
   /** Writes so that readers never see a partial file; a failing source commits nothing. */
   async writeAtomic(path: string, content: WriteContent, options: WriteOptions = {}): Promise<WriteResult> {
-    return this.releasingSource(content, async () => {
-      const { key, opts } = this.prepareWrite('writeAtomic', path, content, options, Capability.ATOMIC_WRITE);
-      return this.writeResult(await this.run(opts.signal, () => this.backend.writeAtomic(key, content, opts)));
-    });
+    return this.writeThrough('writeAtomic', Capability.ATOMIC_WRITE, path, content, options);
+  }
+
+  /** One write through the backend's `method`; when it fails, a stream source is destroyed (releaseSource). */
+  private async writeThrough(
+    method: 'write' | 'writeAtomic',
+    cap: Capability,
+    path: string,
+    content: WriteContent,
+    options: WriteOptions,
+  ): Promise<WriteResult> {
+    try {
+      const { key, opts } = this.prepareWrite(method, path, content, options, cap);
+      return this.writeResult(await this.run(opts.signal, () => this.backend[method](key, content, opts)));
+    } catch (err) {
+      releaseSource(content);
+      throw err;
+    }
   }
 
   /**
