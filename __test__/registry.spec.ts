@@ -255,6 +255,8 @@ test('values under option names a backend type does not know are masked, however
       l: { type: 'local', options: { root: '/tmp/visible-root', rooot: 'SENTINEL-A' } },
       m: { type: 'memory', options: { sexcret: 'SENTINEL-B' } },
     },
+    // Store options name nothing this package reads: all their values are masked.
+    stores: { st: { backend: 'a', root_path: 'visible/root', options: { auth: 'SENTINEL-C', nested: { n: 4321 } } } },
   });
   const registry = new Registry(config);
   for (const text of [JSON.stringify(config), inspect(config, { depth: 10 }), JSON.stringify(registry), inspect(registry, { depth: 10 })]) {
@@ -264,6 +266,7 @@ test('values under option names a backend type does not know are masked, however
   t.deepEqual(shown.backends.a, { type: 's3-arrow', options: { bucket: 'b1', region_name: 'eu-1', secert: '***', sexcret: '***', extra: { nested: ['***', '***'] } } });
   t.deepEqual(shown.backends.p!.options, shown.backends.a!.options);
   t.is(shown.backends.l!.options.root, '/tmp/visible-root');
+  t.deepEqual((shown as unknown as { stores: Record<string, unknown> }).stores.st, { backend: 'a', root_path: 'visible/root', options: { auth: '***', nested: { n: '***' } } });
   // The values themselves are kept for the backend, and building it names the unknown option.
   t.is(config.backends.a!.options.secert, 'SENTINEL-A');
   for (const name of ['a', 'p', 'l', 'm']) {

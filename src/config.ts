@@ -283,8 +283,8 @@ export class RegistryConfig {
   }
 
   /**
-   * A JSON form with every credential masked: the values of sensitive names, and every value
-   * under an option name the backend's type does not know.
+   * A JSON form with every credential masked: the values of sensitive names, every value under
+   * an option name the backend's type does not know, and every value of a store's options.
    */
   toJSON(): Record<string, unknown> {
     return JSON.parse(
@@ -292,7 +292,11 @@ export class RegistryConfig {
         backends: Object.fromEntries(
           Object.entries(this.backends).map(([k, b]) => [k, { ...b, options: shownOptions(b.type, b.options) }]),
         ),
-        stores: Object.fromEntries(Object.entries(this.stores).map(([k, s]) => [k, { backend: s.backend, root_path: s.rootPath, options: s.options }])),
+        // A store's options declare no names (this package does not read them; the Python one
+        // passes them on): every value is masked, as under an undeclared backend option.
+        stores: Object.fromEntries(
+          Object.entries(this.stores).map(([k, s]) => [k, { backend: s.backend, root_path: s.rootPath, options: maskScalars(s.options) }]),
+        ),
       }),
     );
   }
