@@ -1,7 +1,7 @@
 import fs, { ReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ProgressCallback, WriteContent } from './backend';
-import { AbortError, throwIfAborted } from './errors';
+import { AbortError, RemoteStoreError, throwIfAborted } from './errors';
 import { describe } from './retry';
 
 const METADATA_LIMIT = 2048;
@@ -120,6 +120,22 @@ export interface ChunkOptions {
   onProgress?: ProgressCallback;
   /** Used in error messages. */
   path?: string;
+  /** The backend's name, for the error of a failing source. */
+  backend?: string;
+}
+
+/**
+ * The error of a write whose source failed (its stream errored, its iterator threw): the
+ * same on every backend, naming the write's path, with the source's own error as `cause`.
+ * An `fs.ReadStream` of a missing file fails with ENOENT, which must not read as the
+ * target's: the message says it is the source's.
+ */
+export function sourceFailure(err: unknown, path: string | undefined, backend: string | undefined): RemoteStoreError {
+  return new RemoteStoreError(`Write of '${path ?? ''}' failed: the source failed: ${(err as Error)?.message ?? String(err)}`, {
+    path,
+    backend,
+    cause: err,
+  });
 }
 
 /**
@@ -127,7 +143,7 @@ export interface ChunkOptions {
  * stopping with {@link AbortError} when the signal fires and reporting progress.
  */
 export async function* contentChunks(content: WriteContent, options: ChunkOptions = {}): AsyncGenerator<Buffer> {
-  const { signal, onProgress, path } = options;
+  const { signal, onProgress, path, backend } = options;
   throwIfAborted(signal, path);
   if (isInMemory(content)) {
     const buf = memoryToBuffer(content);
@@ -144,7 +160,12 @@ export async function* contentChunks(content: WriteContent, options: ChunkOption
   try {
     for (;;) {
       // Raced against the signal: an abort must end the write even while the source is idle.
-      const step = await raceAbort(Promise.resolve(iterator.next()), signal, path);
+      const next = Promise.resolve()
+        .then(() => iterator.next())
+        .catch((err: unknown) => {
+          throw sourceFailure(err, path, backend);
+        });
+      const step = await raceAbort(next, signal, path);
       if (step.done) {
         finished = true;
         break;

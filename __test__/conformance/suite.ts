@@ -97,6 +97,17 @@ async function readStream(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/**
+ * A write whose source failed rejects the same way on every backend: our base error naming
+ * the write's path, with the source's own error as `cause` (never taken for the target's).
+ */
+async function expectSourceFailure(t: ExecutionContext, work: () => Promise<unknown>, path: string, cause: RegExp): Promise<void> {
+  const err = await expectError(t, work, RemoteStoreError, path);
+  t.is(err.constructor, RemoteStoreError, `a source failure is no ${err.constructor.name}: ${err.message}`);
+  t.regex(err.message, /the source failed/);
+  t.regex(String((err.cause as Error | undefined)?.message), cause);
+}
+
 async function expectError<E extends Error>(
   t: ExecutionContext,
   work: () => Promise<unknown> | unknown,
@@ -449,14 +460,13 @@ export function conformance(target: Target): void {
   });
 
   it('writeAtomic whose source fails half-way commits nothing and leaves nothing', async (t, s) => {
-    const err = await t.throwsAsync(() => s.writeAtomic('fail/atomic.bin', failingSource(256 * 1024)));
-    t.truthy(err);
+    await expectSourceFailure(t, () => s.writeAtomic('fail/atomic.bin', failingSource(256 * 1024)), 'fail/atomic.bin', /connection reset/);
     t.false(await s.exists('fail/atomic.bin'));
     t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
   });
 
   it('a plain write whose source fails half-way leaves no truncated file', async (t, s) => {
-    await t.throwsAsync(() => s.write('fail/plain.bin', failingSource(256 * 1024)));
+    await expectSourceFailure(t, () => s.write('fail/plain.bin', failingSource(256 * 1024)), 'fail/plain.bin', /connection reset/);
     t.false(await s.exists('fail/plain.bin'));
     t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
   });
@@ -626,7 +636,8 @@ export function conformance(target: Target): void {
     const dir = mkdtempSync(join(tmpdir(), 'rs-src-'));
     try {
       // Held until read (no uncaught error), also when the write fails its own checks first.
-      await t.throwsAsync(() => s.write('f/missing.bin', createReadStream(join(dir, 'nope.bin'))), { message: /ENOENT/ });
+      // The source's ENOENT, not a NotFound of the target.
+      await expectSourceFailure(t, () => s.write('f/missing.bin', createReadStream(join(dir, 'nope.bin'))), 'f/missing.bin', /ENOENT/);
       await expectError(t, () => s.write('../escape.bin', createReadStream(join(dir, 'nope.bin'))), InvalidPath);
       await new Promise((resolve) => setTimeout(resolve, 50));
       t.false(await s.exists('f/missing.bin'));
@@ -680,7 +691,7 @@ export function conformance(target: Target): void {
   it('a write whose fs.ReadStream is destroyed midway fails and leaves nothing', async (t, s) => {
     await withSourceFile(20 * 1024 * 1024, async (file) => {
       const stream = createReadStream(file);
-      await t.throwsAsync(() => s.write('f/destroyed.bin', stream, { onProgress: () => stream.destroy() }));
+      await expectSourceFailure(t, () => s.write('f/destroyed.bin', stream, { onProgress: () => stream.destroy() }), 'f/destroyed.bin', /./);
       t.false(await s.exists('f/destroyed.bin'));
       t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
     });

@@ -267,7 +267,7 @@ export class LocalBackend extends BaseBackend implements Backend {
     let writer: RawLocalWriter | undefined;
     try {
       writer = await this.native(key, fs.createWriter(key, token), signal);
-      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key })) {
+      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key, backend: this.name })) {
         await this.native(key, writer.write(chunk), signal);
       }
       throwIfAborted(signal, key);

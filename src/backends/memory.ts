@@ -149,7 +149,7 @@ export class MemoryBackend extends BaseBackend implements Backend {
     checkContent(content);
     await this.checkWriteTarget(key, options);
     // Copy: the caller keeps ownership of the Buffer it passed.
-    const data = Buffer.from(await collectContent(content, { signal: options.signal, onProgress: options.onProgress, path: key }));
+    const data = Buffer.from(await collectContent(content, { signal: options.signal, onProgress: options.onProgress, path: key, backend: this.name }));
     throwIfAborted(options.signal, key);
     // Check again after the (possibly long) collection: another write may have landed.
     this.assertWritable(key, options.overwrite);

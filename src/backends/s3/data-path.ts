@@ -8,6 +8,7 @@
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { BackendWriteOptions, PresignOptions, WriteContent } from '../../backend';
+import { sourceFailure } from '../../content';
 import { AbortError, RemoteStoreError } from '../../errors';
 import type { SdkClient } from './client';
 import type { ControlPath } from './control';
@@ -67,9 +68,5 @@ export type S3DataPathFactory = (parts: S3Parts) => S3DataPath;
 export function writeFailure(err: unknown, key: string, backend: string, signal: AbortSignal | undefined): Error {
   if (signal?.aborted) return new AbortError(`Write aborted: '${key}'`, { path: key, backend, cause: err });
   if (err instanceof RemoteStoreError || err instanceof TypeError || err instanceof RangeError) return err;
-  return new RemoteStoreError(`Write of '${key}' failed: the source failed: ${(err as Error)?.message ?? String(err)}`, {
-    path: key,
-    backend,
-    cause: err,
-  });
+  return sourceFailure(err, key, backend);
 }

@@ -181,7 +181,7 @@ export class NativeDataPath implements S3DataPath {
           options.onProgress?.({ bytes: size });
         }));
       if (fromFile === undefined) {
-        for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key })) {
+        for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key, backend: this.#parts.name })) {
           size += chunk.length;
           await upload.write(chunk);
         }

@@ -110,7 +110,7 @@ export class SdkUploader {
     };
 
     try {
-      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key })) {
+      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key, backend: name })) {
         size += chunk.length;
         held.push(...cutter.add(chunk));
         // Up to the threshold it may still be one PUT.
