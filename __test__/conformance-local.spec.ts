@@ -5,6 +5,7 @@ import { tempDir } from './support/tmp';
 conformance({
   name: 'local',
   hierarchical: true,
+  readsFilesNatively: true,
   terminalClose: false,
   async make() {
     const { dir, remove } = await tempDir();

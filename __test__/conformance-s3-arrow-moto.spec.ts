@@ -5,6 +5,7 @@ import { s3Fixture } from './support/s3-fixture';
 conformance({
   name: 's3-arrow on moto',
   hierarchical: false,
+  readsFilesNatively: true,
   terminalClose: true,
   fileAndPrefixCoexist: true,
   atomicCreate: false, // moto checks If-None-Match, then writes: racing creators can both win
@@ -14,6 +15,7 @@ conformance({
 conformance({
   name: 's3-arrow on moto (reject_write_under_file_ancestor)',
   hierarchical: false,
+  readsFilesNatively: true,
   terminalClose: true,
   fileAndPrefixCoexist: true,
   atomicCreate: false, // moto checks If-None-Match, then writes: racing creators can both win

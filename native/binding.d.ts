@@ -96,6 +96,16 @@ export declare class NativeLocalReader {
 export declare class NativeLocalWriter {
   /** Appends a chunk, without copying it. Await each write before the next. */
   write(chunk: Buffer): Promise<void>
+  /**
+   * Opens the local file whose bytes `writeFileRange` appends (the caller's source): a
+   * regular file only.
+   */
+  attachFile(file: string): Promise<void>
+  /**
+   * Appends up to `max` bytes (at most 8 MiB) of the attached file from `offset`, copied by
+   * the kernel where it can. Resolves with the bytes appended, 0 at the end of the file.
+   */
+  writeFileRange(offset: number, max: number): Promise<number>
   /** Flushes, then renames (`overwrite`) or hard-links (create-only) the file into place. */
   commit(overwrite: boolean): Promise<LocalEntry>
   /** Discards the write. Idempotent. */
@@ -144,10 +154,8 @@ export declare class NativeUpload {
   /** Resolves when the chunk is accepted (backpressure: await it before the next write). */
   write(chunk: Buffer): Promise<void>
   /**
-   * Opens the local file whose bytes `writeFileRange` appends (the caller's source), off the
-   * JS thread: an open on a stalled network file system must not stall the event loop. Only a
-   * regular file: opening a FIFO would block until a writer came, and pipes and sockets cannot
-   * be read by offset; the caller reads those as streams.
+   * Opens the local file whose bytes `writeFileRange` appends (the caller's source): a
+   * regular file only (`core::file::open_source`).
    */
   attachFile(file: string): Promise<void>
   /**

@@ -115,6 +115,113 @@ export function unreadFileStream(content: WriteContent): FileSource | undefined 
   return { stream, path: stream.path, start, end };
 }
 
+/** A native writer that reads a local file itself, a piece per call. */
+export interface FileAppender {
+  /** Opens the file (a regular file only). */
+  attachFile(path: string): Promise<void>;
+  /** Appends up to `max` bytes of it from `offset`; resolves with the bytes appended, 0 at its end. */
+  writeFileRange(offset: number, max: number): Promise<number>;
+}
+
+/**
+ * Appends bytes `start`..`end` (inclusive; Infinity: to its end) of the local file `path`
+ * through `writer`, which reads it itself: they never pass through JS. `onBytes` follows each
+ * piece. Resolves with the bytes appended; undefined, with nothing appended, when the writer
+ * cannot open the file (the caller then reads it another way, and meets the error there).
+ */
+export async function appendFile(writer: FileAppender, path: string, start: number, end: number, onBytes?: (bytes: number) => void): Promise<number | undefined> {
+  try {
+    await writer.attachFile(path);
+  } catch {
+    return undefined;
+  }
+  let offset = start;
+  while (offset <= end) {
+    const n = await writer.writeFileRange(offset, Math.min(end + 1, Number.MAX_SAFE_INTEGER) - offset);
+    if (n === 0) break;
+    offset += n;
+    onBytes?.(n);
+  }
+  return offset - start;
+}
+
+/**
+ * Writes the file behind an unread `fs.ReadStream` (see {@link unreadFileStream}) through
+ * `append`, which reads the file natively, instead of reading the stream. The stream is
+ * destroyed afterwards, which closes its file; a stream the caller destroys meanwhile fails
+ * the write as a failing source (`write` names it), as reading it would. Progress goes to
+ * `write.onProgress`. Resolves with the bytes written, or undefined when `append` could not
+ * open the file (then read the stream).
+ */
+export async function writeFileStream(
+  file: FileSource,
+  append: (onBytes: (bytes: number) => void) => Promise<number | undefined>,
+  write: { path: string; backend: string; onProgress?: ProgressCallback },
+): Promise<number | undefined> {
+  const { stream } = file;
+  holdStreamErrors(stream);
+  let bytes = 0;
+  try {
+    const written = await append((n) => {
+      if (stream.destroyed) throw sourceFailure(stream.errored ?? new Error('the source stream was destroyed'), write.path, write.backend);
+      bytes += n;
+      write.onProgress?.({ bytes });
+    });
+    if (written !== undefined) stream.destroy();
+    return written;
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+}
+
+/**
+ * Gathers small chunks into pieces of `size` bytes before they go to the addon: every native
+ * call is a round trip through the event loop, and a file stream's 64 KiB chunks would be
+ * 16,384 of them per GiB. A chunk at least that large, when nothing is held, goes as it is.
+ */
+export class Gatherer {
+  readonly size: number;
+  #piece: Buffer | undefined;
+  #held = 0;
+
+  constructor(size = 1 << 20) {
+    this.size = size;
+  }
+
+  /** Bytes held, not yet in a piece. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /**
+   * The pieces `data` completes, to send in order; the rest of it is held. Lazy: each piece is
+   * copied when asked for, so a large chunk is not doubled in memory at once.
+   */
+  *add(data: Buffer): Generator<Buffer> {
+    if (this.#held === 0 && data.length >= this.size) {
+      yield data;
+      return;
+    }
+    for (let from = 0; from < data.length; ) {
+      this.#piece ??= Buffer.allocUnsafe(this.size);
+      const n = data.copy(this.#piece, this.#held, from);
+      this.#held += n;
+      from += n;
+      if (this.#held === this.size) yield this.take()!;
+    }
+  }
+
+  /** What is held, as one piece; undefined when nothing is. */
+  take(): Buffer | undefined {
+    if (this.#held === 0) return undefined;
+    const piece = this.#piece!.subarray(0, this.#held);
+    this.#piece = undefined;
+    this.#held = 0;
+    return piece;
+  }
+}
+
 export interface ChunkOptions {
   signal?: AbortSignal;
   onProgress?: ProgressCallback;

@@ -25,6 +25,7 @@ import {
   RemoteStoreError,
   throwIfAborted,
 } from './errors';
+import { appendFile, Gatherer } from './content';
 import { describe } from './retry';
 import { Secret, revealSecret } from './secret';
 
@@ -224,11 +225,6 @@ function toBuffer(data: Uint8Array | string): Buffer {
 /** Without a signal, calls share one token that is never cancelled (no object per call). */
 let neverCancelled: NativeCancelToken | undefined;
 
-/**
- * Chunks are gathered into pieces of this size before they go to the addon: every native call
- * is a round trip through the event loop (a 256 MiB file stream comes in 4,096 chunks of 64 KiB).
- */
-const GATHER_BYTES = 1 << 20;
 
 /** A streaming upload. Await each `write` (backpressure); `finish` commits, `abort` discards. */
 export class NativeUpload {
@@ -238,8 +234,7 @@ export class NativeUpload {
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
   /** Small chunks copied here until a piece is full. */
-  #gather: Buffer | undefined;
-  #gathered = 0;
+  #gatherer = new Gatherer();
   /** The error a native write failed with: later writes fail with it too (the upload is aborted). */
   #failed: Error | undefined;
 
@@ -256,22 +251,13 @@ export class NativeUpload {
   }
 
   get bytesWritten(): number {
-    return this.#raw.bytesWritten + this.#gathered;
+    return this.#raw.bytesWritten + this.#gatherer.held;
   }
 
   /** Resolves when the chunk is taken (copied: the caller may reuse its buffer then). */
   async write(chunk: Uint8Array | string): Promise<void> {
     this.#throwIfUnusable();
-    const data = toBuffer(chunk);
-    if (this.#gathered === 0 && data.length >= GATHER_BYTES) return this.#send(data);
-    let from = 0;
-    while (from < data.length) {
-      this.#gather ??= Buffer.allocUnsafe(GATHER_BYTES);
-      const n = data.copy(this.#gather, this.#gathered, from);
-      this.#gathered += n;
-      from += n;
-      if (this.#gathered === GATHER_BYTES) await this.#flush();
-    }
+    for (const piece of this.#gatherer.add(toBuffer(chunk))) await this.#send(piece);
   }
 
   /**
@@ -282,22 +268,15 @@ export class NativeUpload {
    */
   async writeFile(file: string, start: number, end: number, onBytes?: (bytes: number) => void): Promise<number | undefined> {
     this.#throwIfUnusable();
-    try {
-      await this.#raw.attachFile(file);
-    } catch {
-      return undefined;
-    }
     await this.#flush();
-    let offset = start;
-    while (offset <= end) {
-      this.#throwIfUnusable();
-      const max = Math.min(end + 1, Number.MAX_SAFE_INTEGER) - offset;
-      const n = await this.#native(() => this.#raw.writeFileRange(offset, max));
-      if (n === 0) break;
-      offset += n;
-      onBytes?.(n);
-    }
-    return offset - start;
+    const writer = {
+      attachFile: (path: string) => this.#raw.attachFile(path),
+      writeFileRange: (offset: number, max: number) => {
+        this.#throwIfUnusable();
+        return this.#native(() => this.#raw.writeFileRange(offset, max));
+      },
+    };
+    return appendFile(writer, file, start, end, onBytes);
   }
 
   async finish(): Promise<NativePutResult> {
@@ -313,8 +292,7 @@ export class NativeUpload {
 
   async abort(): Promise<void> {
     this.#detach();
-    this.#gather = undefined;
-    this.#gathered = 0;
+    this.#gatherer.take();
     try {
       await this.#raw.abort();
     } catch (err) {
@@ -324,11 +302,8 @@ export class NativeUpload {
 
   /** Sends what was gathered; the piece now belongs to Rust, the next one is a new allocation. */
   async #flush(): Promise<void> {
-    if (this.#gathered === 0) return;
-    const piece = this.#gather!.subarray(0, this.#gathered);
-    this.#gather = undefined;
-    this.#gathered = 0;
-    await this.#send(piece);
+    const piece = this.#gatherer.take();
+    if (piece) await this.#send(piece);
   }
 
   #send(data: Buffer): Promise<void> {

@@ -52,6 +52,8 @@ export interface Target {
    * backends' races are judged on versitygw instead (__test__/s3/create-race.spec.ts). Default true.
    */
   atomicCreate?: boolean;
+  /** An unread `fs.ReadStream`'s file is read by the addon itself (local, s3-arrow), not the stream. */
+  readsFilesNatively?: boolean;
 }
 
 type Body = (t: ExecutionContext, store: Store) => Promise<void>;
@@ -670,6 +672,16 @@ export function conformance(target: Target): void {
       }
       t.is(await s.readText('f/taken.bin'), 'x');
       t.false(await s.exists('f/new.bin'));
+    });
+  });
+
+  it('an unread fs.ReadStream is read by the addon where the backend can, else as a stream', async (t, s) => {
+    await withSourceFile(3 * 1024 * 1024 + 5, async (file, data) => {
+      const stream = createReadStream(file);
+      t.is((await s.write('f/native.bin', stream)).size, data.length);
+      t.is(stream.bytesRead, target.readsFilesNatively ? 0 : data.length);
+      t.true(stream.destroyed);
+      t.true((await s.readBytes('f/native.bin')).equals(data));
     });
   });
 

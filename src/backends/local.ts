@@ -2,7 +2,7 @@ import * as nodePath from 'node:path';
 import { Readable } from 'node:stream';
 import type { Backend, BackendListOptions, BackendWriteOptions, SignalOptions, Unwrappable, WriteContent } from '../backend';
 import { Capability, CapabilitySet } from '../capabilities';
-import { checkContent, contentChunks } from '../content';
+import { appendFile, checkContent, contentChunks, type FileAppender, Gatherer, unreadFileStream, writeFileStream } from '../content';
 import { AbortError, AlreadyExists, BackendUnavailable, InvalidPath, NotFound, throwIfAborted } from '../errors';
 import type { FileInfo, FolderEntry, WriteResult } from '../models';
 import { loadNativeBinding, mapNativeError, nativeCall, NativeObjectStore, type Binding, type NativeCancelToken } from '../native';
@@ -29,7 +29,7 @@ interface RawLocalReader {
   read(size: number): Promise<Buffer>;
   close(): void;
 }
-interface RawLocalWriter {
+interface RawLocalWriter extends FileAppender {
   write(chunk: Buffer): Promise<void>;
   commit(overwrite: boolean): Promise<RawLocalEntry>;
   abort(): Promise<void>;
@@ -266,9 +266,22 @@ export class LocalBackend extends BaseBackend implements Backend {
     signal?.addEventListener('abort', onAbort, { once: true });
     let writer: RawLocalWriter | undefined;
     try {
-      writer = await this.native(key, fs.createWriter(key, token), signal);
-      for await (const chunk of contentChunks(content, { signal, onProgress: options.onProgress, path: key, backend: this.name })) {
-        await this.native(key, writer.write(chunk), signal);
+      const w = (writer = await this.native(key, fs.createWriter(key, token), signal));
+      // A file stream nothing has read yet: the addon copies the file (a kernel copy on Linux).
+      const file = unreadFileStream(content);
+      const where = { path: key, backend: this.name, onProgress: options.onProgress };
+      const appender: FileAppender = {
+        attachFile: (path) => w.attachFile(path),
+        writeFileRange: (offset, max) => this.native(key, w.writeFileRange(offset, max), signal),
+      };
+      const fromFile = file && (await writeFileStream(file, (onBytes) => appendFile(appender, file.path, file.start, file.end, onBytes), where));
+      if (fromFile === undefined) {
+        const gatherer = new Gatherer();
+        for await (const chunk of contentChunks(content, { ...where, signal })) {
+          for (const piece of gatherer.add(chunk)) await this.native(key, w.write(piece), signal);
+        }
+        const rest = gatherer.take();
+        if (rest) await this.native(key, w.write(rest), signal);
       }
       throwIfAborted(signal, key);
       const st = await this.native(key, writer.commit(options.overwrite), signal);

@@ -5,6 +5,25 @@ use std::fs::File;
 use std::io;
 use std::mem::MaybeUninit;
 
+/// Opens a local file that a write reads as its source (an upload, a local store's write):
+/// a regular file only. Opened without blocking, since a FIFO would wait for a writer, and
+/// checked on the open handle, so the file read is the file checked. Pipes and sockets
+/// cannot be read by offset; the caller reads those as streams.
+pub fn open_source(path: &str) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("it is not a regular file"));
+    }
+    Ok(file)
+}
+
 /// Reads from `offset` into `dst` until it is full or the file ends; returns the bytes read.
 /// Every byte of `dst[..n]` is written. Positioned (`pread`), so the file offset is untouched
 /// and one `File` can serve reads from several tasks.

@@ -10,7 +10,7 @@
 pub mod credentials;
 pub mod dataset;
 pub mod error;
-mod file;
+pub mod file;
 pub mod handover;
 mod key;
 pub mod local;

@@ -695,7 +695,34 @@ pub struct NativeUpload {
     inner: Arc<core::Upload>,
     token: CancellationToken,
     /// The local file `writeFileRange` reads, opened once by `attachFile`.
-    source: Arc<std::sync::Mutex<Option<Arc<std::fs::File>>>>,
+    source: SourceFile,
+}
+
+/// The local file a write reads itself (`attachFile`, then `writeFileRange`): an upload's, a
+/// local store's write.
+#[derive(Clone, Default)]
+pub(crate) struct SourceFile(Arc<std::sync::Mutex<Option<Arc<std::fs::File>>>>);
+
+impl SourceFile {
+    /// Opens `file` off the JS thread: an open on a stalled network file system must not stall
+    /// the event loop.
+    pub(crate) async fn attach(&self, path: &str, file: String) -> core::Result<()> {
+        let opened = tokio::task::spawn_blocking(move || core::file::open_source(&file))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|opened| opened)
+            .map_err(|e| {
+                let message = format!("write of '{path}': the source file cannot be opened: {e}");
+                core::Error::new(core::ErrorKind::Other, path, message)
+            })?;
+        *self.0.lock().unwrap() = Some(Arc::new(opened));
+        Ok(())
+    }
+
+    /// The attached file.
+    pub(crate) fn get(&self, path: &str) -> core::Result<Arc<std::fs::File>> {
+        self.0.lock().unwrap().clone().ok_or_else(|| core::Error::argument(path, "writeFileRange before attachFile"))
+    }
 }
 
 #[napi]
@@ -723,35 +750,12 @@ impl NativeUpload {
         )
     }
 
-    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source), off the
-    /// JS thread: an open on a stalled network file system must not stall the event loop. Only a
-    /// regular file: opening a FIFO would block until a writer came, and pipes and sockets cannot
-    /// be read by offset; the caller reads those as streams.
+    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source): a
+    /// regular file only (`core::file::open_source`).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn attach_file<'env>(&self, env: &'env Env, file: String) -> Result<PromiseRaw<'env, ()>> {
-        let path = self.inner.path().to_string();
-        let source = self.source.clone();
-        spawn(
-            env,
-            async move {
-                let opened = tokio::task::spawn_blocking(move || {
-                    if !std::fs::metadata(&file)?.is_file() {
-                        return Err(std::io::Error::other("it is not a regular file"));
-                    }
-                    std::fs::File::open(&file)
-                })
-                .await
-                .map_err(std::io::Error::other)
-                .and_then(|opened| opened)
-                .map_err(|e| {
-                    let message = format!("upload of '{path}': the source file cannot be opened: {e}");
-                    core::Error::new(core::ErrorKind::Other, &path, message)
-                })?;
-                *source.lock().unwrap() = Some(Arc::new(opened));
-                Ok(())
-            },
-            |_, _| Ok(()),
-        )
+        let (up, source) = (self.inner.clone(), self.source.clone());
+        spawn(env, async move { source.attach(up.path(), file).await }, |_, _| Ok(()))
     }
 
     /// Appends up to one part of the attached file from `offset` (at most `max` bytes), read
@@ -761,12 +765,12 @@ impl NativeUpload {
     pub fn write_file_range<'env>(&self, env: &'env Env, offset: f64, max: f64) -> Result<PromiseRaw<'env, f64>> {
         let up = self.inner.clone();
         let t = self.token.clone();
-        let file = self.source.lock().unwrap().clone();
+        let source = self.source.clone();
         spawn(
             env,
             async move {
                 let path = up.path();
-                let file = file.ok_or_else(|| core::Error::argument(path, "writeFileRange before attachFile"))?;
+                let file = source.get(path)?;
                 let offset = u64_arg(path, "offset", offset)?;
                 let max = usize::try_from(u64_arg(path, "max", max)?).unwrap_or(usize::MAX);
                 up.write_file_range(&file, offset, max, &t).await

@@ -10,7 +10,7 @@ use remote_store_core as core;
 use remote_store_core::local::{Entry, EntryKind, LocalRoot, PendingFile, Reader};
 use remote_store_core::CancellationToken;
 
-use crate::{native_buffer, spawn, u64_arg, CancelToken};
+use crate::{native_buffer, spawn, u64_arg, CancelToken, SourceFile};
 
 /// A stat or listing entry.
 #[napi(object)]
@@ -133,7 +133,8 @@ impl NativeLocalFs {
     ) -> Result<PromiseRaw<'env, NativeLocalWriter>> {
         let (root, t) = (self.root.clone(), token.inner.clone());
         spawn(env, blocking(move || root.create_temp(&key)), move |_, p| {
-            Ok(NativeLocalWriter { inner: Arc::new(Mutex::new(Some(p))), token: t })
+            let key = p.key().to_string();
+            Ok(NativeLocalWriter { inner: Arc::new(Mutex::new(Some(p))), token: t, key, source: SourceFile::default() })
         })
     }
 
@@ -214,6 +215,9 @@ impl NativeLocalReader {
 pub struct NativeLocalWriter {
     inner: Arc<Mutex<Option<PendingFile>>>,
     token: CancellationToken,
+    key: String,
+    /// The local file `writeFileRange` copies from, opened once by `attachFile`.
+    source: SourceFile,
 }
 
 #[napi]
@@ -234,6 +238,36 @@ impl NativeLocalWriter {
                 r
             }),
             |_, _| Ok(()),
+        )
+    }
+
+    /// Opens the local file whose bytes `writeFileRange` appends (the caller's source): a
+    /// regular file only.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn attach_file<'env>(&self, env: &'env Env, file: String) -> Result<PromiseRaw<'env, ()>> {
+        let (key, source) = (self.key.clone(), self.source.clone());
+        spawn(env, async move { source.attach(&key, file).await }, |_, _| Ok(()))
+    }
+
+    /// Appends up to `max` bytes (at most 8 MiB) of the attached file from `offset`, copied by
+    /// the kernel where it can. Resolves with the bytes appended, 0 at the end of the file.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn write_file_range<'env>(&self, env: &'env Env, offset: f64, max: f64) -> Result<PromiseRaw<'env, f64>> {
+        let (inner, t, key, source) = (self.inner.clone(), self.token.clone(), self.key.clone(), self.source.clone());
+        spawn(
+            env,
+            blocking(move || {
+                let file = source.get(&key)?;
+                let (offset, max) = (u64_arg(&key, "offset", offset)?, u64_arg(&key, "max", max)?);
+                let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
+                let pending = guard.as_mut().ok_or_else(finished)?;
+                let r = pending.append_from(&file, offset, max, &t);
+                if r.is_err() {
+                    guard.take(); // nothing of a failed write is kept
+                }
+                r
+            }),
+            |_, n| Ok(n as f64),
         )
     }
 

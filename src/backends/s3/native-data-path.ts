@@ -7,9 +7,9 @@
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import type { BackendWriteOptions, PresignOptions, WriteContent } from '../../backend';
-import { contentChunks, type FileSource, holdStreamErrors, memoryToBuffer, unreadFileStream } from '../../content';
+import { contentChunks, memoryToBuffer, unreadFileStream, writeFileStream } from '../../content';
 import { NotFound, RemoteStoreError } from '../../errors';
-import { NativeObjectStore, type NativePutResult, type NativeUpload } from '../../native';
+import { NativeObjectStore, type NativePutResult } from '../../native';
 import { abortStreamOn } from './abort';
 import { type S3DataPath, type S3Parts, type Written, writeFailure } from './data-path';
 import { isServerError } from './errors';
@@ -172,16 +172,12 @@ export class NativeDataPath implements S3DataPath {
     }
     const upload = native.createUpload(key, { ...attributes, mode, metadata, signal: withDeadline(options.signal) });
     const file = unreadFileStream(content);
-    let size = 0;
     try {
-      const fromFile =
-        file &&
-        (await uploadFile(upload, file, (n) => {
-          size += n;
-          options.onProgress?.({ bytes: size });
-        }));
-      if (fromFile === undefined) {
-        for await (const chunk of contentChunks(content, { signal: options.signal, onProgress: options.onProgress, path: key, backend: this.#parts.name })) {
+      const where = { path: key, backend: this.#parts.name, onProgress: options.onProgress };
+      let size = file && (await writeFileStream(file, (onBytes) => upload.writeFile(file.path, file.start, file.end, onBytes), where));
+      if (size === undefined) {
+        size = 0;
+        for await (const chunk of contentChunks(content, { ...where, signal: options.signal })) {
           size += chunk.length;
           await upload.write(chunk);
         }
@@ -207,28 +203,6 @@ export class NativeDataPath implements S3DataPath {
     const store = this.#store();
     const signal = withDeadline(options.signal);
     await this.#parts.pacer.run(() => store.copy(src, dst, { overwrite: options.overwrite, signal }), signal);
-  }
-}
-
-/**
- * The file of an unread `fs.ReadStream`, read by the addon; the stream itself is only closed.
- * A stream that fails or is destroyed meanwhile still fails the write, as it would if read.
- * Undefined, with nothing read, when the addon cannot open the file: the stream, read then,
- * reports why, as it always has.
- */
-async function uploadFile(upload: NativeUpload, file: FileSource, onBytes: (n: number) => void): Promise<number | undefined> {
-  const { stream } = file;
-  holdStreamErrors(stream);
-  try {
-    const written = await upload.writeFile(file.path, file.start, file.end, (n) => {
-      if (stream.destroyed) throw stream.errored ?? new Error('the source stream was destroyed');
-      onBytes(n);
-    });
-    if (written !== undefined) stream.destroy();
-    return written;
-  } catch (err) {
-    stream.destroy();
-    throw err;
   }
 }
 

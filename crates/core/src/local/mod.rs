@@ -489,6 +489,20 @@ impl PendingFile {
         Ok(())
     }
 
+    /// Appends up to `max` bytes (at most 8 MiB) of `source` from `offset`; returns the bytes
+    /// appended, 0 at its end. Copied by the kernel where it can (`copy_file_range` on Linux),
+    /// so a file written from a file never passes through memory of ours.
+    pub fn append_from(&mut self, source: &File, offset: u64, max: u64, token: &CancellationToken) -> Result<u64> {
+        check(token, &self.key)?;
+        let key = self.key.clone();
+        let file = self.file()?;
+        let mut source = source;
+        source
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| io::copy(&mut source.take(max.min(CHUNK as u64)), file))
+            .map_err(|e| io_error(&key, e))
+    }
+
     /// Writes `data` at `offset` (multipart parts may arrive out of order).
     pub fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
         let key = self.key.clone();

@@ -77,6 +77,53 @@ fn a_cancelled_write_commits_nothing_and_leaves_no_temp() {
 }
 
 #[test]
+fn a_write_appends_ranges_of_a_source_file_after_its_chunks() {
+    let (d, root, _) = setup();
+    let data: Vec<u8> = (0..(9 << 20) + 3).map(|i| (i % 251) as u8).collect();
+    let src_path = d.path().join("src.bin");
+    std::fs::write(&src_path, &data).unwrap();
+    let source = crate::file::open_source(src_path.to_str().unwrap()).unwrap();
+    let token = CancellationToken::new();
+    let mut p = root.create_temp("copy.bin").unwrap();
+    p.write(b"head:", &token).unwrap();
+    // One call appends at most 8 MiB; it goes on from where the caller says, and says 0 at the end.
+    let mut offset = 5u64;
+    let mut calls = 0;
+    loop {
+        let n = p.append_from(&source, offset, u64::MAX, &token).unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(n <= 8 << 20);
+        offset += n;
+        calls += 1;
+    }
+    assert_eq!((offset, calls), (data.len() as u64, 2));
+    assert_eq!(p.append_from(&source, 1, 2, &token).unwrap(), 2);
+    p.commit(false, &token).unwrap();
+    let mut expected = b"head:".to_vec();
+    expected.extend_from_slice(&data[5..]);
+    expected.extend_from_slice(&data[1..3]);
+    assert_eq!(root.read("copy.bin", &token).unwrap(), expected);
+
+    let mut p = root.create_temp("never.bin").unwrap();
+    token.cancel();
+    assert_eq!(p.append_from(&source, 0, 10, &token).unwrap_err().kind, ErrorKind::Aborted);
+}
+
+#[test]
+fn only_regular_files_open_as_sources() {
+    let (d, _root, _) = setup();
+    assert!(crate::file::open_source(d.path().to_str().unwrap()).is_err());
+    assert!(crate::file::open_source(d.path().join("missing").to_str().unwrap()).is_err());
+    let fifo = d.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // Opened without blocking (no writer comes), then refused.
+    let err = crate::file::open_source(fifo.to_str().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"));
+}
+
+#[test]
 fn symlinks_out_of_the_root_are_refused_everywhere() {
     let (_d, root, outside) = setup();
     symlink(&outside, root.path().join("link")).unwrap();
