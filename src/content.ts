@@ -1,7 +1,7 @@
 import fs, { ReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ProgressCallback, WriteContent } from './backend';
-import { AbortError, RemoteStoreError, throwIfAborted } from './errors';
+import { abortError, RemoteStoreError, throwIfAborted } from './errors';
 import { describe } from './retry';
 
 const METADATA_LIMIT = 2048;
@@ -313,7 +313,7 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, 
   if (signal.aborted) work.catch(() => undefined);
   throwIfAborted(signal, path);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError(`Operation aborted: ${path ?? ''}`.trimEnd(), { path, cause: signal.reason }));
+    const onAbort = () => reject(abortError(signal, path));
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {

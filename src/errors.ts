@@ -122,8 +122,13 @@ export class AbortError extends RemoteStoreError {
 }
 
 /** Throws {@link AbortError} when `signal` has fired. Call before each unit of I/O. */
-export function throwIfAborted(signal: AbortSignal | undefined, path?: string): void {
-  if (signal?.aborted) throw new AbortError(`Operation aborted: ${path ?? ''}`.trimEnd(), { path, cause: signal.reason });
+export function throwIfAborted(signal: AbortSignal | undefined, path?: string, backend?: string): void {
+  if (signal?.aborted) throw abortError(signal, path, backend);
+}
+
+/** The error of an operation on `path` whose signal fired, with the signal's reason as cause. */
+export function abortError(signal: AbortSignal, path?: string, backend?: string): AbortError {
+  return new AbortError(path === undefined ? 'Operation aborted' : `Operation aborted: ${quote(path)}`, { path, backend, cause: signal.reason });
 }
 
 /** True for an abort, whatever layer raised it (ours, Node's streams, the AWS SDK). */

@@ -107,10 +107,10 @@ export class Store {
     this.backend.capabilities.require(cap, this.backend.name);
   }
 
-  /** Runs a backend call, turning the paths in its errors into store-relative ones. */
-  private async run<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  /** Runs a backend call on `key` (the operation's backend key), turning the paths in its errors into store-relative ones. */
+  private async run<T>(signal: AbortSignal | undefined, key: string, work: () => Promise<T>): Promise<T> {
     try {
-      throwIfAborted(signal);
+      throwIfAborted(signal, key, this.backend.name);
       return await work();
     } catch (err) {
       throw this.rebaseError(err);
@@ -140,7 +140,7 @@ export class Store {
   async withFileKey<T>(path: unknown, signal: AbortSignal | undefined, work: (key: string) => Promise<T>): Promise<T> {
     this.backend.checkOpen();
     const key = this.fileKey(path);
-    return this.run(signal, () => work(key));
+    return this.run(signal, key, () => work(key));
   }
 
   private fileResult(info: FileInfo): FileInfo {
@@ -202,7 +202,7 @@ export class Store {
   async ping(options: SignalOptions = {}): Promise<void> {
     checkOptions('ping', options, {});
     this.backend.checkOpen();
-    await this.run(options.signal, () => this.backend.ping(options));
+    await this.run(options.signal, this.rootPath, () => this.backend.ping(options));
   }
 
   /** Closes the backend when this store owns it; stores from child() or a Registry do not. */
@@ -220,21 +220,21 @@ export class Store {
     checkOptions('exists', options, {});
     this.backend.checkOpen();
     const key = this.folderKey(path);
-    return this.run(options.signal, () => this.backend.exists(key, options));
+    return this.run(options.signal, key, () => this.backend.exists(key, options));
   }
 
   async isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
     checkOptions('isFile', options, {});
     this.backend.checkOpen();
     const key = this.folderKey(path);
-    return this.run(options.signal, () => this.backend.isFile(key, options));
+    return this.run(options.signal, key, () => this.backend.isFile(key, options));
   }
 
   async isFolder(path: string, options: SignalOptions = {}): Promise<boolean> {
     checkOptions('isFolder', options, {});
     this.backend.checkOpen();
     const key = this.folderKey(path);
-    return this.run(options.signal, () => this.backend.isFolder(key, options));
+    return this.run(options.signal, key, () => this.backend.isFolder(key, options));
   }
 
   // ---- reads -------------------------------------------------------------------
@@ -245,7 +245,7 @@ export class Store {
     this.backend.checkOpen();
     this.gate(Capability.READ);
     const key = this.fileKey(path);
-    const stream = await this.run(options.signal, () => this.backend.read(key, options));
+    const stream = await this.run(options.signal, key, () => this.backend.read(key, options));
     // Errors that surface mid-stream carry store-relative paths too.
     const rebase = (err: unknown) => this.rebaseError(err);
     const emit = stream.emit.bind(stream);
@@ -261,7 +261,7 @@ export class Store {
     this.backend.checkOpen();
     this.gate(Capability.READ);
     const key = this.fileKey(path);
-    return this.run(options.signal, () => this.backend.readBytes(key, options));
+    return this.run(options.signal, key, () => this.backend.readBytes(key, options));
   }
 
   /** The file decoded as text; invalid bytes for the encoding raise a TypeError. */
@@ -282,7 +282,7 @@ export class Store {
     this.gate(Capability.READ);
     this.gate(Capability.SEEKABLE_READ);
     const key = this.fileKey(path);
-    return this.run(options.signal, () => this.backend.readRange(key, options.offset, options.length, options));
+    return this.run(options.signal, key, () => this.backend.readRange(key, options.offset, options.length, options));
   }
 
   // ---- writes ------------------------------------------------------------------
@@ -337,7 +337,7 @@ export class Store {
   ): Promise<WriteResult> {
     try {
       const { key, opts } = this.prepareWrite(method, path, content, options, cap);
-      return this.writeResult(await this.run(opts.signal, () => this.backend[method](key, content, opts)));
+      return this.writeResult(await this.run(opts.signal, key, () => this.backend[method](key, content, opts)));
     } catch (err) {
       releaseSource(content);
       throw err;
@@ -360,7 +360,7 @@ export class Store {
     }
     if (typeof fn !== 'function') throw new TypeError('openAtomic: the last argument must be a callback (writable) => …');
     const { key, opts } = this.prepareWrite('openAtomic', path, Buffer.alloc(0), options ?? {}, Capability.ATOMIC_WRITE);
-    await this.run(opts.signal, () => this.backend.checkWriteTarget(key, opts));
+    await this.run(opts.signal, key, () => this.backend.checkWriteTarget(key, opts));
     const pipe = new PassThrough();
     // The backend reads the failure from the stream's state; no 'error' listener may be there yet.
     pipe.on('error', () => undefined);
@@ -375,7 +375,7 @@ export class Store {
       throw err;
     }
     pipe.end();
-    return this.writeResult(await this.run(undefined, () => writing));
+    return this.writeResult(await this.run(undefined, key, () => writing));
   }
 
   /**
@@ -405,7 +405,7 @@ export class Store {
         backend: backend.name,
       });
     }
-    return this.run(options.signal, () => backend.presign!(key, { method, expiresIn }));
+    return this.run(options.signal, key, () => backend.presign!(key, { method, expiresIn }));
   }
 
   // ---- deletes -----------------------------------------------------------------
@@ -415,7 +415,7 @@ export class Store {
     this.backend.checkOpen();
     this.gate(Capability.DELETE);
     const key = this.fileKey(path);
-    await this.run(options.signal, () => this.backend.delete(key, { missingOk: options.missingOk ?? false, signal: options.signal }));
+    await this.run(options.signal, key, () => this.backend.delete(key, { missingOk: options.missingOk ?? false, signal: options.signal }));
   }
 
   async deleteFolder(path: string, options: { recursive?: boolean; missingOk?: boolean } & SignalOptions = {}): Promise<void> {
@@ -425,7 +425,7 @@ export class Store {
     if (rel === '') throw new InvalidPath('Cannot delete the store root', { path: String(path), backend: this.backend.name });
     this.gate(Capability.DELETE);
     const key = joinKey(this.rootPath, rel);
-    await this.run(options.signal, () =>
+    await this.run(options.signal, key, () =>
       this.backend.deleteFolder(key, { recursive: options.recursive ?? false, missingOk: options.missingOk ?? false, signal: options.signal }),
     );
   }
@@ -515,7 +515,7 @@ export class Store {
     this.gate(kind === 'move' ? Capability.MOVE : Capability.COPY);
     const from = this.fileKey(src);
     const to = this.fileKey(dst);
-    await this.run(options.signal, async () => {
+    await this.run(options.signal, from, async () => {
       if (from === to) {
         // Moving or copying a file onto itself changes nothing; anything else is an error.
         if (await this.backend.isFile(from, options)) return;
@@ -545,7 +545,7 @@ export class Store {
     this.backend.checkOpen();
     this.gate(Capability.METADATA);
     const key = this.fileKey(path);
-    return this.fileResult(await this.run(options.signal, () => this.backend.getFileInfo(key, options)));
+    return this.fileResult(await this.run(options.signal, key, () => this.backend.getFileInfo(key, options)));
   }
 
   /** Aggregates a folder's subtree, or only `maxDepth` levels of it. */
@@ -556,11 +556,11 @@ export class Store {
     const key = joinKey(this.rootPath, rel);
     if (options.maxDepth === undefined) {
       this.gate(Capability.METADATA);
-      const info = await this.run(options.signal, () => this.backend.getFolderInfo(key, options));
+      const info = await this.run(options.signal, key, () => this.backend.getFolderInfo(key, options));
       return { ...info, path: this.rel(info.path) };
     }
     this.gate(Capability.LIST);
-    await this.run(options.signal, async () => {
+    await this.run(options.signal, key, async () => {
       if (rel !== '' && !(await this.backend.isFolder(key, options))) {
         if (await this.backend.isFile(key, options)) {
           throw new InvalidPath(`Path is a file, not a folder: '${key}'`, { path: key, backend: this.backend.name });

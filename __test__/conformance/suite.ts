@@ -342,9 +342,29 @@ export function conformance(target: Target): void {
   it('a read with an aborted signal rejects with AbortError', async (t, s) => {
     await s.write('a.txt', 'a');
     const signal = AbortSignal.abort();
-    const err = await expectError(t, () => s.readBytes('a.txt', { signal }), AbortError);
+    const err = await expectError(t, () => s.readBytes('a.txt', { signal }), AbortError, 'a.txt');
     t.is(err.name, 'AbortError');
-    await expectError(t, () => s.read('a.txt', { signal }), AbortError);
+    t.is(err.backend, s.backend.name);
+    await expectError(t, () => s.read('a.txt', { signal }), AbortError, 'a.txt');
+  });
+
+  it('every operation refuses an aborted signal with an AbortError naming its path', async (t, s) => {
+    await s.write('ab/f.txt', 'x');
+    const signal = AbortSignal.abort();
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['ab/new.txt', () => s.write('ab/new.txt', 'x', { signal })],
+      ['ab/new.txt', () => s.writeAtomic('ab/new.txt', 'x', { signal })],
+      ['ab/new.txt', () => s.openAtomic('ab/new.txt', { signal }, () => undefined)],
+      ['ab/f.txt', () => s.readText('ab/f.txt', { signal })],
+      ['ab/f.txt', () => s.exists('ab/f.txt', { signal })],
+      ['ab/f.txt', () => s.getFileInfo('ab/f.txt', { signal })],
+      ['ab/f.txt', () => s.delete('ab/f.txt', { signal })],
+      ['ab/f.txt', () => s.copy('ab/f.txt', 'ab/g.txt', { signal })],
+      ['ab', () => s.deleteFolder('ab', { recursive: true, signal })],
+    ];
+    for (const [path, call] of calls) await expectError(t, call, AbortError, path);
+    t.true(await s.exists('ab/f.txt'));
+    t.false(await s.exists('ab/new.txt'));
   });
 
   // ---------------------------------------------------------------- writes
