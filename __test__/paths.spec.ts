@@ -6,15 +6,23 @@ import { InvalidPath, LocalBackend, MemoryBackend, NotFound, RemoteStoreError, S
 import { normalizeFolderPath } from '../src/path';
 import { tempDir } from './support/tmp';
 
-/** Path-like strings made of the characters that matter: separators, dots, NUL, letters. */
-const pathArb = fc.array(fc.constantFrom('a', 'b', '.', '..', '/', '\\', '\0', ' ', 'é', '~', 'x.txt', ''), { maxLength: 8 }).map((parts) => parts.join(''));
+/** Path-like strings made of the characters that matter: separators, dots, NUL, letters, surrogates alone and paired. */
+const pathArb = fc
+  .array(fc.constantFrom('a', 'b', '.', '..', '/', '\\', '\0', ' ', 'é', '~', 'x.txt', '', '\uD83D', '\uDE00', '\uD83D\uDE00'), { maxLength: 8 })
+  .map((parts) => parts.join(''));
 
 test('normalised paths never contain .. or empty segments (property)', (t) => {
   fc.assert(
     fc.property(pathArb, (raw) => {
       try {
         const key = normalizeFolderPath(raw);
-        return !key.split('/').some((s) => s === '..' || s === '.') && !key.includes('//') && !key.startsWith('/') && !key.includes('\0');
+        return (
+          !key.split('/').some((s) => s === '..' || s === '.') &&
+          !key.includes('//') &&
+          !key.startsWith('/') &&
+          !key.includes('\0') &&
+          Buffer.from(key, 'utf8').toString('utf8') === key
+        );
       } catch (err) {
         return err instanceof InvalidPath;
       }
@@ -23,6 +31,22 @@ test('normalised paths never contain .. or empty segments (property)', (t) => {
   );
 
   t.is(normalizeFolderPath('\\a\\\\b/./c/'), 'a/b/c');
+});
+
+test('an unpaired surrogate is refused on every backend: UTF-8 would make two such paths one file', async (t) => {
+  const { dir, remove } = await tempDir();
+  try {
+    for (const store of [new Store(new LocalBackend({ root: dir })), new Store(new MemoryBackend())]) {
+      for (const raw of ['bad\uD800name.txt', 'bad\uDC00name.txt', 'a/\uDE00\uD83D.txt']) {
+        const err = await t.throwsAsync(() => store.write(raw, 'x'), { instanceOf: InvalidPath, message: /unpaired surrogate/ });
+        t.is(err?.path, raw);
+      }
+      await store.write('ok\uD83D\uDE00.txt', 'x');
+      t.deepEqual((await store.listFiles('')[Symbol.asyncIterator]().next()).value?.path, 'ok\uD83D\uDE00.txt');
+    }
+  } finally {
+    await remove();
+  }
 });
 
 test('no generated path escapes a local store root or raises anything but our errors (property)', async (t) => {

@@ -2,16 +2,19 @@ import { InvalidPath } from './errors';
 
 /**
  * Store paths. A path is a `/`-separated key relative to the store's root:
- * backslashes become `/`, empty and `.` segments are dropped, and `..`, NUL bytes
- * or nothing left are refused. No normalised path can name anything outside the root.
+ * backslashes become `/`, empty and `.` segments are dropped, and `..`, NUL bytes,
+ * unpaired surrogates or nothing left are refused. No normalised path can name anything outside the root.
  */
 
-/** Splits a user path into its normalised segments, refusing `..` and NUL. */
+/** Splits a user path into its normalised segments, refusing `..`, NUL and unpaired surrogates. */
 export function pathSegments(raw: unknown): string[] {
   if (typeof raw !== 'string') {
     throw new InvalidPath(`Path must be a string, got ${raw === null ? 'null' : typeof raw}`, { path: String(raw) });
   }
   if (raw.includes('\0')) throw new InvalidPath(`Path contains a NUL byte: ${JSON.stringify(raw)}`, { path: raw });
+  // Not valid Unicode: UTF-8 (file names, S3 keys) turns it into U+FFFD, so two such paths
+  // would name one file.
+  if (/\p{Cs}/u.test(raw)) throw new InvalidPath(`Path contains an unpaired surrogate: ${JSON.stringify(raw)}`, { path: raw });
   const segments = raw.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) throw new InvalidPath(`Path contains a '..' segment: '${raw}'`, { path: raw });
   return segments;
