@@ -6,6 +6,8 @@ conformance({
   name: 'local',
   hierarchical: true,
   readsFilesNatively: true,
+  // PATH_MAX (4096) less what the temp root takes.
+  maxPathLength: 4000,
   terminalClose: false,
   async make() {
     const { dir, remove } = await tempDir();

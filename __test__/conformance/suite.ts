@@ -54,6 +54,8 @@ export interface Target {
   atomicCreate?: boolean;
   /** An unread `fs.ReadStream`'s file is read by the addon itself (local, s3-arrow), not the stream. */
   readsFilesNatively?: boolean;
+  /** The longest store path the backend can hold (local: the OS's PATH_MAX); unlimited when undefined. */
+  maxPathLength?: number;
 }
 
 type Body = (t: ExecutionContext, store: Store) => Promise<void>;
@@ -1020,6 +1022,23 @@ export function conformance(target: Target): void {
     await expectError(t, () => s.copy('srcdir', 'x'), InvalidPath, 'srcdir');
     t.true(await s.exists('srcdir/a.txt'));
   });
+
+  if (hier) {
+    it('a tree thousands of folders deep lists, globs, aggregates and deletes like a shallow one', async (t, s) => {
+      // Recursive walks overflowed the call stack at 2,000 levels (local) and 5,000 (memory).
+      const depth = Math.min(6000, Math.floor(((target.maxPathLength ?? Infinity) - 10) / 2));
+      const deep = `${'d/'.repeat(depth)}f.txt`;
+      await s.write(deep, 'deep');
+      await s.write('d/top.txt', 'top');
+      t.deepEqual(paths(await collect(s.listFiles('', { recursive: true }))), [deep, 'd/top.txt'].sort());
+      t.deepEqual(paths(await collect(s.listFiles('', { maxDepth: depth }))), [deep, 'd/top.txt'].sort());
+      t.deepEqual(paths(await collect(s.glob('**/f.txt'))), [deep]);
+      t.is((await s.getFolderInfo('d')).fileCount, 2);
+      t.is((await collect(s.listFolders('', { maxDepth: depth }))).length, depth);
+      await s.deleteFolder('d', { recursive: true });
+      t.deepEqual(await collect(s.listFiles('', { recursive: true })), []);
+    });
+  }
 
   if (hier) {
     it('an existing folder as destination raises InvalidPath naming it', async (t, s) => {

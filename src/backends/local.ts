@@ -8,7 +8,7 @@ import type { FileInfo, FolderEntry, WriteResult } from '../models';
 import { loadNativeBinding, mapNativeError, nativeCall, NativeObjectStore, type Binding, type NativeCancelToken } from '../native';
 import { describe } from '../retry';
 import { ancestors, baseName, joinKey } from '../path';
-import { BaseBackend } from './base';
+import { BaseBackend, type LevelEntry, walkFiles } from './base';
 
 /** Options of {@link LocalBackend}. */
 export interface LocalBackendOptions {
@@ -328,19 +328,16 @@ export class LocalBackend extends BaseBackend implements Backend {
     return this.native(key, this.fs.list(key));
   }
 
-  async *listFiles(key: string, options: BackendListOptions): AsyncGenerator<FileInfo> {
-    const walk = async function* (this: LocalBackend, folder: string, depth: number): AsyncGenerator<FileInfo> {
-      throwIfAborted(options.signal, folder);
-      const subfolders: string[] = [];
+  listFiles(key: string, options: BackendListOptions): AsyncGenerator<FileInfo> {
+    return walkFiles(key, options, async (folder) => {
+      const level: LevelEntry[] = [];
       for (const entry of await this.entries(folder)) {
         const childKey = joinKey(folder, entry.name);
-        if (entry.kind === 'file') yield this.fileInfo(childKey, entry);
-        else if (entry.kind === 'folder' && !entry.symlink) subfolders.push(childKey);
+        if (entry.kind === 'file') level.push({ file: this.fileInfo(childKey, entry) });
+        else if (entry.kind === 'folder' && !entry.symlink) level.push({ folder: childKey });
       }
-      const descend = options.recursive && (options.maxDepth === undefined || depth < options.maxDepth);
-      if (descend) for (const sub of subfolders) yield* walk.call(this, sub, depth + 1);
-    };
-    yield* walk.call(this, key, 0);
+      return level;
+    });
   }
 
   async *listFolders(key: string, options: SignalOptions = {}): AsyncGenerator<FolderEntry> {

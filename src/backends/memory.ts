@@ -198,18 +198,20 @@ export class MemoryBackend extends BaseBackend implements Backend {
     if (start?.kind !== 'folder') return;
     // Snapshot first, yield after: a consumer that writes while iterating sees a stable listing.
     const files: FileInfo[] = [];
-    const walk = (folder: FolderNode, prefix: string, depth: number) => {
-      const subfolders: Array<[string, FolderNode]> = [];
+    // Depth first with a stack of our own: recursion overflowed the call stack 5,000 folders deep.
+    const pending: Array<[folder: FolderNode, prefix: string, depth: number]> = [[start, key, 0]];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      const [folder, prefix, depth] = next;
+      const subfolders: Array<[FolderNode, string, number]> = [];
       for (const [name, child] of folder.children) {
         const childKey = joinKey(prefix, name);
         if (child.kind === 'file') files.push(this.info(childKey, child));
-        else subfolders.push([childKey, child]);
+        else subfolders.push([child, childKey, depth + 1]);
       }
       if (options.recursive && (options.maxDepth === undefined || depth < options.maxDepth)) {
-        for (const [childKey, child] of subfolders) walk(child, childKey, depth + 1);
+        for (const sub of subfolders.reverse()) pending.push(sub);
       }
-    };
-    walk(start, key, 0);
+    }
     for (const file of files) {
       throwIfAborted(options.signal, key);
       yield file;

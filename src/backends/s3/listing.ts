@@ -7,7 +7,7 @@ import type { ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import type { BackendListOptions } from '../../backend';
 import { NotFound } from '../../errors';
 import type { ChildEntry, FileInfo, FolderEntry } from '../../models';
-import { folderEntry } from '../base';
+import { folderEntry, type LevelEntry, walkFiles } from '../base';
 import type { SdkClient } from './client';
 import { listedFile } from './results';
 
@@ -34,7 +34,7 @@ export class S3Listing {
   }
 
   /** Files and subfolders directly below `key` (one delimiter listing). */
-  async *level(key: string, signal?: AbortSignal): AsyncGenerator<{ file?: FileInfo; folder?: string }> {
+  async *level(key: string, signal?: AbortSignal): AsyncGenerator<LevelEntry> {
     const prefix = key === '' ? '' : `${key}/`;
     for await (const page of this.pages(prefix, '/', signal, key)) {
       for (const o of page.Contents ?? []) {
@@ -61,17 +61,7 @@ export class S3Listing {
       }
       return;
     }
-    const walk = async function* (this: S3Listing, folder: string, depth: number): AsyncGenerator<FileInfo> {
-      const subfolders: string[] = [];
-      for await (const entry of this.level(folder, options.signal)) {
-        if (entry.file) yield entry.file;
-        else if (entry.folder) subfolders.push(entry.folder);
-      }
-      if (options.recursive && (options.maxDepth === undefined || depth < options.maxDepth)) {
-        for (const sub of subfolders) yield* walk.call(this, sub, depth + 1);
-      }
-    };
-    yield* walk.call(this, key, 0);
+    yield* walkFiles(key, options, (folder) => this.level(folder, options.signal));
   }
 
   async *listFolders(key: string, signal?: AbortSignal): AsyncGenerator<FolderEntry> {
