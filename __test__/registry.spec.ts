@@ -115,14 +115,18 @@ test('a bad option names the option and the backend, at first use', (t) => {
 test('bad config shapes and retry values are refused naming the field', (t) => {
   t.throws(() => RegistryConfig.fromObject({ backends: [] }), { instanceOf: ConfigError, message: /\$\.backends/ });
   t.throws(() => RegistryConfig.fromObject({ backends: { b: { options: {} } } }), { instanceOf: ConfigError, message: /\$\.backends\.b\.type/ });
-  t.throws(() => RegistryConfig.fromObject({ backends: { b: { type: 'memory', retry: { max_attempts: 0 } } } }), {
-    instanceOf: RangeError,
-    message: /max_attempts/,
-  });
-  t.throws(() => RegistryConfig.fromObject({ backends: { b: { type: 'memory', retry: { max_atempts: 2 } } } }), {
-    instanceOf: TypeError,
-    message: /max_atempts/,
-  });
+  for (const [retry, option] of [
+    [{ max_attempts: 0 }, /max_attempts/],
+    [{ max_atempts: 2 }, /max_atempts/],
+    ['3', /mapping/],
+  ] as const) {
+    const err = t.throws(() => RegistryConfig.fromObject({ backends: { b: { type: 'memory', retry } } }), { instanceOf: ConfigError, message: option });
+    t.is(err.configPath, '$.backends.b.retry');
+  }
+  // Built in code, a policy's bad option is a TypeError naming it, in either spelling.
+  t.throws(() => new RetryPolicy({ maxAtempts: 1 } as never), { instanceOf: TypeError, message: /'maxAtempts'/ });
+  t.is(new RetryPolicy({ max_attempts: 1 } as never).maxAttempts, 1);
+  t.throws(() => new RetryPolicy({ max_attempts: 1, maxAttempts: 2 } as never), { instanceOf: TypeError, message: /twice/ });
   t.throws(() => RegistryConfig.fromObject({ backends: { b: { type: 'memory' } }, stores: { s: { backend: 'b', root_path: '../up' } } }), {
     instanceOf: ConfigError,
     message: /root_path/,

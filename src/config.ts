@@ -199,7 +199,12 @@ export class RegistryConfig {
       const options = wrapSecrets(normalizeOptionKeys(mapping(entry.options, `${where}.options`), `${where}.options`));
       let retry: RetryPolicy | undefined;
       if (entry.retry !== undefined && entry.retry !== null) {
-        retry = RetryPolicy.from(entry.retry, `${where}.retry`);
+        try {
+          retry = RetryPolicy.from(entry.retry, `${where}.retry`);
+        } catch (err) {
+          // A bad value in a config file is a config problem, placed like every other one.
+          throw new ConfigError((err as Error).message, `${where}.retry`);
+        }
       }
       backends[name] = Object.freeze({ type, options: Object.freeze(options), ...(retry ? { retry } : {}) });
     }

@@ -28,6 +28,23 @@ const FIELDS: Record<string, keyof RetryPolicyOptions> = {
   timeout: 'timeout',
 };
 
+/** The options under their camelCase names, whichever spelling each came in; unknown names refused. */
+function retryOptions(value: object): RetryPolicyOptions {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`retry options must be a mapping, got ${describe(value)}`);
+  }
+  const options: RetryPolicyOptions = {};
+  const givenAs: Partial<Record<keyof RetryPolicyOptions, string>> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const field = FIELDS[k];
+    if (!field) throw new TypeError(`unknown retry option '${k}'. Known: max_attempts, backoff_base, backoff_max, jitter, timeout`);
+    if (givenAs[field] !== undefined) throw new TypeError(`RetryPolicy option '${k}' is given twice (also as '${givenAs[field]}')`);
+    givenAs[field] = k;
+    options[field] = v as number;
+  }
+  return options;
+}
+
 /** The longest wait a JS timer can make (2^31 - 1 ms), in seconds: backoffs and timeouts must fit. */
 const MAX_SECONDS = 2_147_483;
 /** The native data path takes the attempt count as an unsigned 32-bit number. */
@@ -40,15 +57,17 @@ export class RetryPolicy {
   readonly jitter: number;
   readonly timeout: number | undefined;
 
+  /**
+   * Options in camelCase or, as in config files, snake_case (`max_attempts`). An unknown name
+   * is a TypeError naming it: a typo must not silently fall back to the defaults.
+   */
   constructor(options: RetryPolicyOptions = {}) {
-    this.maxAttempts = checkNumber('max_attempts', options.maxAttempts ?? 3, { min: 1, max: MAX_ATTEMPTS, integer: true });
-    this.backoffBase = checkNumber('backoff_base', options.backoffBase ?? 1, { min: 0, max: MAX_SECONDS });
-    this.backoffMax = checkNumber('backoff_max', options.backoffMax ?? 60, { min: 0, max: MAX_SECONDS });
-    this.jitter = checkNumber('jitter', options.jitter ?? 1, { min: 0, max: MAX_SECONDS });
-    this.timeout =
-      options.timeout === undefined || options.timeout === null
-        ? undefined
-        : checkNumber('timeout', options.timeout, { min: 0, max: MAX_SECONDS, exclusive: true });
+    const o = retryOptions(options);
+    this.maxAttempts = checkNumber('max_attempts', o.maxAttempts ?? 3, { min: 1, max: MAX_ATTEMPTS, integer: true });
+    this.backoffBase = checkNumber('backoff_base', o.backoffBase ?? 1, { min: 0, max: MAX_SECONDS });
+    this.backoffMax = checkNumber('backoff_max', o.backoffMax ?? 60, { min: 0, max: MAX_SECONDS });
+    this.jitter = checkNumber('jitter', o.jitter ?? 1, { min: 0, max: MAX_SECONDS });
+    this.timeout = o.timeout === undefined || o.timeout === null ? undefined : checkNumber('timeout', o.timeout, { min: 0, max: MAX_SECONDS, exclusive: true });
     Object.freeze(this);
   }
 
@@ -66,16 +85,8 @@ export class RetryPolicy {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new TypeError(`${where} must be a mapping of retry options, got ${describe(value)}`);
     }
-    const options: RetryPolicyOptions = {};
-    for (const [k, v] of Object.entries(value)) {
-      const field = FIELDS[k];
-      if (!field) {
-        throw new TypeError(`${where}: unknown retry option '${k}'. Known: max_attempts, backoff_base, backoff_max, jitter, timeout`);
-      }
-      options[field] = v as number;
-    }
     try {
-      return new RetryPolicy(options);
+      return new RetryPolicy(value as RetryPolicyOptions);
     } catch (err) {
       (err as Error).message = `${where}: ${(err as Error).message}`;
       throw err;
