@@ -10,7 +10,7 @@ import test from 'ava';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { NativeObjectStore, Registry, RegistryConfig, Secret, Store } from '../../src/index';
+import { NativeObjectStore, PermissionDenied, Registry, RegistryConfig, RemoteStoreError, Secret, Store } from '../../src/index';
 import { assertNoSecret, assertNoSecretIn, captureLogs, SECRET_SENTINEL } from '../support/sentinel';
 import { createBucket, startServer, type S3Server } from '../support/s3-servers';
 
@@ -122,3 +122,38 @@ test.serial('a Secret stays masked in console output, template strings and forma
   assertNoSecretIn(t, capture.lines);
   t.is(inspect(secret), "Secret('***')");
 });
+
+let versitygw: Promise<S3Server> | undefined;
+test.after.always(async () => {
+  if (versitygw) await (await versitygw).stop();
+});
+
+for (const type of ['s3', 's3-arrow'] as const) {
+  // versitygw checks session tokens (s3s-fs and moto ignore them) and answers a bad one 400 InvalidToken.
+  test.serial(`${type}: a refused session token is PermissionDenied, and the error hides the token even from showHidden`, async (t) => {
+    versitygw ??= startServer('versitygw');
+    const s = await versitygw;
+    const bucket = await createBucket(s, 'rs-token');
+    const token = `${SECRET_SENTINEL}-token`;
+    const registry = new Registry({
+      backends: { b: { type, options: { bucket, key: s.accessKey, secret: s.secretKey, token, endpoint_url: s.endpoint, region_name: s.region, retry: { max_attempts: 1 } } } },
+      stores: { s: { backend: 'b' } },
+    });
+    try {
+      const store = registry.getStore('s');
+      // A HEAD's answer has no body to name the error code: its 400 stays a generic error.
+      for (const [work, refused] of [
+        [() => store.readBytes('x.bin'), PermissionDenied],
+        [() => store.write('x.bin', 'x', { overwrite: true }), PermissionDenied],
+        [() => store.getFileInfo('x.bin'), RemoteStoreError],
+      ] as const) {
+        const err = await t.throwsAsync(work, { instanceOf: refused });
+        assertNoSecret(t, err);
+        // The SDK keeps the raw exchange (request headers included) on its error, hidden.
+        assertNoSecretIn(t, [inspect(err, { depth: 12, showHidden: true })]);
+      }
+    } finally {
+      await registry.close();
+    }
+  });
+}

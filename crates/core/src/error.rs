@@ -210,6 +210,18 @@ fn kind_of(f: &Failure) -> Option<ErrorKind> {
         (_, "NoSuchBucket") => ErrorKind::BucketNotFound,
         (_, "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout") => ErrorKind::Unavailable,
         (_, "KeyTooLongError") => ErrorKind::InvalidInput,
+        // Refused credentials, whatever the status (AWS and versitygw answer a bad session
+        // token with 400): the SDK path's mapping names the same codes.
+        (
+            _,
+            "AccessDenied"
+            | "Forbidden"
+            | "InvalidAccessKeyId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken"
+            | "InvalidToken"
+            | "AllAccessDisabled",
+        ) => ErrorKind::PermissionDenied,
         (404, _) => ErrorKind::NotFound,
         (401 | 403, _) => ErrorKind::PermissionDenied,
         (304 | 409 | 412, _) => ErrorKind::Precondition,
@@ -365,6 +377,8 @@ mod tests {
             (failure(Some(412), Some("PreconditionFailed"), None), ErrorKind::Precondition),
             (failure(Some(409), Some("ConditionalRequestConflict"), None), ErrorKind::Precondition),
             (failure(Some(403), Some("AccessDenied"), None), ErrorKind::PermissionDenied),
+            (failure(Some(400), Some("InvalidToken"), None), ErrorKind::PermissionDenied),
+            (failure(Some(400), Some("ExpiredToken"), None), ErrorKind::PermissionDenied),
             (failure(Some(416), None, None), ErrorKind::InvalidInput),
             (failure(None, None, Some(TransportKind::Idle)), ErrorKind::Timeout),
             (failure(None, None, Some(TransportKind::Broken)), ErrorKind::Unavailable),

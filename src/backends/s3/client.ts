@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { AbortError, BackendUnavailable, type RemoteStoreError, throwIfAborted } from '../../errors';
-import { mapS3Error, type ErrorContext } from './errors';
+import { mapS3Error, withoutExchange, type ErrorContext } from './errors';
 import { createHttpHandler } from './http';
 import { deadlineError, operationSignal, raceSignals } from './operation';
 import type { S3Settings } from './options';
@@ -150,6 +150,7 @@ export class SdkClient {
       // The SDK sleeps between attempts without listening to the signal: the race ends the wait.
       return await raceSignals(answer, [abortSignal], (fired) => fired.reason);
     } catch (err) {
+      withoutExchange(err);
       const backend = this.backend;
       if (own?.aborted) throw new AbortError(`Operation aborted: '${key}'`, { path: key, backend, cause: err });
       if (operation?.aborted) throw deadlineError(key, backend, err) ?? err;

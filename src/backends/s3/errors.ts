@@ -53,10 +53,23 @@ const DENIED = ['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoe
 const UNREACHABLE_SYS = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'ENETUNREACH'];
 const UNAVAILABLE = ['TimeoutError', 'RequestTimeout', 'ServiceUnavailable', 'SlowDown', 'InternalError', 'ThrottlingException'];
 
+/**
+ * Drops the raw HTTP exchange from an SDK error before it becomes a cause: `$response.body` is
+ * the socket's response, and through it the request, whose headers hold the session token and
+ * the signature (`util.inspect(err, { showHidden: true })` showed them). The SDK pins
+ * `$response` to the error (neither writable nor configurable), so its body is cleared in
+ * place; the SDK has read the error out of it by then. Status, reason and headers stay.
+ */
+export function withoutExchange<E>(err: E): E {
+  const r = (err as { $response?: { body?: unknown } } | undefined)?.$response;
+  if (r !== null && typeof r === 'object' && r.body !== undefined && !Object.isFrozen(r)) r.body = undefined;
+  return err;
+}
+
 /** SDK error → our error classes. The SDK error is kept as `cause`. */
 export function mapS3Error(err: unknown, key: string, ctx: ErrorContext, what = 'S3 operation'): RemoteStoreError {
   if (err instanceof RemoteStoreError) return err;
-  const details = { path: key, backend: ctx.backend, cause: err };
+  const details = { path: key, backend: ctx.backend, cause: withoutExchange(err) };
   if (isAbortError(err)) return new AbortError(`Operation aborted: '${key}'`, details);
   const e = (err ?? {}) as ErrorShape;
   const code = e.name ?? e.Code ?? '';
