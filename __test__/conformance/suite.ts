@@ -54,6 +54,11 @@ export interface Target {
   atomicCreate?: boolean;
   /** An unread `fs.ReadStream`'s file is read by the addon itself (local, s3-arrow), not the stream. */
   readsFilesNatively?: boolean;
+  /**
+   * False when the S3 server ignores `EncodingType=url` in listings (s3s-fs 0.14), so a key
+   * with a character XML cannot carry (`\r`) lists changed. Default true.
+   */
+  listsEncodedKeys?: boolean;
   /** The longest store path the backend can hold (local: the OS's PATH_MAX); unlimited when undefined. */
   maxPathLength?: number;
 }
@@ -1060,6 +1065,18 @@ export function conformance(target: Target): void {
       t.is(await s.readText('src.txt'), 's');
     });
   }
+
+  it('keys with characters that XML or URLs change list, read and delete as written', async (t, s) => {
+    const keys = ['k/sp ace.txt', 'k/plus+.txt', 'k/pct%41.txt', 'k/é€😀.txt', 'k/amp&lt;.txt', 'k/tab\t.txt', 'k/q?#.txt', 'k/cr\r.txt'];
+    const written = target.listsEncodedKeys === false ? keys.slice(0, -1) : keys;
+    for (const key of written) await s.write(key, key);
+    const listed = paths(await collect(s.listFiles('k', { recursive: true })));
+    t.deepEqual(listed, [...written].sort());
+    for (const key of listed) t.is(await s.readText(key), key);
+    t.deepEqual(names(await collect(s.glob('k/*'))), written.map((k) => k.slice(2)).sort());
+    await s.deleteFolder('k', { recursive: true });
+    for (const key of written) t.false(await s.exists(key), JSON.stringify(key));
+  });
 
   it('moving or copying a file onto itself changes nothing', async (t, s) => {
     await s.write('self.txt', 'same');

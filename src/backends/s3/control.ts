@@ -12,7 +12,7 @@ import { notAFile, notAFolder, underFile } from '../base';
 import type { SdkClient } from './client';
 import { isServerError } from './errors';
 import { withoutRetries } from './operation';
-import type { S3Listing } from './listing';
+import { listObjects, type S3Listing } from './listing';
 import type { S3Settings } from './options';
 import { fileInfoFromHead } from './results';
 
@@ -63,7 +63,7 @@ export class ControlPath {
   async hasChildren(key: string, signal?: AbortSignal): Promise<boolean> {
     const prefix = key === '' ? '' : `${key}/`;
     try {
-      const out = await this.#sdk.send('ListObjectsV2', { Bucket: this.#bucket, Prefix: prefix, MaxKeys: 1 }, key, signal);
+      const out = await listObjects(this.#sdk, { Bucket: this.#bucket, Prefix: prefix, MaxKeys: 1 }, key, signal);
       return (out.KeyCount ?? (out.Contents?.length ?? 0) + (out.CommonPrefixes?.length ?? 0)) > 0;
     } catch (err) {
       if (err instanceof NotFound) return false; // missing bucket reads as an absent path
@@ -74,7 +74,7 @@ export class ControlPath {
   /** True when `key` itself is listed as an object (fallback when HEAD/GET fail with 5xx); fails closed. */
   async keyListed(key: string, signal?: AbortSignal): Promise<boolean> {
     try {
-      const out = await this.#sdk.send('ListObjectsV2', { Bucket: this.#bucket, Prefix: key, MaxKeys: 1 }, key, signal);
+      const out = await listObjects(this.#sdk, { Bucket: this.#bucket, Prefix: key, MaxKeys: 1 }, key, signal);
       return out.Contents?.[0]?.Key === key;
     } catch (err) {
       if (err instanceof AbortError) throw err;

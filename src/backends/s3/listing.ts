@@ -3,13 +3,45 @@
  * the flat recursive stream and the depth-bounded walk. Folders are key prefixes; a missing
  * bucket lists as empty.
  */
-import type { ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import type { BackendListOptions } from '../../backend';
 import { NotFound } from '../../errors';
 import type { ChildEntry, FileInfo, FolderEntry } from '../../models';
 import { folderEntry, type LevelEntry, walkFiles } from '../base';
 import type { SdkClient } from './client';
 import { listedFile } from './results';
+
+/**
+ * One ListObjectsV2 request, its keys asked URL-encoded and decoded here: XML cannot carry
+ * every character a key may hold (a `\r` comes back as `\n`, so a key listed could be
+ * neither read nor deleted). A server that ignores the encoding answers without
+ * `EncodingType`; one that echoes it without encoding (s3s-fs 0.14) shows a character no
+ * encoder leaves raw (a space, a tab, a non-ASCII letter). Either way its keys are taken as
+ * they are.
+ */
+export async function listObjects(
+  sdk: SdkClient,
+  input: Omit<ListObjectsV2CommandInput, 'EncodingType'>,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<ListObjectsV2CommandOutput> {
+  const out = await sdk.send('ListObjectsV2', { ...input, EncodingType: 'url' }, key, signal);
+  const keys = [...(out.Contents ?? []).map((o) => o.Key), ...(out.CommonPrefixes ?? []).map((p) => p.Prefix)];
+  if (out.EncodingType !== 'url' || !keys.every((k) => k === undefined || URL_ENCODED.test(k))) return out;
+  // AWS encodes a space as '+' (and a '+' as %2B).
+  const decode = (s: string | undefined) => (s === undefined ? s : decodeURIComponent(s.replace(/\+/g, ' ')));
+  return {
+    ...out,
+    Prefix: decode(out.Prefix),
+    Delimiter: decode(out.Delimiter),
+    StartAfter: decode(out.StartAfter),
+    Contents: out.Contents?.map((o) => ({ ...o, Key: decode(o.Key) })),
+    CommonPrefixes: out.CommonPrefixes?.map((p) => ({ ...p, Prefix: decode(p.Prefix) })),
+  };
+}
+
+/** What a URL encoder may leave: RFC 3986's unreserved and reserved characters, and %XX. */
+const URL_ENCODED = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})*$/;
 
 export class S3Listing {
   constructor(
@@ -23,7 +55,7 @@ export class S3Listing {
     do {
       let out: ListObjectsV2CommandOutput;
       try {
-        out = await this.sdk.send('ListObjectsV2', { Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }, key, signal);
+        out = await listObjects(this.sdk, { Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }, key, signal);
       } catch (err) {
         if (err instanceof NotFound) return;
         throw err;
