@@ -14,6 +14,7 @@ import * as A from 'apache-arrow';
 import {
   AbortError,
   AlreadyExists,
+  BackendUnavailable,
   InvalidPath,
   LocalBackend,
   NativeObjectStore,
@@ -252,4 +253,25 @@ test('without the native addon the local backend fails with BackendUnavailable, 
   t.is(result.backend, 'local');
   t.regex(result.message, /local backend needs the native addon.*no prebuilt binary for this platform/);
   t.deepEqual(await readdir(dir), []);
+});
+
+test('a root that is a file fails every call with BackendUnavailable naming it, reads included', async (t) => {
+  const { dir, remove } = await tempDir('rs-rootfile-');
+  t.teardown(remove);
+  const file = path.join(dir, 'afile');
+  await writeFile(file, 'x');
+  for (const root of [file, path.join(file, 'below')]) {
+    const store = new Store(new LocalBackend({ root }));
+    const calls: Array<() => Promise<unknown>> = [
+      () => store.write('k.txt', 'y'),
+      () => store.exists('k.txt'),
+      () => store.readBytes('k.txt'),
+      async () => store.listFiles('')[Symbol.asyncIterator]().next(),
+    ];
+    for (const call of calls) {
+      const err = await t.throwsAsync(call, { instanceOf: BackendUnavailable });
+      t.regex(err!.message, /afile/);
+    }
+  }
+  t.is(await readFile(file, 'utf8'), 'x');
 });

@@ -54,6 +54,8 @@ export function checkCount(what: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`${what} must be a whole number, got ${describe(value)}`);
   }
-  if (value < 0 || !Number.isSafeInteger(value)) throw new RangeError(`${what} must be >= 0, got ${value}`);
+  if (value < 0 || !Number.isSafeInteger(value)) {
+    throw new RangeError(`${what} must be from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1), got ${value}`);
+  }
   return value;
 }

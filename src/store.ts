@@ -7,6 +7,7 @@ import { CapabilityNotSupported, InvalidPath, NotFound, RemoteStoreError, throwI
 import { compileGlob } from './glob';
 import type { ChildEntry, FileInfo, FolderEntry, FolderInfo, WriteResult } from './models';
 import { checkOptions } from './options';
+import { describe } from './retry';
 import { joinKey, normalizeFolderPath, normalizePath, relativeTo } from './path';
 import { validateWriteAttributes, WRITE_ATTRIBUTE_NAMES, type WriteAttributes } from './write-attributes';
 
@@ -495,6 +496,11 @@ export class Store {
     checkOptions('glob', options, {});
     this.backend.checkOpen();
     this.gate(Capability.GLOB);
+    if (typeof pattern !== 'string' || pattern === '') throw new TypeError(`glob: pattern must be a non-empty string, got ${describe(pattern)}`);
+    // Keys never hold a '..' segment: such a pattern would reach above the root (as a path would).
+    if (pattern.split('/').includes('..')) {
+      throw new InvalidPath(`Glob pattern contains a '..' segment: '${pattern}'`, { path: pattern, backend: this.backend.name });
+    }
     compileGlob(pattern);
     // The root is literal text: its wildcard characters are escaped, and anything the backend
     // returns outside the root (it cannot match, but listings may start higher) is dropped.

@@ -982,6 +982,16 @@ export function conformance(target: Target): void {
     await expectError(t, () => s.glob('a/**error'), RangeError);
   });
 
+  it("an empty glob is a TypeError naming glob, and one with a '..' segment InvalidPath, on every backend", async (t, s) => {
+    await s.write('g/f.txt', 'f');
+    const empty = await expectError(t, () => s.glob(''), TypeError);
+    t.regex(empty.message, /^glob: pattern/);
+    await expectError(t, () => s.glob('../*'), InvalidPath, '../*');
+    await expectError(t, () => s.child('g').glob('../g/*'), InvalidPath, '../g/*');
+    const range = await expectError(t, () => s.readRange('g/f.txt', { offset: 0, length: 2 ** 60 }), RangeError);
+    t.regex(range.message, /'length' must be from 0 to 9007199254740991/);
+  });
+
   // ---------------------------------------------------------------- move / copy
   it('move moves the content', async (t, s) => {
     await s.write('mv/src.txt', 'payload');

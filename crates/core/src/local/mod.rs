@@ -124,9 +124,19 @@ impl LocalRoot {
     fn open_root(&self) -> Result<Option<Dir>> {
         match Dir::open_ambient_dir(&self.root, ambient_authority()) {
             Ok(d) => Ok(Some(d)),
+            // A file where the root should be: no store can work there, and reads must not
+            // pass for an empty store.
+            Err(_) if std::fs::metadata(&self.root).is_ok_and(|m| !m.is_dir()) => Err(self.unusable("is not a folder")),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+                Err(self.unusable("cannot exist: a file is in the way"))
+            }
             Err(e) if is_missing(&e) => Ok(None),
             Err(e) => Err(io_error("", e)),
         }
+    }
+
+    fn unusable(&self, why: &str) -> Error {
+        Error::new(ErrorKind::Unavailable, "", format!("the local root '{}' {why}", self.root.display()))
     }
 
     /// The root's handle, creating the root when missing.
@@ -135,6 +145,10 @@ impl LocalRoot {
             return Ok(d);
         }
         let root_error = |e: io::Error| {
+            // A file on the way to the root.
+            if matches!(e.kind(), io::ErrorKind::AlreadyExists | io::ErrorKind::NotADirectory) {
+                return self.unusable("cannot exist: a file is in the way");
+            }
             let mut err = io_error("", e);
             err.message = format!("cannot create the local root '{}': {}", self.root.display(), err.message);
             err

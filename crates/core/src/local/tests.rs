@@ -124,6 +124,25 @@ fn only_regular_files_open_as_sources() {
 }
 
 #[test]
+fn a_root_that_is_a_file_fails_every_call_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    for root in [file.clone(), file.join("below")] {
+        let root = LocalRoot::new(&root);
+        let err = root.create_temp("k.txt").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unavailable, "{err:?}");
+        assert!(err.message.contains("afile"), "{}", err.message);
+    }
+    // Reads too: a file where the root should be is no empty store.
+    for root in [file.clone(), file.join("below")] {
+        let root = LocalRoot::new(&root);
+        assert_eq!(root.stat("k.txt").unwrap_err().kind, ErrorKind::Unavailable);
+        assert_eq!(root.list("").unwrap_err().kind, ErrorKind::Unavailable);
+    }
+}
+
+#[test]
 fn symlinks_out_of_the_root_are_refused_everywhere() {
     let (_d, root, outside) = setup();
     symlink(&outside, root.path().join("link")).unwrap();
