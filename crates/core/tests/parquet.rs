@@ -249,6 +249,33 @@ async fn bad_arguments_and_bad_files_are_typed_errors_naming_the_culprit() {
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
 
+/// A valid footer over damaged pages: the file's content is at fault, not the caller or the
+/// store, so the error is `InvalidData` (JS `InvalidFormat`) and names the file.
+#[tokio::test]
+async fn corrupt_pages_under_a_valid_footer_are_invalid_data_naming_the_file() {
+    let store = Store::memory();
+    let mut file = wide_file();
+    for b in &mut file[4..200] {
+        *b ^= 0xff;
+    }
+    put(&store, "corrupt.parquet", file).await;
+    let t = CancellationToken::new();
+    for filter in [None, Some(Filter { any_of: vec![vec![ge("c0", 0)]] })] {
+        let opts = ScanOptions { filter, ..Default::default() };
+        let scan = ParquetScan::open(source(&store, "corrupt.parquet"), opts, &t).await.unwrap();
+        let e = loop {
+            match scan.next(&t).await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("a corrupt page decoded"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(e.kind, ErrorKind::InvalidData, "{e:?}");
+        assert!(e.message.contains("corrupt.parquet"), "{}", e.message);
+        assert_eq!(e.path, "corrupt.parquet");
+    }
+}
+
 #[tokio::test]
 async fn the_summary_reports_row_groups_columns_and_statistics() {
     let store = Store::memory();
