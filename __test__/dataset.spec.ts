@@ -214,6 +214,17 @@ for (const kind of KINDS) {
     t.deepEqual(await files(store, 'f'), []);
   });
 
+  test(`${kind} › a table without rows writes no file, as pyarrow's write_to_dataset, and its schema is still checked`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const empty = sales(20).slice(0, 0);
+    t.deepEqual(await writeDataset(store, 'z', empty, { partitionBy: ['year'] }), []);
+    t.deepEqual(await writeDataset(store, 'z', empty), []);
+    t.deepEqual(await writeDataset(store, 'z', new A.Table(empty.schema), { partitionBy: ['year', 'region'] }), []);
+    t.deepEqual(await files(store, 'z'), []);
+    const unknown = await t.throwsAsync(writeDataset(store, 'z', new A.Table(empty.schema), { partitionBy: ['nope'] }), { instanceOf: TypeError });
+    t.regex(unknown.message, /'nope'/);
+  });
+
   test(`${kind} › maxRowsPerFile rolls files over; brotli with a level reads back`, async (t) => {
     const { store } = await storeOf(t, kind);
     const results = await writeDataset(store, 'm', sales(100), { partitionBy: ['year'], maxRowsPerFile: 10, compression: 'brotli', compressionLevel: 9 });

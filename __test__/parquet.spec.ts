@@ -120,6 +120,26 @@ for (const kind of KINDS) {
     t.deepEqual(meta.schema.fields.map((f) => String(f.type)), ['Int32', 'Int32', 'Utf8', 'Float64']);
   });
 
+  test(`${kind} › zero-row tables, with or without batches, write empty files pyarrow reads with the same schema`, async (t) => {
+    const { store, dir } = await storeOf(t, kind);
+    const all = allTypesTable();
+    const inputs: Array<[string, A.Table]> = [
+      ['slice', all.slice(0, 0)],
+      ['no batches', new A.Table(all.schema)],
+      ['empty arrays', A.tableFromArrays({ id: new Int32Array(0), f: new Float64Array(0) })],
+    ];
+    for (const [name, table] of inputs) {
+      const file = `${name.replace(' ', '-')}.parquet`;
+      await writeParquet(store, file, table);
+      const back = await readParquet(store, file);
+      t.is(back.numRows, 0, name);
+      t.deepEqual(dumpTable(back), dumpTable(table), name);
+      const local = path.join(dir, file);
+      if (kind === 'memory') await writeFile(local, await store.readBytes(file));
+      t.deepEqual(withoutNaming(pyarrowDump(local)), withoutNaming(asPyarrowStores(dumpTable(table))), name);
+    }
+  });
+
   test(`${kind} › scanParquet yields bounded batches and can stop early`, async (t) => {
     const { store } = await storeOf(t, kind);
     await writeParquet(store, 's.parquet', sample(1000), { rowGroupSize: 250 });
