@@ -21,6 +21,8 @@ import {
   scanParquet,
   Store,
   writeParquet,
+  type FilterOp,
+  type FilterValue,
 } from '../src/index';
 import { allTypesTable, asPyarrowStores, dumpTable, PYARROW_PYTHON, pyarrowDump, pyarrowMeta, pyarrowRewrite, pyarrowWriteMeta, withoutNaming } from './support/arrow-types';
 import { tempDir } from './support/tmp';
@@ -118,6 +120,34 @@ for (const kind of KINDS) {
     t.is(meta.rowGroups[3]!.columns[0]!.min, '300');
     t.is(meta.rowGroups[3]!.columns[0]!.max, '399');
     t.deepEqual(meta.schema.fields.map((f) => String(f.type)), ['Int32', 'Int32', 'Utf8', 'Float64']);
+  });
+
+  test(`${kind} › float filters compare as pyarrow.compute does: NaN matches only != and not in, -0 equals 0`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const values = [1.5, NaN, -0, 0, Infinity, 2.5];
+    const table = new A.Table({ x: A.makeVector(Float64Array.from(values)), y: A.makeVector(Float32Array.from(values)) });
+    // Row groups [1.5, NaN], [-0, 0], [Infinity, 2.5]: the first one's statistics say 1.5..1.5.
+    await writeParquet(store, 'f.parquet', table, { rowGroupSize: 2 });
+    const cases: Array<[FilterOp, FilterValue | FilterValue[], number[]]> = [
+      ['>', 1, [1.5, Infinity, 2.5]],
+      ['>=', 0, [1.5, -0, 0, Infinity, 2.5]],
+      ['=', 0, [-0, 0]],
+      ['<', 0, []],
+      ['<=', -0, [-0, 0]],
+      ['!=', 1.5, [NaN, -0, 0, Infinity, 2.5]],
+      ['=', NaN, []],
+      ['!=', NaN, [1.5, NaN, -0, 0, Infinity, 2.5]],
+      ['in', [NaN], [NaN]],
+      ['in', [-0], [-0]],
+      ['not in', [0, 2.5], [1.5, NaN, -0, Infinity]],
+    ];
+    for (const name of ['x', 'y']) {
+      for (const [op, value, want] of cases) {
+        const got = column(await readParquet(store, 'f.parquet', { columns: [name], filter: [[name, op, value]] }), name);
+        const same = got.length === want.length && got.every((v, i) => Object.is(v, want[i]));
+        t.true(same, `${name} ${op} ${String(value)}: got [${got.map((v) => (Object.is(v, -0) ? '-0' : String(v)))}]`);
+      }
+    }
   });
 
   test(`${kind} › zero-row tables, with or without batches, write empty files pyarrow reads with the same schema`, async (t) => {
