@@ -170,6 +170,17 @@ for (const kind of KINDS) {
     }
   });
 
+  test(`${kind} › a file with a valid footer over damaged pages is InvalidFormat naming it`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    await writeParquet(store, 'ok.parquet', sample(1000), { compression: 'none' });
+    const bytes = Buffer.from(await store.readBytes('ok.parquet'));
+    for (let i = 4; i < 200; i++) bytes[i]! ^= 0xff;
+    await store.write('corrupt.parquet', bytes);
+    const err = await t.throwsAsync(readParquet(store, 'corrupt.parquet'), { instanceOf: InvalidFormat });
+    t.is(err.path, 'corrupt.parquet');
+    t.regex(err.message, /corrupt\.parquet/);
+  });
+
   test(`${kind} › scanParquet yields bounded batches and can stop early`, async (t) => {
     const { store } = await storeOf(t, kind);
     await writeParquet(store, 's.parquet', sample(1000), { rowGroupSize: 250 });
