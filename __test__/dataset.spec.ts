@@ -23,6 +23,7 @@ import {
   writeDataset,
   writeParquet,
   type DatasetProgress,
+  type ParquetFilter,
 } from '../src/index';
 import { dumpTable, PYARROW_PYTHON, type Dumped } from './support/arrow-types';
 import { tempDir } from './support/tmp';
@@ -212,6 +213,30 @@ for (const kind of KINDS) {
     const aborted = await t.throwsAsync(writeDataset(store, 'f', slow(), { partitionBy: ['year'], signal: ac.signal }));
     t.is(aborted?.name, 'AbortError');
     t.deepEqual(await files(store, 'f'), []);
+  });
+
+  test(`${kind} › a table without rows writes no file, as pyarrow's write_to_dataset, and its schema is still checked`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const empty = sales(20).slice(0, 0);
+    t.deepEqual(await writeDataset(store, 'z', empty, { partitionBy: ['year'] }), []);
+    t.deepEqual(await writeDataset(store, 'z', empty), []);
+    t.deepEqual(await writeDataset(store, 'z', new A.Table(empty.schema), { partitionBy: ['year', 'region'] }), []);
+    t.deepEqual(await files(store, 'z'), []);
+    const unknown = await t.throwsAsync(writeDataset(store, 'z', new A.Table(empty.schema), { partitionBy: ['nope'] }), { instanceOf: TypeError });
+    t.regex(unknown.message, /'nope'/);
+  });
+
+  test(`${kind} › row filters on float columns compare as pyarrow.compute does`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const x = [1.5, NaN, -0, 0, Infinity];
+    await writeDataset(store, 'fl', new A.Table({ x: A.makeVector(Float64Array.from(x)), p: A.vectorFromArray(x.map((_, i) => i % 2), new A.Int32()) }), { partitionBy: ['p'] });
+    const read = async (filter: ParquetFilter) =>
+      column(await readDataset(store, 'fl', { filter }), 'x').map((v) => (Object.is(v, -0) ? '-0' : String(v))).sort();
+    t.deepEqual(await read([['x', '>', 1]]), ['1.5', 'Infinity']);
+    t.deepEqual(await read([['x', '>=', 0]]), ['-0', '0', '1.5', 'Infinity']);
+    t.deepEqual(await read([['x', '<', 0]]), []);
+    t.deepEqual(await read([['x', '!=', 1.5]]), ['-0', '0', 'Infinity', 'NaN']);
+    t.deepEqual(await read([['x', '=', 0], ['p', '=', 0]]), ['-0'], 'row and partition terms together');
   });
 
   test(`${kind} › maxRowsPerFile rolls files over; brotli with a level reads back`, async (t) => {

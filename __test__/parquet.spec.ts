@@ -21,6 +21,8 @@ import {
   scanParquet,
   Store,
   writeParquet,
+  type FilterOp,
+  type FilterValue,
 } from '../src/index';
 import { allTypesTable, asPyarrowStores, dumpTable, PYARROW_PYTHON, pyarrowDump, pyarrowMeta, pyarrowRewrite, pyarrowWriteMeta, withoutNaming } from './support/arrow-types';
 import { tempDir } from './support/tmp';
@@ -118,6 +120,65 @@ for (const kind of KINDS) {
     t.is(meta.rowGroups[3]!.columns[0]!.min, '300');
     t.is(meta.rowGroups[3]!.columns[0]!.max, '399');
     t.deepEqual(meta.schema.fields.map((f) => String(f.type)), ['Int32', 'Int32', 'Utf8', 'Float64']);
+  });
+
+  test(`${kind} › float filters compare as pyarrow.compute does: NaN matches only != and not in, -0 equals 0`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const values = [1.5, NaN, -0, 0, Infinity, 2.5];
+    const table = new A.Table({ x: A.makeVector(Float64Array.from(values)), y: A.makeVector(Float32Array.from(values)) });
+    // Row groups [1.5, NaN], [-0, 0], [Infinity, 2.5]: the first one's statistics say 1.5..1.5.
+    await writeParquet(store, 'f.parquet', table, { rowGroupSize: 2 });
+    const cases: Array<[FilterOp, FilterValue | FilterValue[], number[]]> = [
+      ['>', 1, [1.5, Infinity, 2.5]],
+      ['>=', 0, [1.5, -0, 0, Infinity, 2.5]],
+      ['=', 0, [-0, 0]],
+      ['<', 0, []],
+      ['<=', -0, [-0, 0]],
+      ['!=', 1.5, [NaN, -0, 0, Infinity, 2.5]],
+      ['=', NaN, []],
+      ['!=', NaN, [1.5, NaN, -0, 0, Infinity, 2.5]],
+      ['in', [NaN], [NaN]],
+      ['in', [-0], [-0]],
+      ['not in', [0, 2.5], [1.5, NaN, -0, Infinity]],
+    ];
+    for (const name of ['x', 'y']) {
+      for (const [op, value, want] of cases) {
+        const got = column(await readParquet(store, 'f.parquet', { columns: [name], filter: [[name, op, value]] }), name);
+        const same = got.length === want.length && got.every((v, i) => Object.is(v, want[i]));
+        t.true(same, `${name} ${op} ${String(value)}: got [${got.map((v) => (Object.is(v, -0) ? '-0' : String(v)))}]`);
+      }
+    }
+  });
+
+  test(`${kind} › zero-row tables, with or without batches, write empty files pyarrow reads with the same schema`, async (t) => {
+    const { store, dir } = await storeOf(t, kind);
+    const all = allTypesTable();
+    const inputs: Array<[string, A.Table]> = [
+      ['slice', all.slice(0, 0)],
+      ['no batches', new A.Table(all.schema)],
+      ['empty arrays', A.tableFromArrays({ id: new Int32Array(0), f: new Float64Array(0) })],
+    ];
+    for (const [name, table] of inputs) {
+      const file = `${name.replace(' ', '-')}.parquet`;
+      await writeParquet(store, file, table);
+      const back = await readParquet(store, file);
+      t.is(back.numRows, 0, name);
+      t.deepEqual(dumpTable(back), dumpTable(table), name);
+      const local = path.join(dir, file);
+      if (kind === 'memory') await writeFile(local, await store.readBytes(file));
+      t.deepEqual(withoutNaming(pyarrowDump(local)), withoutNaming(asPyarrowStores(dumpTable(table))), name);
+    }
+  });
+
+  test(`${kind} › a file with a valid footer over damaged pages is InvalidFormat naming it`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    await writeParquet(store, 'ok.parquet', sample(1000), { compression: 'none' });
+    const bytes = Buffer.from(await store.readBytes('ok.parquet'));
+    for (let i = 4; i < 200; i++) bytes[i]! ^= 0xff;
+    await store.write('corrupt.parquet', bytes);
+    const err = await t.throwsAsync(readParquet(store, 'corrupt.parquet'), { instanceOf: InvalidFormat });
+    t.is(err.path, 'corrupt.parquet');
+    t.regex(err.message, /corrupt\.parquet/);
   });
 
   test(`${kind} › scanParquet yields bounded batches and can stop early`, async (t) => {

@@ -140,6 +140,9 @@ function hex(bytes: Uint8Array): string {
 
 /** One Data's rows as the Python dump prints them (storage integers for temporal types). */
 function dumpData(d: A.Data): unknown[] {
+  // apache-arrow's placeholder for a Table without batches has a dictionary column with no
+  // dictionary Data: nothing to dump either way.
+  if (d.length === 0) return [];
   const t = d.type;
   const n = d.length;
   const vec = A.makeVector(d);

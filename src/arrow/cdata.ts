@@ -369,3 +369,14 @@ export function importNodeOf(a: ArrowModule, data: Arrow.Data, field: Arrow.Fiel
 export function importBatchOf(a: ArrowModule, batch: Arrow.RecordBatch, schema: Arrow.Schema = batch.schema): ImportNode {
   return importNodeOf(a, batch.data, new a.Field('', new a.Struct(schema.fields), false), schema.metadata);
 }
+
+/**
+ * A batch of no rows of `schema`, to hand a schema over when no batch came. apache-arrow's
+ * `new RecordBatch(schema)` has no data to read (`children` of undefined); its builders make a
+ * valid empty column of every type, nested and dictionary ones included.
+ */
+export function emptyBatchOf(a: ArrowModule, schema: Arrow.Schema): Arrow.RecordBatch {
+  const children = schema.fields.map((f) => a.vectorFromArray([], f.type).data[0]!);
+  const data = make(a, { type: new a.Struct(schema.fields), length: 0, nullCount: 0, children });
+  return new a.RecordBatch(schema, data as Arrow.Data<Arrow.Struct>);
+}

@@ -42,7 +42,7 @@ import { checkOptions } from '../options';
 import { joinKey, normalizeFolderPath, parentKey, relativeTo } from '../path';
 import { describe } from '../retry';
 import type { Store } from '../store';
-import { importBatchOf } from './cdata';
+import { emptyBatchOf, importBatchOf } from './cdata';
 import { hostTypes, type ArrowModule, type ArrowSource } from './load';
 import {
   collect,
@@ -408,7 +408,7 @@ export async function writeDataset(
       rows += batch.numRows;
       await route(await encode(() => writer.write(importBatchOf(a, batch, schema))));
     }
-    await route(await encode(() => writer.finish(wrote || !schema ? null : importBatchOf(a, new a.RecordBatch(schema)))));
+    await route(await encode(() => writer.finish(wrote || !schema ? null : importBatchOf(a, emptyBatchOf(a, schema)))));
     throwIfAborted(signal, folder);
   } catch (err) {
     for (const s of sinks.values()) s.fail(err);

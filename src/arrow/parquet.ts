@@ -35,7 +35,7 @@ import { InvalidPath, NotFound } from '../errors';
 import { checkCount, checkOptions } from '../options';
 import { describe } from '../retry';
 import type { Store } from '../store';
-import { batchOf, dictionaryRegions, importBatchOf, schemaOf } from './cdata';
+import { batchOf, dictionaryRegions, emptyBatchOf, importBatchOf, schemaOf } from './cdata';
 import { hostTypes, type ArrowModule, type ArrowSource } from './load';
 
 export type FilterValue = number | bigint | string | boolean | Date | Uint8Array;
@@ -512,7 +512,7 @@ export async function writeParquet(
       throw (failure ??= err);
     }
     if (!wrote && !schema) throw (failure = new TypeError('writeParquet: no batches to write and no schema to write an empty file with'));
-    yield await encode(() => encoder.finish(wrote ? null : importBatchOf(a, new a.RecordBatch(schema!))));
+    yield await encode(() => encoder.finish(wrote ? null : importBatchOf(a, emptyBatchOf(a, schema!))));
   }
   const { compression: _c, compressionLevel: _l, rowGroupSize: _r, ...writeOptions } = options;
   try {

@@ -75,7 +75,8 @@ fn filter_value(path: &str, column: &str, v: FilterValue) -> core::Result<pq::Va
     Ok(if let Some(b) = v.bool {
         pq::Value::Bool(b)
     } else if let Some(n) = v.num {
-        if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+        // -0 stays a float: `in [-0]` is a different set from `in [0]` on a float column.
+        if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 && !(n == 0.0 && n.is_sign_negative()) {
             pq::Value::Int(n as i64)
         } else {
             pq::Value::Float(n)

@@ -305,6 +305,24 @@ mod tests {
         assert_eq!(rows[0].column(0).as_primitive::<Int64Type>().values(), &[0, 3]);
     }
 
+    /// pyarrow's `write_to_dataset` of a table without rows writes no file (not even the
+    /// folder), partitioned or not; so does this writer, but it still checks the schema.
+    #[test]
+    fn no_rows_write_no_file_but_the_schema_is_still_checked() {
+        for partition_by in [vec![], vec!["p".to_string()]] {
+            let mut w = DatasetWriter::new(WriterOptions { partition_by, ..Default::default() }).unwrap();
+            let mut chunks = w.write(&batch().slice(0, 0)).unwrap();
+            chunks.extend(w.finish(None).unwrap());
+            assert!(chunks.is_empty(), "{:?}", chunks.iter().map(|c| &c.path).collect::<Vec<_>>());
+        }
+        let mut w = DatasetWriter::new(WriterOptions { partition_by: vec!["p".into()], ..Default::default() }).unwrap();
+        assert!(w.finish(Some(batch().schema())).unwrap().is_empty());
+        assert_eq!(w.file_schema().map(|s| s.fields().len()), Some(1));
+        let mut w =
+            DatasetWriter::new(WriterOptions { partition_by: vec!["nope".into()], ..Default::default() }).unwrap();
+        assert!(w.finish(Some(batch().schema())).unwrap_err().message.contains("'nope'"));
+    }
+
     #[test]
     fn unknown_or_all_partition_columns_are_refused() {
         let mut w =

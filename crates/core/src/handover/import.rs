@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow_array::{RecordBatch, StructArray};
 use arrow_buffer::alloc::Allocation;
-use arrow_buffer::Buffer;
+use arrow_buffer::{Buffer, MutableBuffer};
 use arrow_data::{layout, ArrayData};
 use arrow_schema::ffi::{FFI_ArrowSchema, Flags};
 use arrow_schema::{DataType, Field, FieldRef, Schema};
@@ -83,6 +83,13 @@ fn buffer(b: Option<ForeignBuffer>) -> Option<Buffer> {
     Some(unsafe { Buffer::from_custom_allocation(ptr, b.len, b.owner) })
 }
 
+/// A buffer of no bytes that passes Arrow's alignment check for every type. An empty `Vec<u8>`
+/// points at address 1, which Arrow refuses for any type wider than a byte; the host's own
+/// empty views (which may sit at any byte offset) are never used.
+fn empty() -> Buffer {
+    Buffer::from(MutableBuffer::new(0))
+}
+
 /// Offsets buffers of empty arrays may come empty; Arrow wants the single leading zero.
 fn empty_offsets(t: &DataType) -> Option<Buffer> {
     use DataType::*;
@@ -102,10 +109,8 @@ fn array_data(node: ForeignNode, t: &DataType) -> Result<ArrayData> {
     for (i, b) in bufs.take(l.buffers.len()).enumerate() {
         let b = match buffer(b) {
             Some(b) => b,
-            None if i == 0 && node.length == 0 => {
-                empty_offsets(t).unwrap_or_else(|| Buffer::from_vec(Vec::<u8>::new()))
-            }
-            None => Buffer::from_vec(Vec::<u8>::new()),
+            None if i == 0 && node.length == 0 => empty_offsets(t).unwrap_or_else(empty),
+            None => empty(),
         };
         values.push(b);
     }
@@ -201,6 +206,46 @@ mod tests {
         let theirs = back.column(1).to_data().buffers()[0].as_ptr();
         let ours = batch.column(1).to_data().buffers()[0].as_ptr();
         assert_eq!(theirs, ours, "values are read in place");
+    }
+
+    /// A host's empty table: no rows, its empty views at any byte offset (an empty JS typed
+    /// array's `byteOffset` is arbitrary), or no buffers at all.
+    #[test]
+    fn empty_columns_import_whatever_their_views_point_at() {
+        let owner: Arc<dyn Allocation> = Arc::new(vec![0u8; 0]);
+        let bytes = Box::leak(Box::new([0u64; 4]));
+        let odd = unsafe { (bytes.as_ptr() as *const u8).add(1) };
+        let column = |name: &str, format: &str, buffers: Vec<Option<ForeignBuffer>>| ForeignNode {
+            format: format.into(),
+            name: name.into(),
+            nullable: true,
+            metadata: vec![],
+            length: 0,
+            offset: 0,
+            buffers,
+            children: vec![],
+            dictionary: None,
+        };
+        let at_odd = || Some(ForeignBuffer { ptr: odd, len: 0, owner: owner.clone() });
+        let root = ForeignNode {
+            format: "+s".into(),
+            name: String::new(),
+            nullable: false,
+            metadata: vec![],
+            length: 0,
+            offset: 0,
+            buffers: vec![None],
+            children: vec![
+                column("i", "i", vec![None, at_odd()]),
+                column("l", "l", vec![None, None]),
+                column("d", "d:10,2", vec![None, at_odd()]),
+                column("s", "u", vec![None, at_odd(), at_odd()]),
+            ],
+            dictionary: None,
+        };
+        let batch = import_batch(root).unwrap();
+        assert_eq!(batch.num_rows(), 0);
+        assert_eq!(batch.num_columns(), 4);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
 use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, Int64Array, RecordBatch, Scalar as ArrowScalar,
     StringArray, TimestampMillisecondArray, UInt64Array,
@@ -92,6 +94,9 @@ pub(crate) struct BoundTerm {
     cmp_type: DataType,
     /// Byte-array statistics may be truncated: equality with them proves nothing.
     truncatable: bool,
+    /// The literals as `f64` when `cmp_type` is a float type: floats are compared the IEEE
+    /// way, as pyarrow compares them, not in arrow-ord's total order.
+    floats: Option<Vec<f64>>,
 }
 
 /// A [`Filter`] resolved against a file's schema.
@@ -310,6 +315,7 @@ pub(crate) fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTe
     let fractional = t.values.iter().any(|v| matches!(v, Value::Float(f) if f.fract() != 0.0 || !f.is_finite()));
     let cmp_type = if col_type.is_integer() && fractional { DataType::Float64 } else { col_type.clone() };
     let mut literals = Vec::with_capacity(t.values.len());
+    let mut floats = cmp_type.is_floating().then(Vec::new);
     for v in &t.values {
         if !fits(v, col_type) {
             return Err(Error::argument(
@@ -342,6 +348,11 @@ pub(crate) fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTe
                 format!("filter: value {} does not fit column '{}' of type {}", show(v), t.column, field.data_type()),
             ));
         }
+        if let Some(fs) = floats.as_mut() {
+            // Exact: every float type widens to f64 without rounding.
+            let f = as_f64(&lit, &STRICT).map_err(|e| Error::argument(path, format!("filter: {e}")))?;
+            fs.push(f.value(0));
+        }
         literals.push(ArrowScalar::new(lit));
     }
     let truncatable = matches!(
@@ -354,7 +365,7 @@ pub(crate) fn bind_term(t: &Term, schema: &Schema, path: &str) -> Result<BoundTe
             | DataType::BinaryView
             | DataType::FixedSizeBinary(_)
     );
-    Ok(BoundTerm { name: t.column.clone(), root, op: t.op, literals, cmp_type, truncatable })
+    Ok(BoundTerm { name: t.column.clone(), root, op: t.op, literals, cmp_type, truncatable, floats })
 }
 
 fn show(v: &Value) -> String {
@@ -393,6 +404,9 @@ impl BoundTerm {
     pub(crate) fn rows(&self, col: &ArrayRef) -> std::result::Result<BooleanBuffer, ArrowError> {
         use arrow_ord::cmp;
         let col = self.cast(col, &STRICT)?;
+        if let Some(lits) = &self.floats {
+            return float_rows(self.op, &col, lits);
+        }
         let n = col.len();
         let test = |k: Kernel, lit: &ArrowScalar<ArrayRef>| k(&col, lit).map(|b| definite(&b, false));
         Ok(match self.op {
@@ -431,43 +445,13 @@ impl BoundTerm {
         nulls: Option<&UInt64Array>,
         rows: Option<&UInt64Array>,
     ) -> BooleanBuffer {
-        use arrow_ord::cmp;
         let n = mins.len();
         let (Ok(min), Ok(max)) = (self.cast(mins, &LENIENT), self.cast(maxes, &LENIENT)) else {
             return BooleanBuffer::new_set(n);
         };
-        let maybe = |k: Kernel, side: &ArrayRef, lit: &ArrowScalar<ArrayRef>| match k(side, lit) {
-            Ok(b) => definite(&b, true),
-            Err(_) => BooleanBuffer::new_set(n),
-        };
-        let surely_equal = |lit: &ArrowScalar<ArrayRef>| -> BooleanBuffer {
-            if self.truncatable {
-                return BooleanBuffer::new_unset(n);
-            }
-            match (cmp::eq(&min, lit), cmp::eq(&max, lit)) {
-                (Ok(a), Ok(b)) => &definite(&a, false) & &definite(&b, false),
-                _ => BooleanBuffer::new_unset(n),
-            }
-        };
-        let may = match self.op {
-            Op::Eq | Op::In => {
-                let mut acc = BooleanBuffer::new_unset(n);
-                for lit in &self.literals {
-                    acc = &acc | &(&maybe(cmp::lt_eq, &min, lit) & &maybe(cmp::gt_eq, &max, lit));
-                }
-                acc
-            }
-            Op::Ne | Op::NotIn => {
-                let mut acc = BooleanBuffer::new_set(n);
-                for lit in &self.literals {
-                    acc = &acc & &!&surely_equal(lit);
-                }
-                acc
-            }
-            Op::Lt => maybe(cmp::lt, &min, &self.literals[0]),
-            Op::Le => maybe(cmp::lt_eq, &min, &self.literals[0]),
-            Op::Gt => maybe(cmp::gt, &max, &self.literals[0]),
-            Op::Ge => maybe(cmp::gt_eq, &max, &self.literals[0]),
+        let may = match &self.floats {
+            Some(lits) => float_may_match(self.op, &min, &max, lits),
+            None => self.ordered_may_match(&min, &max),
         };
         // A chunk of nulls only matches nothing.
         match (nulls, rows) {
@@ -480,6 +464,101 @@ impl BoundTerm {
             _ => may,
         }
     }
+
+    /// [`Self::may_match`] by min and max, for types whose order is total (not floats).
+    fn ordered_may_match(&self, min: &ArrayRef, max: &ArrayRef) -> BooleanBuffer {
+        use arrow_ord::cmp;
+        let n = min.len();
+        let maybe = |k: Kernel, side: &ArrayRef, lit: &ArrowScalar<ArrayRef>| match k(side, lit) {
+            Ok(b) => definite(&b, true),
+            Err(_) => BooleanBuffer::new_set(n),
+        };
+        let surely_equal = |lit: &ArrowScalar<ArrayRef>| -> BooleanBuffer {
+            if self.truncatable {
+                return BooleanBuffer::new_unset(n);
+            }
+            match (cmp::eq(min, lit), cmp::eq(max, lit)) {
+                (Ok(a), Ok(b)) => &definite(&a, false) & &definite(&b, false),
+                _ => BooleanBuffer::new_unset(n),
+            }
+        };
+        match self.op {
+            Op::Eq | Op::In => {
+                let mut acc = BooleanBuffer::new_unset(n);
+                for lit in &self.literals {
+                    acc = &acc | &(&maybe(cmp::lt_eq, min, lit) & &maybe(cmp::gt_eq, max, lit));
+                }
+                acc
+            }
+            Op::Ne | Op::NotIn => {
+                let mut acc = BooleanBuffer::new_set(n);
+                for lit in &self.literals {
+                    acc = &acc & &!&surely_equal(lit);
+                }
+                acc
+            }
+            Op::Lt => maybe(cmp::lt, min, &self.literals[0]),
+            Op::Le => maybe(cmp::lt_eq, min, &self.literals[0]),
+            Op::Gt => maybe(cmp::gt, max, &self.literals[0]),
+            Op::Ge => maybe(cmp::gt_eq, max, &self.literals[0]),
+        }
+    }
+}
+
+/// `in` membership as pyarrow's `is_in` decides it (a hash set of the values): every NaN is
+/// a member with every other, and -0.0 and 0.0 are different members.
+fn same_member(v: f64, l: f64) -> bool {
+    (v.is_nan() && l.is_nan()) || (v == l && v.is_sign_negative() == l.is_sign_negative())
+}
+
+fn as_f64(a: &ArrayRef, opts: &CastOptions) -> std::result::Result<arrow_array::Float64Array, ArrowError> {
+    Ok(cast_with_options(a, &DataType::Float64, opts)?.as_primitive::<Float64Type>().clone())
+}
+
+/// Which rows of a float column match, nulls not. arrow-ord's kernels order floats totally
+/// (NaN equal to itself and above +inf, -0.0 below 0.0); pyarrow compares the IEEE way: NaN
+/// is unequal to everything (so only `!=` matches it) and -0.0 equals 0.0.
+fn float_rows(op: Op, col: &ArrayRef, lits: &[f64]) -> std::result::Result<BooleanBuffer, ArrowError> {
+    let x = as_f64(col, &STRICT)?;
+    let hit = |f: &dyn Fn(f64) -> bool| BooleanBuffer::collect_bool(x.len(), |i| x.is_valid(i) && f(x.value(i)));
+    let l = lits[0];
+    Ok(match op {
+        Op::Eq => hit(&|v| v == l),
+        Op::Ne => hit(&|v| v != l),
+        Op::Lt => hit(&|v| v < l),
+        Op::Le => hit(&|v| v <= l),
+        Op::Gt => hit(&|v| v > l),
+        Op::Ge => hit(&|v| v >= l),
+        Op::In => hit(&|v| lits.iter().any(|&l| same_member(v, l))),
+        Op::NotIn => hit(&|v| !lits.iter().any(|&l| same_member(v, l))),
+    })
+}
+
+/// [`BoundTerm::may_match`] for a float column. Writers leave NaN out of min/max (or, older
+/// ones, put it in), may write a group of -0.0 and 0.0 with either zero as min or max, and
+/// nothing records whether a group holds a NaN: so statistics holding NaN prove nothing,
+/// bounds are compared the IEEE way (where the zeros are equal, which widens them), and
+/// `!=`, `not in` and `in [NaN]`, which a NaN row can match, never skip a chunk.
+fn float_may_match(op: Op, min: &ArrayRef, max: &ArrayRef, lits: &[f64]) -> BooleanBuffer {
+    let n = min.len();
+    let (Ok(lo), Ok(hi)) = (as_f64(min, &LENIENT), as_f64(max, &LENIENT)) else {
+        return BooleanBuffer::new_set(n);
+    };
+    BooleanBuffer::collect_bool(n, |i| {
+        if lo.is_null(i) || hi.is_null(i) || lo.value(i).is_nan() || hi.value(i).is_nan() {
+            return true;
+        }
+        let (lo, hi, l) = (lo.value(i), hi.value(i), lits[0]);
+        match op {
+            Op::Eq => lo <= l && l <= hi,
+            Op::In => lits.iter().any(|&l| l.is_nan() || (lo <= l && l <= hi)),
+            Op::Ne | Op::NotIn => true,
+            Op::Lt => lo < l,
+            Op::Le => lo <= l,
+            Op::Gt => hi > l,
+            Op::Ge => hi >= l,
+        }
+    })
 }
 
 /// The rows of row group `rg` on pages of `term`'s column that may match; `None` when the
@@ -528,7 +607,80 @@ mod tests {
             Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
             Field::new("price", DataType::Decimal128(10, 2), true),
             Field::new("blob", DataType::Binary, true),
+            Field::new("x", DataType::Float64, true),
+            Field::new("y", DataType::Float32, true),
         ])
+    }
+
+    fn term(column: &str, op: Op, values: Vec<Value>) -> BoundTerm {
+        bind_term(&Term { column: column.into(), op, values }, &schema(), "f.parquet").unwrap()
+    }
+
+    fn picked(t: &BoundTerm, col: &ArrayRef) -> Vec<usize> {
+        let m = t.rows(col).unwrap();
+        (0..m.len()).filter(|&i| m.value(i)).collect()
+    }
+
+    /// Rows of `[1.5, NaN, -0.0, 0.0, +inf, null]` each condition picks, as pyarrow 26's
+    /// `pq.read_table(filters=…)` picks them (`not in` aside: pyarrow keeps nulls there).
+    #[test]
+    fn float_columns_compare_the_ieee_way_as_pyarrow_does() {
+        let nan = f64::NAN;
+        let values = [Some(1.5), Some(nan), Some(-0.0), Some(0.0), Some(f64::INFINITY), None];
+        let f64s: ArrayRef = Arc::new(Float64Array::from(values.to_vec()));
+        let f32s: ArrayRef =
+            Arc::new(arrow_array::Float32Array::from(values.iter().map(|v| v.map(|v| v as f32)).collect::<Vec<_>>()));
+        let f = Value::Float;
+        let cases: Vec<(Op, Vec<Value>, Vec<usize>)> = vec![
+            (Op::Gt, vec![Value::Int(1)], vec![0, 4]),
+            (Op::Ge, vec![Value::Int(0)], vec![0, 2, 3, 4]),
+            (Op::Eq, vec![Value::Int(0)], vec![2, 3]),
+            (Op::Eq, vec![f(-0.0)], vec![2, 3]),
+            (Op::Lt, vec![Value::Int(0)], vec![]),
+            (Op::Le, vec![f(-0.0)], vec![2, 3]),
+            (Op::Ne, vec![f(1.5)], vec![1, 2, 3, 4]),
+            (Op::Ne, vec![Value::Int(0)], vec![0, 1, 4]),
+            (Op::Eq, vec![f(nan)], vec![]),
+            (Op::Ne, vec![f(nan)], vec![0, 1, 2, 3, 4]),
+            (Op::Lt, vec![f(nan)], vec![]),
+            (Op::Ge, vec![f(nan)], vec![]),
+            (Op::Gt, vec![f(f64::NEG_INFINITY)], vec![0, 2, 3, 4]),
+            (Op::In, vec![f(nan)], vec![1]),
+            (Op::In, vec![f(-0.0)], vec![2]),
+            (Op::In, vec![f(0.0), f(1.5)], vec![0, 3]),
+            (Op::NotIn, vec![f(nan)], vec![0, 2, 3, 4]),
+            (Op::NotIn, vec![f(0.0)], vec![0, 1, 2, 4]),
+        ];
+        for (column, col) in [("x", &f64s), ("y", &f32s)] {
+            for (op, values, want) in &cases {
+                let t = term(column, *op, values.clone());
+                assert_eq!(picked(&t, col), *want, "{column} {} {values:?}", op_name(*op));
+            }
+        }
+    }
+
+    /// A float chunk's statistics leave NaN out and may hold either zero for both: a chunk is
+    /// skipped only when no row of it can match.
+    #[test]
+    fn float_statistics_skip_only_chunks_without_a_possible_match() {
+        let nan = f64::NAN;
+        // Chunks: [1.5, NaN] (min = max = 1.5), [-0.0, 0.0] written as min = max = 0.0,
+        // all NaN (no statistics), and statistics that hold a NaN (older writers).
+        let mins: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), Some(0.0), None, Some(nan)]));
+        let maxes: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.5), Some(0.0), None, Some(2.0)]));
+        let may = |op: Op, v: Value| {
+            let m = term("x", op, vec![v]).may_match(&mins, &maxes, None, None);
+            (0..m.len()).filter(|&i| m.value(i)).collect::<Vec<_>>()
+        };
+        let f = Value::Float;
+        assert_eq!(may(Op::Ne, f(1.5)), [0, 1, 2, 3], "the NaN of chunk 0 is != 1.5");
+        assert_eq!(may(Op::NotIn, f(0.0)), [0, 1, 2, 3], "-0.0 is not in [0.0]");
+        assert_eq!(may(Op::In, f(nan)), [0, 1, 2, 3], "NaN rows are in no statistics");
+        assert_eq!(may(Op::Le, f(-0.0)), [1, 2, 3], "0.0 <= -0.0");
+        assert_eq!(may(Op::Lt, f(0.0)), [2, 3], "-0.0 < 0.0 is false");
+        assert_eq!(may(Op::Eq, f(-0.0)), [1, 2, 3]);
+        assert_eq!(may(Op::Gt, Value::Int(1)), [0, 2, 3]);
+        assert_eq!(may(Op::Gt, f(nan)), [2, 3], "nothing is > NaN; unknown statistics still say maybe");
     }
 
     fn bind(column: &str, op: Op, v: Value) -> Result<BoundFilter> {

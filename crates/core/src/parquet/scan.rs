@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::filter::{BoundFilter, Filter};
 use super::source::{
-    from_parquet, invalidate, load_metadata, ByteSource, FetchStats, LoadedMetadata, Prefetch, SourceReader,
-    FOOTER_HINT,
+    from_parquet, invalidate, load_metadata, to_parquet, ByteSource, FetchStats, LoadedMetadata, Prefetch,
+    SourceReader, FOOTER_HINT,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::handover::HostTypes;
@@ -61,6 +61,30 @@ struct Open {
     plan: ScanPlan,
     /// Columns are decoded in file order; this puts them in the order asked for.
     order: Option<Vec<usize>>,
+    path: String,
+}
+
+/// A decode failed. The decoder reports a damaged page as an `ArrowError` (wrapped in
+/// `ParquetError::External` when it comes out of the stream), which `from_parquet` cannot tell
+/// from a foreign failure; every byte it decodes was fetched already, so such an error is the
+/// file's content (damaged pages under a valid footer), unless it is one of ours passed
+/// through the decoder.
+fn decode_error(path: &str, e: arrow_schema::ArrowError) -> ParquetError {
+    match e {
+        arrow_schema::ArrowError::ExternalError(inner) if inner.is::<Error>() => ParquetError::External(inner),
+        e => to_parquet(Error::new(ErrorKind::InvalidData, path, format!("'{path}' is not a valid Parquet file: {e}"))),
+    }
+}
+
+/// [`decode_error`] for the stream's errors: fetch failures (ours) pass as they are.
+fn stream_error(path: &str, e: ParquetError) -> ParquetError {
+    match e {
+        ParquetError::External(inner) => match inner.downcast::<arrow_schema::ArrowError>() {
+            Ok(arrow) => decode_error(path, *arrow),
+            Err(inner) => ParquetError::External(inner),
+        },
+        other => other,
+    }
 }
 
 /// Whole column chunks of the row groups to come, fetched ahead of the decoder, so that
@@ -122,7 +146,7 @@ impl Open {
                 if let Some(a) = self.ahead.as_mut() {
                     a.next();
                 }
-                match self.stream.next_row_group().await? {
+                match self.stream.next_row_group().await.map_err(|e| stream_error(&self.path, e))? {
                     Some(reader) => {
                         self.decoding.push_back(Decoding(tokio::task::spawn_blocking(move || reader.collect())))
                     }
@@ -130,8 +154,10 @@ impl Open {
                 }
             }
             let Some(mut front) = self.decoding.pop_front() else { return Ok(None) };
-            let batches =
-                (&mut front.0).await.map_err(|e| ParquetError::General(format!("decoding failed: {e}")))??;
+            let batches = (&mut front.0)
+                .await
+                .map_err(|e| ParquetError::General(format!("decoding failed: {e}")))?
+                .map_err(|e| decode_error(&self.path, e))?;
             self.ready.extend(batches);
         }
     }
@@ -378,7 +404,16 @@ fn plan(
     let schema = super::host_schema(&md, &handed, opts.host);
     let plan = ScanPlan { row_groups_in_file: n_groups, row_groups: groups, rows_selected };
     Ok((
-        Open { stream, ahead, fetched_all: false, decoding: VecDeque::new(), ready: VecDeque::new(), plan, order },
+        Open {
+            stream,
+            ahead,
+            fetched_all: false,
+            decoding: VecDeque::new(),
+            ready: VecDeque::new(),
+            plan,
+            order,
+            path: source.path().to_string(),
+        },
         schema,
     ))
 }
