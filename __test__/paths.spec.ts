@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidPath, LocalBackend, MemoryBackend, NotFound, RemoteStoreError, Store } from '../src/index';
 import { normalizeFolderPath } from '../src/path';
@@ -129,8 +129,16 @@ test('a (relative) symlink inside the root works like its target', async (t) => 
     await writeFile(path.join(dir, 'real', 'a.txt'), 'inside');
     // Absolute targets are refused (see local-confinement.spec.ts and LocalBackend's docs).
     await symlink('real', path.join(dir, 'alias'));
+    await symlink('a.txt', path.join(dir, 'real', 'b.txt'));
     const store = new Store(new LocalBackend({ root: dir }));
     t.is(await store.readText('alias/a.txt'), 'inside');
+    t.is(await store.readText('real/b.txt'), 'inside');
+    // Writes go beneath a linked folder; a write to a link of a file replaces the link (docs/local.md).
+    await store.write('alias/new.txt', 'through');
+    t.is(await readFile(path.join(dir, 'real', 'new.txt'), 'utf8'), 'through');
+    await store.write('real/b.txt', 'replaced', { overwrite: true });
+    t.false((await lstat(path.join(dir, 'real', 'b.txt'))).isSymbolicLink());
+    t.is(await readFile(path.join(dir, 'real', 'a.txt'), 'utf8'), 'inside');
   } finally {
     await remove();
   }
