@@ -263,9 +263,18 @@ test('values under option names a backend type does not know are masked, however
     stores: { st: { backend: 'a', root_path: 'visible/root', options: { auth: 'SENTINEL-C', nested: { n: 4321 } } } },
   });
   const registry = new Registry(config);
-  for (const text of [JSON.stringify(config), inspect(config, { depth: 10 }), JSON.stringify(registry), inspect(registry, { depth: 10 })]) {
+  const parts = [config.backends, config.stores, config.backends.a, config.stores.st, registry.config.stores];
+  for (const text of [
+    JSON.stringify(config),
+    inspect(config, { depth: 10 }),
+    JSON.stringify(registry),
+    inspect(registry, { depth: 10 }),
+    // Parts of the config, logged on their own, mask the same values.
+    ...parts.flatMap((part) => [JSON.stringify(part), inspect(part, { depth: 10 })]),
+  ]) {
     t.false(/SENTINEL-[ABC]|4321/.test(text), text);
   }
+  t.true(inspect(config.backends.a).includes("bucket: 'b1'"));
   const shown = config.toJSON() as { backends: Record<string, { type: string; options: Record<string, unknown> }> };
   t.deepEqual(shown.backends.a, { type: 's3-arrow', options: { bucket: 'b1', region_name: 'eu-1', secert: '***', sexcret: '***', extra: { nested: ['***', '***'] } } });
   t.deepEqual(shown.backends.p!.options, shown.backends.a!.options);

@@ -173,13 +173,27 @@ function maskScalars(value: unknown): unknown {
   return asSecret(value);
 }
 
+/**
+ * A frozen copy of `options` that shows itself as `shown()` in `util.inspect` and JSON, so
+ * `console.log(config.stores)` masks what the whole config's output masks. The two hooks are
+ * not enumerable: a factory's copy of the options (`{ ...options }`) holds the values alone.
+ */
+function maskedView(options: Readonly<Record<string, unknown>>, shown: () => unknown): Readonly<Record<string, unknown>> {
+  const view = { ...options };
+  if (!Object.hasOwn(options, 'toJSON')) Object.defineProperty(view, 'toJSON', { value: shown, enumerable: false });
+  Object.defineProperty(view, inspect.custom, { value: (_depth: number, opts: object) => inspect(shown(), opts), enumerable: false });
+  return Object.freeze(view);
+}
+
 export class RegistryConfig {
   readonly backends: Readonly<Record<string, BackendConfig>>;
   readonly stores: Readonly<Record<string, StoreProfile>>;
 
   constructor(backends: Record<string, BackendConfig> = {}, stores: Record<string, StoreProfile> = {}) {
-    this.backends = Object.freeze({ ...backends });
-    this.stores = Object.freeze({ ...stores });
+    const views = <T extends { options: Readonly<Record<string, unknown>> }>(entries: Record<string, T>, shown: (entry: T) => unknown) =>
+      Object.freeze(Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, Object.freeze({ ...e, options: maskedView(e.options, () => shown(e)) })])));
+    this.backends = views(backends, (b) => shownOptions(b.type, b.options));
+    this.stores = views(stores, (s) => maskScalars(s.options));
     this.validate();
     Object.freeze(this);
   }
