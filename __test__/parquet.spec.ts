@@ -22,6 +22,7 @@ import {
   Store,
   writeParquet,
   type FilterOp,
+  type FilterTerm,
   type FilterValue,
 } from '../src/index';
 import { allTypesTable, asPyarrowStores, dumpTable, PYARROW_PYTHON, pyarrowDump, pyarrowMeta, pyarrowRewrite, pyarrowWriteMeta, withoutNaming } from './support/arrow-types';
@@ -120,6 +121,17 @@ for (const kind of KINDS) {
     t.is(meta.rowGroups[3]!.columns[0]!.min, '300');
     t.is(meta.rowGroups[3]!.columns[0]!.max, '399');
     t.deepEqual(meta.schema.fields.map((f) => String(f.type)), ['Int32', 'Int32', 'Utf8', 'Float64']);
+  });
+
+  test(`${kind} › 'not in' keeps nulls, as pyarrow's filters do, even where statistics show only the excluded value`, async (t) => {
+    const { store } = await storeOf(t, kind);
+    const table = new A.Table({ id: A.makeVector(Int32Array.from([1, 2, 3, 4])), v: A.vectorFromArray([1, null, 1, 2], new A.Int32()) });
+    // Row group [1, null] has min = max = 1 and one null.
+    await writeParquet(store, 'n.parquet', table, { rowGroupSize: 2 });
+    const ids = async (filter: FilterTerm) => [...column(await readParquet(store, 'n.parquet', { columns: ['id'], filter: [filter] }), 'id')];
+    t.deepEqual(await ids(['v', 'not in', [1]]), [2, 4]);
+    t.deepEqual(await ids(['v', '!=', 1]), [4]);
+    t.deepEqual(await ids(['v', 'in', [1]]), [1, 3]);
   });
 
   test(`${kind} › float filters compare as pyarrow.compute does: NaN matches only != and not in, -0 equals 0`, async (t) => {

@@ -26,7 +26,7 @@ use crate::handover::HostTypes;
 use crate::parquet::filter::{bind_term, BoundFilter};
 use crate::parquet::scan::DEFAULT_BATCH_SIZE;
 use crate::parquet::{
-    decoded_schema, host_schema, load_metadata, FetchStats, Filter, LoadedMetadata, ParquetScan, ScanOptions, Term,
+    decoded_schema, host_schema, load_metadata, FetchStats, Filter, LoadedMetadata, Op, ParquetScan, ScanOptions, Term,
     FOOTER_HINT,
 };
 use crate::store::cancellable;
@@ -357,8 +357,9 @@ fn residual(
         for (term, decided) in conj.iter().zip(d) {
             match decided {
                 Some(b) => possible &= b.value(f),
-                // A column the file lacks is null in all its rows, and null matches nothing.
-                None if !has_column(&term.column) => possible = false,
+                // A column the file lacks is null in all its rows: null matches `not in`
+                // (every row passes that term) and nothing else.
+                None if !has_column(&term.column) => possible &= term.op == Op::NotIn,
                 None => rest.push(term.clone()),
             }
         }
@@ -618,7 +619,7 @@ fn estimate(l: &LoadedMetadata, schema: &Schema, columns: &[String], filter: Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parquet::{Op, Value};
+    use crate::parquet::Value;
 
     fn term(c: &str, op: Op, v: Value) -> Term {
         Term { column: c.into(), op, values: vec![v] }
@@ -640,6 +641,14 @@ mod tests {
         let rest = residual(&f, &d, 1, |_| true).unwrap().unwrap();
         assert_eq!(rest.any_of, vec![vec![term("x", Op::Gt, Value::Int(1))]]);
         assert_eq!(residual(&f, &d, 2, |c| c != "x"), None, "a column the file lacks matches nothing");
+        let not_in =
+            Filter { any_of: vec![vec![term("year", Op::Ge, Value::Int(2024)), term("x", Op::NotIn, Value::Int(1))]] };
+        let d = decide_partition_terms(&not_in, &p, "").unwrap();
+        assert_eq!(
+            residual(&not_in, &d, 2, |c| c != "x"),
+            Some(None),
+            "but the nulls of a column it lacks are not in [1]"
+        );
 
         let only = Filter { any_of: vec![vec![term("year", Op::Eq, Value::Int(2025))]] };
         let d = decide_partition_terms(&only, &p, "").unwrap();

@@ -400,7 +400,7 @@ impl BoundTerm {
         }
     }
 
-    /// Which rows of `col` match, nulls not.
+    /// Which rows of `col` match; a null matches `not in` only (as in pyarrow).
     pub(crate) fn rows(&self, col: &ArrayRef) -> std::result::Result<BooleanBuffer, ArrowError> {
         use arrow_ord::cmp;
         let col = self.cast(col, &STRICT)?;
@@ -423,13 +423,11 @@ impl BoundTerm {
                 }
                 acc
             }
+            // pyarrow's `not in` is `~isin`, and `isin` answers false for a null: nulls match.
             Op::NotIn => {
-                let mut acc = match col.nulls() {
-                    Some(nulls) => nulls.inner().clone(),
-                    None => BooleanBuffer::new_set(n),
-                };
+                let mut acc = BooleanBuffer::new_set(n);
                 for lit in &self.literals {
-                    acc = &acc & &test(cmp::neq, lit)?;
+                    acc = &acc & &cmp::neq(&col, lit).map(|b| definite(&b, true))?;
                 }
                 acc
             }
@@ -453,7 +451,17 @@ impl BoundTerm {
             Some(lits) => float_may_match(self.op, &min, &max, lits),
             None => self.ordered_may_match(&min, &max),
         };
-        // A chunk of nulls only matches nothing.
+        // A null matches `not in` (see `rows`): a chunk that may hold one may match.
+        if self.op == Op::NotIn {
+            let some_null = match nulls {
+                Some(nulls) if nulls.len() == n => {
+                    BooleanBuffer::collect_bool(n, |i| !nulls.is_valid(i) || nulls.value(i) > 0)
+                }
+                _ => BooleanBuffer::new_set(n),
+            };
+            return &may | &some_null;
+        }
+        // A chunk of nulls matches nothing else.
         match (nulls, rows) {
             (Some(nulls), Some(rows)) if nulls.len() == n && rows.len() == n => {
                 let all_null = BooleanBuffer::collect_bool(n, |i| {
@@ -530,7 +538,9 @@ fn float_rows(op: Op, col: &ArrayRef, lits: &[f64]) -> std::result::Result<Boole
         Op::Gt => hit(&|v| v > l),
         Op::Ge => hit(&|v| v >= l),
         Op::In => hit(&|v| lits.iter().any(|&l| same_member(v, l))),
-        Op::NotIn => hit(&|v| !lits.iter().any(|&l| same_member(v, l))),
+        Op::NotIn => BooleanBuffer::collect_bool(x.len(), |i| {
+            !x.is_valid(i) || !lits.iter().any(|&l| same_member(x.value(i), l))
+        }),
     })
 }
 
@@ -622,7 +632,7 @@ mod tests {
     }
 
     /// Rows of `[1.5, NaN, -0.0, 0.0, +inf, null]` each condition picks, as pyarrow 26's
-    /// `pq.read_table(filters=…)` picks them (`not in` aside: pyarrow keeps nulls there).
+    /// `pq.read_table(filters=…)` picks them (a null matches `not in` only).
     #[test]
     fn float_columns_compare_the_ieee_way_as_pyarrow_does() {
         let nan = f64::NAN;
@@ -648,8 +658,8 @@ mod tests {
             (Op::In, vec![f(nan)], vec![1]),
             (Op::In, vec![f(-0.0)], vec![2]),
             (Op::In, vec![f(0.0), f(1.5)], vec![0, 3]),
-            (Op::NotIn, vec![f(nan)], vec![0, 2, 3, 4]),
-            (Op::NotIn, vec![f(0.0)], vec![0, 1, 2, 4]),
+            (Op::NotIn, vec![f(nan)], vec![0, 2, 3, 4, 5]),
+            (Op::NotIn, vec![f(0.0)], vec![0, 1, 2, 4, 5]),
         ];
         for (column, col) in [("x", &f64s), ("y", &f32s)] {
             for (op, values, want) in &cases {
@@ -681,6 +691,31 @@ mod tests {
         assert_eq!(may(Op::Eq, f(-0.0)), [1, 2, 3]);
         assert_eq!(may(Op::Gt, Value::Int(1)), [0, 2, 3]);
         assert_eq!(may(Op::Gt, f(nan)), [2, 3], "nothing is > NaN; unknown statistics still say maybe");
+    }
+
+    /// pyarrow's `not in` keeps nulls (`~isin`, and `isin` answers false for a null): rows of
+    /// every type, and the chunks that may hold them, which statistics must not skip.
+    #[test]
+    fn nulls_match_not_in_and_no_other_operator() {
+        let ids: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None, Some(2)]));
+        let names: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None, Some("b")]));
+        for (column, col, one) in [("id", &ids, Value::Int(1)), ("name", &names, Value::Str("a".into()))] {
+            assert_eq!(picked(&term(column, Op::NotIn, vec![one.clone()]), col), [1, 2], "{column}");
+            assert_eq!(picked(&term(column, Op::Ne, vec![one.clone()]), col), [2], "{column}");
+            assert_eq!(picked(&term(column, Op::In, vec![one.clone()]), col), [0], "{column}");
+        }
+        // Chunks: all 1 with 2 nulls, all 1 without nulls, all nulls, null count unknown.
+        let mins: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), Some(1), None, Some(1)]));
+        let maxes: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), Some(1), None, Some(1)]));
+        let nulls = UInt64Array::from(vec![Some(2), Some(0), Some(5), None]);
+        let rows = UInt64Array::from(vec![Some(7), Some(5), Some(5), Some(5)]);
+        let may = |op: Op| {
+            let m = term("id", op, vec![Value::Int(1)]).may_match(&mins, &maxes, Some(&nulls), Some(&rows));
+            (0..m.len()).filter(|&i| m.value(i)).collect::<Vec<_>>()
+        };
+        assert_eq!(may(Op::NotIn), [0, 2, 3]);
+        assert_eq!(may(Op::Ne), [] as [usize; 0], "only nulls and ones: nothing is != 1");
+        assert_eq!(may(Op::Eq), [0, 1, 3]);
     }
 
     fn bind(column: &str, op: Op, v: Value) -> Result<BoundFilter> {
