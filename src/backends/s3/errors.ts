@@ -59,17 +59,17 @@ const UNAVAILABLE = ['TimeoutError', 'RequestTimeout', 'ServiceUnavailable', 'Sl
  * the signature (`util.inspect(err, { showHidden: true })` showed them). The SDK pins
  * `$response` to the error (neither writable nor configurable), so its body is cleared in
  * place; the SDK has read the error out of it by then. Status, reason and headers stay.
+ * Called where every SDK request's error passes (`SdkClient.send`).
  */
-export function withoutExchange<E>(err: E): E {
+export function withoutExchange(err: unknown): void {
   const r = (err as { $response?: { body?: unknown } } | undefined)?.$response;
   if (r !== null && typeof r === 'object' && r.body !== undefined && !Object.isFrozen(r)) r.body = undefined;
-  return err;
 }
 
 /** SDK error → our error classes. The SDK error is kept as `cause`. */
 export function mapS3Error(err: unknown, key: string, ctx: ErrorContext, what = 'S3 operation'): RemoteStoreError {
   if (err instanceof RemoteStoreError) return err;
-  const details = { path: key, backend: ctx.backend, cause: withoutExchange(err) };
+  const details = { path: key, backend: ctx.backend, cause: err };
   if (isAbortError(err)) return new AbortError(`Operation aborted: '${key}'`, details);
   const e = (err ?? {}) as ErrorShape;
   const code = e.name ?? e.Code ?? '';
